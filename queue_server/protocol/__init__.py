@@ -1,0 +1,34 @@
+"""The hallq MQTT contract v1 (PROTOCOL.md): topics, payload models and the paho link.
+
+Import-light on purpose (pydantic; paho only in ``client``): devices import this and nothing else
+of the server.
+"""
+
+from . import messages, topics
+from .messages import (
+    CallEvent,
+    ErrorCode,
+    HallState,
+    Op,
+    ProtocolError,
+    Request,
+    Response,
+    WindowState,
+    decode,
+    encode,
+)
+
+__all__ = [
+    "CallEvent",
+    "ErrorCode",
+    "HallState",
+    "Op",
+    "ProtocolError",
+    "Request",
+    "Response",
+    "WindowState",
+    "decode",
+    "encode",
+    "messages",
+    "topics",
+]

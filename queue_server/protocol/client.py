@@ -1,0 +1,392 @@
+"""The one MQTT link every hallq process uses: paho 2 with the contract's habits built in.
+
+- TCP_NODELAY on the socket (paho never sets it; without it a QoS 1 round trip costs ~40-90 ms).
+- ``connect_async`` + ``loop_start``: keeps retrying while the broker is down.
+- Subscriptions are remembered and renewed on every (re)connect; each returns its undo.
+- Messages become a frozen :class:`Received` once; handlers never see paho objects, and a handler
+  that raises is logged without killing the network loop.
+- Topics the link did not subscribe to are dropped (the amqtt fallback broker sends retained
+  messages of other clients' subscriptions).
+- Devices announce themselves with a retained status and a Last Will carrying a boot counter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from pydantic import BaseModel
+
+from . import topics
+from .messages import DeviceStatus, ErrorCode, Request, Response, decode, encode
+
+log = logging.getLogger(__name__)
+
+Payload = bytes | str | BaseModel
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """An MQTT message as the rest of hallq sees it."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+    qos: int
+
+
+Handler = Callable[[Received], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerAddress:
+        """``mqtt://user:pass@host:port`` or ``host:port`` or ``host``."""
+        rest = url.removeprefix("mqtt://").removeprefix("tcp://")
+        user = password = None
+        if "@" in rest:
+            cred, rest = rest.rsplit("@", 1)
+            user, _, password = cred.partition(":")
+        host, _, port = rest.partition(":")
+        return cls(host or "127.0.0.1", int(port) if port else 1883, user or None, password or None)
+
+
+def _as_bytes(payload: Payload) -> bytes:
+    if isinstance(payload, BaseModel):
+        return encode(payload)
+    return payload.encode() if isinstance(payload, str) else payload
+
+
+class MqttLink:
+    """A long-lived MQTT connection with remembered subscriptions."""
+
+    def __init__(
+        self,
+        client_id: str,
+        broker: BrokerAddress | None = None,
+        *,
+        will: tuple[str, Payload] | None = None,
+        clean_session: bool = True,
+        keepalive: int = 15,
+    ) -> None:
+        self.client_id = client_id
+        self.broker = broker or BrokerAddress()
+        self._keepalive = keepalive
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=clean_session,
+            protocol=mqtt.MQTTv311,
+        )
+        if self.broker.username:
+            self._client.username_pw_set(self.broker.username, self.broker.password)
+        if will is not None:
+            self._client.will_set(will[0], _as_bytes(will[1]), qos=1, retain=True)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=8)
+        self._client.on_socket_open = self._on_socket_open
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.on_publish = self._on_publish
+        self._lock = threading.RLock()
+        self._subs: dict[int, tuple[str, int, Handler]] = {}
+        self._sub_ids = itertools.count(1)
+        self._connected = threading.Event()
+        self._on_connect_hooks: list[Callable[[], None]] = []
+        self._on_disconnect_hooks: list[Callable[[], None]] = []
+        self._acked: set[int] = set()
+        self._ack_cond = threading.Condition()
+        self._started = False
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background; retries until the broker answers."""
+        if self._started:
+            return
+        self._started = True
+        self._client.connect_async(self.broker.host, self.broker.port, keepalive=self._keepalive)
+        self._client.loop_start()
+
+    def stop(self, *, before_disconnect: Callable[[], object] | None = None) -> None:
+        if not self._started:
+            return
+        if before_disconnect is not None and self.connected:
+            before_disconnect()
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._started = False
+        self._connected.clear()
+
+    def wait_connected(self, timeout: float = 5.0) -> bool:
+        return self._connected.wait(timeout)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def on_connect(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Run ``hook`` after every (re)connect, once subscriptions are renewed. Returns the undo."""
+        self._on_connect_hooks.append(hook)
+        if self.connected:
+            hook()
+        return lambda: self._on_connect_hooks.remove(hook)
+
+    def on_disconnect(self, hook: Callable[[], None]) -> Callable[[], None]:
+        self._on_disconnect_hooks.append(hook)
+        return lambda: self._on_disconnect_hooks.remove(hook)
+
+    # --- subscribe / publish ----------------------------------------------------------------------
+
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> Callable[[], None]:
+        """Call ``handler`` for each message matching ``topic_filter``; returns the undo."""
+        with self._lock:
+            key = next(self._sub_ids)
+            self._subs[key] = (topic_filter, qos, handler)
+            others = any(f == topic_filter for k, (f, _, _) in self._subs.items() if k != key)
+        if self.connected and not others:
+            self._client.subscribe(topic_filter, qos)
+
+        def undo() -> None:
+            with self._lock:
+                self._subs.pop(key, None)
+                still = any(f == topic_filter for f, _, _ in self._subs.values())
+            if not still and self.connected:
+                self._client.unsubscribe(topic_filter)
+
+        return undo
+
+    def publish(self, topic: str, payload: Payload, *, qos: int = 1, retain: bool = False) -> int:
+        """Queue a message; QoS 1 ones survive a reconnect in paho's memory. Returns the mid."""
+        info = self._client.publish(topic, _as_bytes(payload), qos=qos, retain=retain)
+        return info.mid
+
+    def publish_and_wait(
+        self, topic: str, payload: Payload, *, qos: int = 1, retain: bool = False, timeout: float = 5.0
+    ) -> bool:
+        """Publish and wait for the broker's acknowledgement (tracked by mid, see FIELD-NOTES)."""
+        with self._ack_cond:
+            mid = self.publish(topic, payload, qos=qos, retain=retain)
+            if qos == 0:
+                return True
+            deadline = time.monotonic() + timeout
+            while mid not in self._acked:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._ack_cond.wait(left)
+            self._acked.discard(mid)
+            return True
+
+    # --- paho callbacks ------------------------------------------------------------------------
+
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        # A websocket or unix socket has nothing to tune.
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("mqtt %s: connect refused: %s", self.client_id, reason)
+            return
+        with self._lock:
+            filters = {(f, q) for f, q, _ in self._subs.values()}
+        for topic_filter, qos in sorted(filters):
+            client.subscribe(topic_filter, qos)
+        self._connected.set()
+        log.info("mqtt %s: connected to %s:%s", self.client_id, self.broker.host, self.broker.port)
+        for hook in list(self._on_connect_hooks):
+            try:
+                hook()
+            except Exception:
+                log.exception("mqtt %s: on_connect hook failed", self.client_id)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        if was:
+            log.warning("mqtt %s: disconnected (%s); reconnecting", self.client_id, reason)
+        for hook in list(self._on_disconnect_hooks):
+            try:
+                hook()
+            except Exception:
+                log.exception("mqtt %s: on_disconnect hook failed", self.client_id)
+
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+        with self._ack_cond:
+            self._acked.add(mid)
+            if len(self._acked) > 10_000:  # nobody waited for these; keep memory bounded
+                self._acked.clear()
+            self._ack_cond.notify_all()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        received = Received(msg.topic, bytes(msg.payload), bool(msg.retain), int(msg.qos))
+        with self._lock:
+            handlers = [h for f, _, h in self._subs.values() if _matches(f, msg.topic)]
+        for handler in handlers:
+            try:
+                handler(received)
+            except Exception:
+                log.exception("mqtt %s: handler for %s failed", self.client_id, msg.topic)
+
+
+def _matches(topic_filter: str, topic: str) -> bool:
+    if topic_filter.startswith("$share/"):
+        topic_filter = topic_filter.split("/", 2)[2]
+    return bool(mqtt.topic_matches_sub(topic_filter, topic))
+
+
+# --- devices ----------------------------------------------------------------------------------
+
+
+def next_boot(counter_file: Path) -> int:
+    """Increment and return the device's boot counter, kept on disk across restarts."""
+    try:
+        boot = int(counter_file.read_text().strip() or 0) + 1
+    except (FileNotFoundError, ValueError):
+        boot = 1
+    counter_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = counter_file.with_suffix(".tmp")
+    tmp.write_text(str(boot))
+    tmp.replace(counter_file)
+    return boot
+
+
+class RequestTimeoutError(TimeoutError):
+    """No reply arrived in time; resend with the same id (the server is idempotent)."""
+
+
+class DeviceLink:
+    """A device's side of the contract: presence with boot counter, requests with replies."""
+
+    def __init__(
+        self,
+        hall: str,
+        device_id: str,
+        kind: str,
+        *,
+        boot: int,
+        broker: BrokerAddress | None = None,
+        version: str = "0.1.0",
+        health: Callable[[], dict[str, str]] | None = None,
+    ) -> None:
+        self.hall = topics.check_id(hall, "hall")
+        self.device_id = topics.check_id(device_id, "device id")
+        self.kind = kind
+        self.boot = boot
+        self.version = version
+        self._health = health or dict
+        self._status_topic = topics.dev_status(hall, device_id)
+        will = DeviceStatus(state="offline", boot=boot, kind=kind)
+        # The client id is the device id, so a reconnect takes over the old session (PROTOCOL.md).
+        self.link = MqttLink(device_id, broker, will=(self._status_topic, will))
+        self._pending: dict[str, tuple[threading.Event, list[Response]]] = {}
+        self._pending_lock = threading.Lock()
+        self._counter = itertools.count(1)
+        self.link.subscribe(topics.dev_resp(hall, device_id), self._on_resp)
+        self.link.on_connect(self.publish_status)
+
+    def start(self) -> None:
+        self.link.start()
+
+    def stop(self) -> None:
+        offline = DeviceStatus(state="offline", boot=self.boot, kind=self.kind, ts=time.time())
+        self.link.stop(
+            before_disconnect=lambda: self.link.publish_and_wait(
+                self._status_topic, offline, retain=True, timeout=1.0
+            )
+        )
+
+    def publish_status(self) -> None:
+        status = DeviceStatus(
+            state="online",
+            boot=self.boot,
+            kind=self.kind,
+            version=self.version,
+            ts=time.time(),
+            health=self._health(),
+        )
+        self.link.publish(self._status_topic, status, retain=True)
+
+    def new_request_id(self) -> str:
+        """``{device_id}-{boot}-{counter}-{random}``: unique across reboots and counter resets."""
+        return f"{self.device_id}-{self.boot}-{next(self._counter)}-{uuid.uuid4().hex[:6]}"
+
+    def send(self, op: str, args: dict[str, Any], request_id: str) -> None:
+        req = Request(id=request_id, op=op, args=args, ts=time.time())
+        self.link.publish(topics.dev_req(self.hall, self.device_id), req)
+
+    def request(
+        self,
+        op: str,
+        args: dict[str, Any] | None = None,
+        *,
+        request_id: str | None = None,
+        timeout: float = 2.0,
+        attempts: int = 1,
+    ) -> Response:
+        """Send a request and wait for its reply; resend with the same id on a lost reply.
+
+        Raises RequestTimeoutError when no attempt got a reply: the caller decides what a citizen sees.
+        """
+        rid = request_id or self.new_request_id()
+        event = threading.Event()
+        box: list[Response] = []
+        with self._pending_lock:
+            self._pending[rid] = (event, box)
+        try:
+            for _ in range(max(1, attempts)):
+                if self.link.connected:
+                    self.send(op, args or {}, rid)
+                if event.wait(timeout):
+                    return box[0]
+            raise RequestTimeoutError(f"{op} {rid}: no reply after {attempts} attempt(s)")
+        finally:
+            with self._pending_lock:
+                self._pending.pop(rid, None)
+
+    def event(self, name: str, payload: BaseModel) -> int:
+        return self.link.publish(topics.dev_evt(self.hall, self.device_id, name), payload)
+
+    def _on_resp(self, msg: Received) -> None:
+        try:
+            resp = decode(Response, msg.payload)
+        except ValueError:
+            log.warning("device %s: unreadable reply ignored", self.device_id)
+            return
+        with self._pending_lock:
+            waiter = self._pending.get(resp.id)
+        if waiter is not None and not waiter[0].is_set():
+            waiter[1].append(resp)
+            waiter[0].set()
+
+
+def error_code(resp: Response) -> ErrorCode | str | None:
+    """The reply's error code as an ErrorCode when known (None for a success)."""
+    if resp.ok or resp.error is None:
+        return None
+    try:
+        return ErrorCode(resp.error.code)
+    except ValueError:
+        return resp.error.code

@@ -1,0 +1,516 @@
+"""Payloads of the hallq MQTT contract v1, as pydantic models (PROTOCOL.md).
+
+Incoming payloads are parsed once at the edge with :func:`decode`; nothing deeper sees a raw dict.
+Models accept unknown fields from newer peers (forward compatible) except request ``args``,
+which are strict: a misspelt argument is a ``bad_request``, not a silently ignored wish.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+"""Messages are small; images and files travel over HTTP by URL."""
+
+REQUEST_ID_MAX = 128
+
+
+class ProtocolError(ValueError):
+    """A payload that is not valid for the contract. ``code`` is always ``bad_request``."""
+
+    code = "bad_request"
+
+
+class ErrorCode(StrEnum):
+    """Stable error codes of replies. New codes may be added; existing ones never change meaning."""
+
+    SERVICE_CLOSED = "service_closed"
+    CUTOFF_PASSED = "cutoff_passed"
+    DAILY_CAP_REACHED = "daily_cap_reached"
+    ID_DAILY_LIMIT = "id_daily_limit"
+    UNKNOWN_SERVICE = "unknown_service"
+    QUEUE_EMPTY = "queue_empty"
+    BAD_REQUEST = "bad_request"
+    NOT_AUTHORIZED = "not_authorized"
+    INTERNAL = "internal"
+    # Additions beyond the first list of PROTOCOL.md, documented in docs/protocol.md.
+    NOT_FOUND = "not_found"
+    INVALID_STATE = "invalid_state"
+    TOO_EARLY = "too_early"
+    TOO_LATE = "too_late"
+    NOT_ELIGIBLE = "not_eligible"
+    CONFLICT = "conflict"
+
+
+# A citizen reads these on a kiosk: plain, polite, actionable.
+ERROR_MESSAGES_ZH: dict[ErrorCode, str] = {
+    ErrorCode.SERVICE_CLOSED: "该业务当前不在办理时间，请留意开放时间。",
+    ErrorCode.CUTOFF_PASSED: "今日该业务已停止取号，请明天再来。",
+    ErrorCode.DAILY_CAP_REACHED: "今日该业务号源已取完，请明天再来或预约办理。",
+    ErrorCode.ID_DAILY_LIMIT: "您今日在该业务的取号次数已达上限。",
+    ErrorCode.UNKNOWN_SERVICE: "未找到该业务，请重新选择。",
+    ErrorCode.QUEUE_EMPTY: "当前没有等候的号码。",
+    ErrorCode.BAD_REQUEST: "请求有误，请重试或咨询导办台。",
+    ErrorCode.NOT_AUTHORIZED: "无权进行此操作。",
+    ErrorCode.INTERNAL: "系统繁忙，请稍后重试或咨询导办台。",
+    ErrorCode.NOT_FOUND: "未找到相关记录。",
+    ErrorCode.INVALID_STATE: "当前状态下不能进行此操作。",
+    ErrorCode.TOO_EARLY: "尚未到预约签到时间，请稍后再签到。",
+    ErrorCode.TOO_LATE: "已超过预约签到时间，您可以取普通号办理。",
+    ErrorCode.NOT_ELIGIBLE: "不符合办理条件。",
+    ErrorCode.CONFLICT: "操作冲突，请刷新后重试。",
+}
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- device status and config -------------------------------------------------------------------
+
+
+class DeviceKind(StrEnum):
+    KIOSK = "kiosk"
+    HALL_DISPLAY = "hall_display"
+    WINDOW_DISPLAY = "window_display"
+    WINDOW_AGENT = "window_agent"
+    SERVER = "server"
+
+
+class DeviceStatus(_Msg):
+    """Retained on ``dev/{id}/status``; the Last Will is the same with state offline."""
+
+    state: Literal["online", "offline"]
+    boot: int = Field(ge=0)
+    kind: str | None = None
+    version: str | None = None
+    ts: float | None = None
+    health: dict[str, str] = Field(default_factory=dict)
+
+    def supersedes(self, older: DeviceStatus | None) -> bool:
+        """Whether this status should replace ``older``: a stale Last Will must not win."""
+        if older is None:
+            return True
+        if self.boot != older.boot:
+            return self.boot > older.boot
+        return True
+
+
+class DeviceConfig(_Msg):
+    """Retained on ``dev/{id}/config``: what a device needs to know about its place in the hall."""
+
+    version: int = Field(ge=0)
+    kind: str
+    hall_name: str = ""
+    window: str | None = None
+    services: list[str] = Field(default_factory=list)
+    printer_width_mm: Literal[58, 80] = 80
+    language: str = "zh-CN"
+    citizen_base_url: str = ""
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- requests and replies -----------------------------------------------------------------------
+
+
+class Op(StrEnum):
+    CATALOG_GET = "catalog.get"
+    TICKET_ISSUE = "ticket.issue"
+    APPOINTMENT_CHECKIN = "appointment.checkin"
+    TICKET_STATUS = "ticket.status"
+    CALLS_SINCE = "calls.since"
+    WINDOW_NEXT = "window.next"
+    WINDOW_RECALL = "window.recall"
+    WINDOW_START = "window.start"
+    WINDOW_FINISH = "window.finish"
+    WINDOW_NO_SHOW = "window.no_show"
+    WINDOW_PAUSE = "window.pause"
+    WINDOW_RESUME = "window.resume"
+
+
+WINDOW_OPS = frozenset(op for op in Op if op.value.startswith("window."))
+
+
+class Request(_Msg):
+    """The envelope of every request on ``dev/{id}/req``. ``args`` is checked per op by ``parse_args``."""
+
+    id: Annotated[str, Field(min_length=1, max_length=REQUEST_ID_MAX)]
+    op: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    ts: float | None = None
+
+
+class CatalogGetArgs(_Args):
+    etag: str | None = None
+
+
+class TicketIssueArgs(_Args):
+    service: str | None = Field(default=None, min_length=1, max_length=16)
+    matter: str | None = Field(default=None, min_length=1, max_length=64)
+    priority: str | None = Field(default=None, max_length=32)
+    id_hash: str | None = Field(default=None, min_length=16, max_length=128)
+    birth_date: date | None = None
+    phone: str | None = Field(default=None, pattern=r"^[0-9+\- ]{5,20}$")
+    materials: list[str] = Field(default_factory=list, max_length=100)
+    appointment: str | None = Field(default=None, max_length=64)
+    return_for: str | None = Field(
+        default=None, max_length=64, description="case number of a one-time notice: a linked return visit"
+    )
+
+    @model_validator(mode="after")
+    def _service_or_matter(self) -> TicketIssueArgs:
+        if self.service is None and self.matter is None:
+            raise ValueError("one of service or matter is required")
+        return self
+
+
+class AppointmentCheckinArgs(_Args):
+    code: str | None = Field(default=None, min_length=1, max_length=64)
+    id_hash: str | None = Field(default=None, min_length=16, max_length=128)
+    walk_in_if_late: bool = False
+
+    @model_validator(mode="after")
+    def _code_or_id(self) -> AppointmentCheckinArgs:
+        if self.code is None and self.id_hash is None:
+            raise ValueError("one of code or id_hash is required")
+        return self
+
+
+class TicketStatusArgs(_Args):
+    ticket_id: str = Field(min_length=1, max_length=64)
+
+
+class CallsSinceArgs(_Args):
+    seq: int = Field(ge=0)
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+class NoArgs(_Args):
+    pass
+
+
+class WindowFinishArgs(_Args):
+    outcome: str | None = Field(default=None, max_length=32)
+
+
+class WindowPauseArgs(_Args):
+    reason: str = Field(min_length=1, max_length=100)
+
+
+ARGS_BY_OP: dict[Op, type[_Args]] = {
+    Op.CATALOG_GET: CatalogGetArgs,
+    Op.TICKET_ISSUE: TicketIssueArgs,
+    Op.APPOINTMENT_CHECKIN: AppointmentCheckinArgs,
+    Op.TICKET_STATUS: TicketStatusArgs,
+    Op.CALLS_SINCE: CallsSinceArgs,
+    Op.WINDOW_NEXT: NoArgs,
+    Op.WINDOW_RECALL: NoArgs,
+    Op.WINDOW_START: NoArgs,
+    Op.WINDOW_FINISH: WindowFinishArgs,
+    Op.WINDOW_NO_SHOW: NoArgs,
+    Op.WINDOW_PAUSE: WindowPauseArgs,
+    Op.WINDOW_RESUME: NoArgs,
+}
+
+
+def parse_args(request: Request) -> tuple[Op, _Args]:
+    """The typed op and arguments of a request; ProtocolError for an unknown op or bad args."""
+    try:
+        op = Op(request.op)
+    except ValueError:
+        raise ProtocolError(f"unknown op {request.op!r}") from None
+    try:
+        return op, ARGS_BY_OP[op].model_validate(request.args)
+    except ValidationError as exc:
+        raise ProtocolError(_explain(exc)) from None
+
+
+class ErrorBody(_Msg):
+    code: str
+    message: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Response(_Msg):
+    id: str
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: ErrorBody | None = None
+
+    @classmethod
+    def success(cls, request_id: str, result: BaseModel | dict[str, Any]) -> Response:
+        body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+        return cls(id=request_id, ok=True, result=body)
+
+    @classmethod
+    def failure(
+        cls, request_id: str, code: ErrorCode | str, message: str | None = None, **detail: Any
+    ) -> Response:
+        code = str(code)
+        if message is None:
+            known = ErrorCode(code) if code in ErrorCode.__members__.values() else ErrorCode.INTERNAL
+            message = ERROR_MESSAGES_ZH[known]
+        return cls(id=request_id, ok=False, error=ErrorBody(code=code, message=message, detail=detail))
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+class MaterialLine(_Msg):
+    code: str
+    name: str
+    required: bool = True
+    checked: bool = False
+    note: str = ""
+
+
+class TicketResult(_Msg):
+    """The answer to ``ticket.issue`` and ``appointment.checkin``: everything a kiosk prints."""
+
+    ticket_id: str
+    number: str
+    service: str
+    service_name: str
+    matter: str | None = None
+    matter_name: str | None = None
+    hall_name: str
+    issued_at: float
+    people_ahead: int
+    eta_min: int | None
+    priority: str | None = None
+    priority_label: str | None = None
+    citizen_url: str
+    materials: list[MaterialLine] = Field(default_factory=list)
+    appointment: str | None = None
+    notice: str = ""
+
+
+class TicketState(StrEnum):
+    WAITING = "waiting"
+    HELD = "held"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    TRANSFERRED = "transferred"
+    VOID = "void"
+
+
+class TicketStatusResult(_Msg):
+    ticket_id: str
+    number: str
+    state: TicketState
+    service: str
+    position: int | None
+    people_ahead: int | None
+    eta_min: int | None
+    window: str | None = None
+    window_name: str | None = None
+    case_number: str | None = None
+
+
+class Disclosures(_Msg):
+    """The eight public disclosures of a matter (八公开)."""
+
+    content: str
+    legal_basis: str
+    conditions: str
+    materials: list[MaterialLine]
+    procedure: str
+    time_limit: str
+    fees: str
+    result: str
+
+
+class MatterInfo(_Msg):
+    code: str
+    name: str
+    service: str
+    department: str
+    case_type: str
+    promised_days: int | None = None
+    pinyin_initials: str = ""
+    disclosures: Disclosures
+
+
+class ServiceInfo(_Msg):
+    code: str
+    name: str
+    open: bool
+    reason: str = ""
+    next_open: float | None = None
+    waiting: int = 0
+    eta_min: int | None = None
+
+
+class CatalogResult(_Msg):
+    etag: str
+    not_modified: bool = False
+    hall_name: str = ""
+    services: list[ServiceInfo] = Field(default_factory=list)
+    matters: list[MatterInfo] = Field(default_factory=list)
+
+
+class CallKind(StrEnum):
+    CALL = "call"
+    RECALL = "recall"
+
+
+class CallEvent(_Msg):
+    """One call on ``…/calls``; ``seq`` is per hall, from the database, and never repeats."""
+
+    seq: int = Field(ge=1)
+    kind: CallKind
+    ticket: str
+    window: str
+    window_name: str
+    say: str
+    ts: float
+    ticket_id: str | None = None
+    service: str | None = None
+
+
+class CallsSinceResult(_Msg):
+    calls: list[CallEvent]
+    more: bool = False
+
+
+class WindowStatus(StrEnum):
+    IDLE = "idle"
+    CALLING = "calling"
+    SERVING = "serving"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class WindowBrief(_Msg):
+    status: WindowStatus
+    ticket: str | None = None
+    staff: str | None = None
+
+
+class WindowState(_Msg):
+    """Retained on ``window/{no}/state``."""
+
+    window: str
+    name: str
+    status: WindowStatus
+    ticket: str | None = None
+    ticket_id: str | None = None
+    staff: str | None = None
+    staff_id: str | None = None
+    pause_reason: str | None = None
+    services: list[str] = Field(default_factory=list)
+    ts: float
+
+
+class HallMode(StrEnum):
+    OPEN = "open"
+    EXTENDED = "extended"
+    CLOSED = "closed"
+    WEEKEND = "weekend"
+    LUNCH_BREAK = "lunch_break"
+
+
+class HallState(_Msg):
+    """Retained on ``…/state``: a rebooted screen paints from this at once."""
+
+    seq: int = Field(ge=0)
+    open: bool
+    extended: bool
+    mode: HallMode = HallMode.OPEN
+    hall_name: str = ""
+    recent_calls: list[CallEvent] = Field(default_factory=list)
+    windows: dict[str, WindowBrief] = Field(default_factory=dict)
+    waiting: dict[str, int] = Field(default_factory=dict)
+    eta_min: dict[str, int | None] = Field(default_factory=dict)
+    services: list[ServiceInfo] = Field(default_factory=list)
+    notice: str = ""
+    catalog_etag: str = ""
+    ts: float = 0.0
+
+
+class RatingEvent(_Msg):
+    id: Annotated[str, Field(min_length=1, max_length=REQUEST_ID_MAX)]
+    score: int = Field(ge=1, le=5)
+    ts: float | None = None
+    visit: str | None = None
+
+
+class DeviceEvent(_Msg):
+    """Any other device event (scan, printer, button): kept in the event log as it came."""
+
+    id: Annotated[str, Field(min_length=1, max_length=REQUEST_ID_MAX)]
+    ts: float | None = None
+
+
+class ServerStatus(_Msg):
+    state: Literal["online", "offline"]
+    instance: str
+    boot: int = 0
+    version: str | None = None
+    ts: float | None = None
+
+
+# --- codec --------------------------------------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def encode(message: BaseModel) -> bytes:
+    """The wire form of a message: compact UTF-8 JSON, Chinese unescaped."""
+    return message.model_dump_json(exclude_none=False).encode()
+
+
+def decode(model: type[M], payload: bytes | bytearray | str) -> M:
+    """Parse a payload into ``model``; ProtocolError for oversize, non-JSON, non-object or invalid."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        raw = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"payload is not UTF-8 JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ProtocolError("payload must be a JSON object")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ProtocolError(_explain(exc)) from None
+
+
+def request_id_of(payload: bytes | bytearray | str) -> str | None:
+    """Best effort: the ``id`` of a payload that failed to parse, so the error reply can name it."""
+    try:
+        raw = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    if isinstance(raw, dict):
+        rid = raw.get("id")
+        if isinstance(rid, str) and 0 < len(rid) <= REQUEST_ID_MAX:
+            return rid
+    return None
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "payload"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+class WindowOpResult(_Msg):
+    """The answer to a ``window.*`` op: the window as it now is, and the ticket the op acted on."""
+
+    window: WindowState
+    ticket: TicketStatusResult | None = None
+    call: CallEvent | None = None

@@ -1,0 +1,105 @@
+"""The seams between the application services and the doors into them.
+
+``Announcer`` is the one way out of the services: after a transaction commits, the services tell the
+announcers what changed, and the MQTT bridge (calls + retained state) and the browser live channel
+(SSE) turn that into messages. Announcers hold no rules.
+
+``HallServices`` is what the MQTT bridge calls. The HTTP API calls the same implementation, plus the
+staff/manager operations that have no MQTT op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from queue_server.protocol.messages import (
+    AppointmentCheckinArgs,
+    CallEvent,
+    CallsSinceResult,
+    CatalogResult,
+    HallState,
+    RatingEvent,
+    TicketIssueArgs,
+    TicketResult,
+    TicketStatusResult,
+    WindowOpResult,
+    WindowState,
+)
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    STAFF = "staff"
+    DEVICE = "device"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks: a signed-in person (staff id) or a device (device id), for audit and permission."""
+
+    role: Role
+    id: str
+    window: str | None = None  # staff signed in at / agent bound to this window
+
+
+class Announcer(Protocol):
+    """Told after commit. Implementations must be quick and must not raise into the services."""
+
+    def call_made(self, hall: str, call: CallEvent) -> None: ...
+
+    def window_changed(self, hall: str, window: WindowState) -> None: ...
+
+    def hall_changed(self, hall: str, state: HallState) -> None: ...
+
+
+class HallServices(Protocol):
+    """The use cases the device doors (MQTT) need. Every mutating call is idempotent by request_id."""
+
+    def catalog(self, hall: str, etag: str | None) -> CatalogResult: ...
+
+    def issue_ticket(
+        self, hall: str, args: TicketIssueArgs, *, request_id: str, device_id: str | None
+    ) -> TicketResult: ...
+
+    def checkin_appointment(
+        self, hall: str, args: AppointmentCheckinArgs, *, request_id: str, device_id: str | None
+    ) -> TicketResult: ...
+
+    def ticket_status(self, hall: str, ticket_id: str) -> TicketStatusResult: ...
+
+    def calls_since(self, hall: str, seq: int, limit: int) -> CallsSinceResult: ...
+
+    def hall_state(self, hall: str) -> HallState: ...
+
+    def window_states(self, hall: str) -> list[WindowState]: ...
+
+    def device_window(self, hall: str, device_id: str) -> str | None:
+        """The window a window agent is bound to (None: not a window agent of this hall)."""
+        ...
+
+    def call_next(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
+
+    def recall(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
+
+    def start(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
+
+    def finish(
+        self, hall: str, window: str, outcome: str | None, *, actor: Actor, request_id: str
+    ) -> WindowOpResult: ...
+
+    def no_show(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
+
+    def pause(
+        self, hall: str, window: str, reason: str, *, actor: Actor, request_id: str
+    ) -> WindowOpResult: ...
+
+    def resume(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
+
+    def record_rating(self, hall: str, window: str, rating: RatingEvent, *, device_id: str) -> None: ...
+
+    def record_device_status(self, hall: str, device_id: str, payload: bytes) -> None:
+        """Keep a device's retained status (health, boot) for managers; stale Last Wills ignored."""
+        ...
