@@ -105,6 +105,7 @@ class MqttLink:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_publish = self._on_publish
+        self._client.on_subscribe = self._on_subscribe
         self._lock = threading.RLock()
         self._subs: dict[int, tuple[str, int, Handler]] = {}
         self._sub_ids = itertools.count(1)
@@ -113,6 +114,7 @@ class MqttLink:
         self._on_disconnect_hooks: list[Callable[[], None]] = []
         self._acked: set[int] = set()
         self._ack_cond = threading.Condition()
+        self._unacked_subs: set[int] = set()
         self._started = False
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -162,7 +164,7 @@ class MqttLink:
             self._subs[key] = (topic_filter, qos, handler)
             others = any(f == topic_filter for k, (f, _, _) in self._subs.items() if k != key)
         if self.connected and not others:
-            self._client.subscribe(topic_filter, qos)
+            self._send_subscribe(topic_filter, qos)
 
         def undo() -> None:
             with self._lock:
@@ -172,6 +174,23 @@ class MqttLink:
                 self._client.unsubscribe(topic_filter)
 
         return undo
+
+    def wait_subscribed(self, timeout: float = 5.0) -> bool:
+        """Wait until the broker acknowledged every subscription sent so far."""
+        deadline = time.monotonic() + timeout
+        with self._ack_cond:
+            while self._unacked_subs:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._ack_cond.wait(left)
+        return True
+
+    def _send_subscribe(self, topic_filter: str, qos: int) -> None:
+        with self._ack_cond:
+            _, mid = self._client.subscribe(topic_filter, qos)
+            if mid is not None:
+                self._unacked_subs.add(mid)
 
     def publish(self, topic: str, payload: Payload, *, qos: int = 1, retain: bool = False) -> int:
         """Queue a message; QoS 1 ones survive a reconnect in paho's memory. Returns the mid."""
@@ -211,7 +230,7 @@ class MqttLink:
         with self._lock:
             filters = {(f, q) for f, q, _ in self._subs.values()}
         for topic_filter, qos in sorted(filters):
-            client.subscribe(topic_filter, qos)
+            self._send_subscribe(topic_filter, qos)
         self._connected.set()
         log.info("mqtt %s: connected to %s:%s", self.client_id, self.broker.host, self.broker.port)
         for hook in list(self._on_connect_hooks):
@@ -225,6 +244,9 @@ class MqttLink:
     ) -> None:
         was = self._connected.is_set()
         self._connected.clear()
+        with self._ack_cond:
+            self._unacked_subs.clear()  # renewed, and waited for again, on the next connect
+            self._ack_cond.notify_all()
         if was:
             log.warning("mqtt %s: disconnected (%s); reconnecting", self.client_id, reason)
         for hook in list(self._on_disconnect_hooks):
@@ -238,6 +260,11 @@ class MqttLink:
             self._acked.add(mid)
             if len(self._acked) > 10_000:  # nobody waited for these; keep memory bounded
                 self._acked.clear()
+            self._ack_cond.notify_all()
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        with self._ack_cond:
+            self._unacked_subs.discard(mid)
             self._ack_cond.notify_all()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from queue_server.protocol.messages import (
+    MAX_PAYLOAD_BYTES,
+    CallEvent,
+    CallKind,
+    DeviceStatus,
+    ErrorCode,
+    HallState,
+    Op,
+    ProtocolError,
+    Request,
+    Response,
+    TicketIssueArgs,
+    WindowBrief,
+    WindowStatus,
+    decode,
+    encode,
+    parse_args,
+    request_id_of,
+)
+
+
+def test_call_event_round_trip_keeps_chinese_unescaped() -> None:
+    call = CallEvent(
+        seq=1201,
+        kind=CallKind.CALL,
+        ticket="A012",
+        window="5",
+        window_name="5号窗口",
+        say="请A012号到5号窗口办理",
+        ts=1.5,
+    )
+    wire = encode(call)
+    assert "请A012号到5号窗口办理".encode() in wire
+    assert decode(CallEvent, wire) == call
+
+
+def test_hall_state_round_trip() -> None:
+    state = HallState(
+        seq=3,
+        open=True,
+        extended=False,
+        windows={"5": WindowBrief(status=WindowStatus.SERVING, ticket="A012", staff="张*")},
+        waiting={"A": 12},
+        eta_min={"A": 18},
+        notice="请保管好随身物品",
+    )
+    assert decode(HallState, encode(state)) == state
+
+
+@pytest.mark.parametrize(
+    ("payload", "why"),
+    [
+        (b"not json", "not UTF-8 JSON"),
+        (b"\xff\xfe", "not UTF-8 JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"op": "ticket.issue"}', "id"),
+        (b'{"id": "", "op": "x"}', "id"),
+        (b'{"id": "r1", "op": 5}', "op"),
+    ],
+)
+def test_decode_refuses_malformed_requests(payload: bytes, why: str) -> None:
+    with pytest.raises(ProtocolError, match=why):
+        decode(Request, payload)
+
+
+def test_decode_refuses_oversize() -> None:
+    big = json.dumps({"id": "r", "op": "x", "args": {"pad": "x" * MAX_PAYLOAD_BYTES}}).encode()
+    with pytest.raises(ProtocolError, match="exceeds"):
+        decode(Request, big)
+
+
+def test_parse_args_types_each_op() -> None:
+    op, args = parse_args(
+        Request(id="r", op="ticket.issue", args={"service": "A", "birth_date": "1950-02-03"})
+    )
+    assert op is Op.TICKET_ISSUE
+    assert isinstance(args, TicketIssueArgs)
+    assert args.birth_date == date(1950, 2, 3)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request(id="r", op="ticket.fly", args={}),
+        Request(id="r", op="ticket.issue", args={}),
+        Request(id="r", op="ticket.issue", args={"service": "A", "colour": "red"}),
+        Request(id="r", op="calls.since", args={"seq": "many"}),
+        Request(id="r", op="calls.since", args={"seq": -1}),
+        Request(id="r", op="window.pause", args={}),
+        Request(id="r", op="appointment.checkin", args={}),
+    ],
+)
+def test_parse_args_refuses_unknown_ops_and_bad_args(request_: Request) -> None:
+    with pytest.raises(ProtocolError):
+        parse_args(request_)
+
+
+def test_failure_reply_carries_code_and_chinese_message() -> None:
+    resp = Response.failure("r1", ErrorCode.CUTOFF_PASSED)
+    assert resp.ok is False
+    assert resp.error is not None
+    assert resp.error.code == "cutoff_passed"
+    assert "停止取号" in resp.error.message
+    assert decode(Response, encode(resp)) == resp
+
+
+def test_request_id_of_finds_the_id_of_a_bad_request_only_when_sane() -> None:
+    assert request_id_of(b'{"id": "k-1-2", "op": 7}') == "k-1-2"
+    assert request_id_of(b'{"id": 7}') is None
+    assert request_id_of(b"garbage") is None
+    assert request_id_of(b'{"id": "' + b"x" * 500 + b'"}') is None
+
+
+@given(old=st.integers(0, 1000), new=st.integers(0, 1000))
+def test_a_stale_last_will_never_wins(old: int, new: int) -> None:
+    online = DeviceStatus(state="online", boot=new)
+    will = DeviceStatus(state="offline", boot=old)
+    if old < new:
+        assert not will.supersedes(online)
+    if old > new:
+        assert will.supersedes(online)
