@@ -1,0 +1,48 @@
+"""The window LED sign: a documented STX…ETX frame (``devices.sign.frame``) and its serial driver."""
+
+from devices.sign.frame import (
+    ACK,
+    CMD_CLEAR,
+    CMD_SHOW,
+    ETX,
+    NAK,
+    STX,
+    Frame,
+    FrameReader,
+    ReplyReader,
+    SignDisplay,
+    SignStatus,
+    checksum,
+    clear_frame,
+    decode_display,
+    decode_frame,
+    encode_display,
+    encode_frame,
+    reply,
+    show_frame,
+)
+from devices.sign.sign import SignConfig, WindowSign
+
+__all__ = [
+    "ACK",
+    "CMD_CLEAR",
+    "CMD_SHOW",
+    "ETX",
+    "NAK",
+    "STX",
+    "Frame",
+    "FrameReader",
+    "ReplyReader",
+    "SignConfig",
+    "SignDisplay",
+    "SignStatus",
+    "WindowSign",
+    "checksum",
+    "clear_frame",
+    "decode_display",
+    "decode_frame",
+    "encode_display",
+    "encode_frame",
+    "reply",
+    "show_frame",
+]

@@ -1,0 +1,84 @@
+"""``hallq hall``: validate a hall file, load it into a database, or show where the demo hall is.
+
+hallq hall validate FILE [--on DATE]   every problem with its path; exit 1 when there are any
+hallq hall load FILE [--db URL]        validate, then upsert into the database (idempotent)
+hallq hall show-demo-path              the demo hall file, to copy and edit
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from .validate import DEMO_HALL_PATH, validate_file
+
+EXIT_INVALID = 1
+EXIT_FAILED = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="hall_command", metavar="SUBCOMMAND", required=True)
+    validate = sub.add_parser("validate", help="check a hall file and list every problem")
+    validate.add_argument("file", metavar="FILE")
+    validate.add_argument(
+        "--on",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="also require licensing windows to have a qualification valid on DATE (YYYY-MM-DD)",
+    )
+    load = sub.add_parser("load", help="validate a hall file and write it into the database")
+    load.add_argument("file", metavar="FILE")
+    load.add_argument("--db", metavar="URL", help="database URL (default: the settings' database)")
+    sub.add_parser("show-demo-path", help="print the path of the demo hall file")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.hall_command == "show-demo-path":
+        print(DEMO_HALL_PATH)
+        return 0
+    hall = validate_file(args.file, today=getattr(args, "on", None))
+    if isinstance(hall, list):
+        print(f"{args.file}: {len(hall)} problem(s)", file=sys.stderr)
+        for error in hall:
+            print(f"  {error}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.hall_command == "validate":
+        print(
+            f"{args.file}: ok: hall {hall.hall.code} ({hall.hall.name}), {len(hall.services)} services, "
+            f"{len(hall.matters)} matters, {len(hall.windows)} windows, {len(hall.staff)} staff, "
+            f"{len(hall.devices)} devices"
+        )
+        return 0
+    return _load(args, hall)
+
+
+def _load(args: argparse.Namespace, hall: object) -> int:
+    # The database layer is imported only here: `hallq hall validate` needs no SQL driver.
+    from queue_server.settings import Environment, load_settings
+    from queue_server.store import init_db
+
+    from .loader import load_hall
+    from .passwords import PasswordError
+    from .schema import HallFile
+
+    assert isinstance(hall, HallFile)
+    settings = load_settings()
+    engine = init_db(args.db or settings.database_url)
+    try:
+        # Outside development every person needs a real password source (env var or secrets file).
+        report = load_hall(engine, hall, allow_dev_passwords=settings.environment is Environment.DEVELOPMENT)
+    except PasswordError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    print(f"hall {hall.hall.code} loaded into {engine.url.render_as_string(hide_password=True)}")
+    print(f"  {report.summary()}")
+    for code, version in sorted(report.new_matter_versions.items()):
+        print(f"  matter {code}: now version {version}")
+    if report.generated_passwords:
+        print("  development passwords (shown once, stored only as hashes):")
+        for login, password in sorted(report.generated_passwords.items()):
+            print(f"    {login:<16} {password}")
+    return 0
