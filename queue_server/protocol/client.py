@@ -115,6 +115,7 @@ class MqttLink:
         self._acked: set[int] = set()
         self._ack_cond = threading.Condition()
         self._unacked_subs: set[int] = set()
+        self._early_subacks: set[int] = set()
         self._started = False
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -187,9 +188,15 @@ class MqttLink:
         return True
 
     def _send_subscribe(self, topic_filter: str, qos: int) -> None:
+        # Never hold our lock while calling into paho: its network thread holds paho's own locks
+        # while it runs our callbacks, and taking the two in opposite orders deadlocks.
+        _, mid = self._client.subscribe(topic_filter, qos)
+        if mid is None:
+            return
         with self._ack_cond:
-            _, mid = self._client.subscribe(topic_filter, qos)
-            if mid is not None:
+            if mid in self._early_subacks:  # the SUBACK beat us here
+                self._early_subacks.discard(mid)
+            else:
                 self._unacked_subs.add(mid)
 
     def publish(self, topic: str, payload: Payload, *, qos: int = 1, retain: bool = False) -> int:
@@ -201,11 +208,11 @@ class MqttLink:
         self, topic: str, payload: Payload, *, qos: int = 1, retain: bool = False, timeout: float = 5.0
     ) -> bool:
         """Publish and wait for the broker's acknowledgement (tracked by mid, see FIELD-NOTES)."""
+        mid = self.publish(topic, payload, qos=qos, retain=retain)  # outside the lock, as above
+        if qos == 0:
+            return True
+        deadline = time.monotonic() + timeout
         with self._ack_cond:
-            mid = self.publish(topic, payload, qos=qos, retain=retain)
-            if qos == 0:
-                return True
-            deadline = time.monotonic() + timeout
             while mid not in self._acked:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -246,6 +253,7 @@ class MqttLink:
         self._connected.clear()
         with self._ack_cond:
             self._unacked_subs.clear()  # renewed, and waited for again, on the next connect
+            self._early_subacks.clear()
             self._ack_cond.notify_all()
         if was:
             log.warning("mqtt %s: disconnected (%s); reconnecting", self.client_id, reason)
@@ -264,7 +272,10 @@ class MqttLink:
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
         with self._ack_cond:
-            self._unacked_subs.discard(mid)
+            if mid in self._unacked_subs:
+                self._unacked_subs.discard(mid)
+            else:
+                self._early_subacks.add(mid)
             self._ack_cond.notify_all()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:

@@ -164,6 +164,16 @@ def all_device_status(hall: str = "+") -> str:
     return f"{PREFIX}/{hall}/dev/+/status"
 
 
+def device_events(hall: str, device_id: str) -> str:
+    """Every event of one device."""
+    return f"{DeviceTopic(hall, device_id, Channel.EVT, 'x')}"[:-1] + "+"
+
+
+def all_server_status() -> str:
+    """The birth/Last Will of every server instance: a device's way to know a server is alive."""
+    return f"{PREFIX}/server/+/status"
+
+
 def all_window_states(hall: str) -> str:
     return f"{PREFIX}/{check_id(hall, 'hall')}/window/+/state"
 
