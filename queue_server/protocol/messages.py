@@ -168,8 +168,9 @@ class TicketIssueArgs(_Args):
 
     @model_validator(mode="after")
     def _service_or_matter(self) -> TicketIssueArgs:
-        if self.service is None and self.matter is None:
-            raise ValueError("one of service or matter is required")
+        # A return visit names its first case; the server finds the matter and queue from it.
+        if self.service is None and self.matter is None and self.return_for is None:
+            raise ValueError("one of service, matter or return_for is required")
         return self
 
 

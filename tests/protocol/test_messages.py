@@ -85,6 +85,9 @@ def test_parse_args_types_each_op() -> None:
     assert op is Op.TICKET_ISSUE
     assert isinstance(args, TicketIssueArgs)
     assert args.birth_date == date(1950, 2, 3)
+    _, back = parse_args(Request(id="r", op="ticket.issue", args={"return_for": "GY-20261125-0007"}))
+    assert isinstance(back, TicketIssueArgs)
+    assert back.return_for == "GY-20261125-0007"
 
 
 @pytest.mark.parametrize(

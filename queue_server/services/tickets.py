@@ -1,0 +1,334 @@
+"""Issuing tickets and following them: issue (walk-in, special, appointment), status, hold/resume,
+priority confirmation at the window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, func, select
+
+from queue_server.domain import limits
+from queue_server.domain.numbering import format_number
+from queue_server.domain.priority import PriorityBasis, PriorityClass, PriorityGrant, auto_grant
+from queue_server.domain.refusals import RefusalCode
+from queue_server.domain.schedule import issue_verdict
+from queue_server.errors import (
+    BadRequestError,
+    InvalidStateError,
+    NotAuthorizedError,
+    NotFoundError,
+    RefusedError,
+)
+from queue_server.protocol.messages import (
+    ErrorCode,
+    MaterialLine,
+    TicketIssueArgs,
+    TicketResult,
+    TicketState,
+    TicketStatusResult,
+    WindowOpResult,
+    WindowStatus,
+)
+from queue_server.services import queue
+from queue_server.services.access import SUPERVISORS, authorize_window, require_status
+from queue_server.services.lookup import (
+    published_matter,
+    refuse_clear_id,
+    service_by_code,
+    ticket_by_token,
+    window_by_number,
+)
+from queue_server.services.ports import Actor, Role
+from queue_server.services.rules import service_schedule
+from queue_server.services.security import new_citizen_token
+from queue_server.services.state import ticket_status, window_state
+from queue_server.services.tx import Tx, pk
+from queue_server.store.counters import next_ticket_seq
+from queue_server.store.tables import (
+    LANE_MILITARY,
+    LANE_NORMAL,
+    LANE_PRIORITY,
+    LANE_SPECIAL,
+    Appointment,
+    Case,
+    Material,
+    Matter,
+    Service,
+    Staff,
+    Ticket,
+    Window,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueOptions:
+    """What only the server decides about a ticket (not a kiosk's wish)."""
+
+    special: bool = False
+    special_reason: str | None = None
+    appointment: Appointment | None = None
+
+
+def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions()) -> TicketResult:
+    """Issue one ticket: schedule and cut-off, daily cap, per-ID limit, priority, materials, links."""
+    refuse_clear_id(args.id_hash)
+    matter, service = _resolve(tx, args)
+    exempt = options.special or options.appointment is not None
+    if not exempt:
+        _check_hours(tx, service)
+    # The counter bump comes first: it locks the service's day, so the checks below see every ticket
+    # committed before ours, and a refusal rolls the number back (no gap).
+    seq = next_ticket_seq(tx.session, tx.hall_id, pk(service), tx.today)
+    if not exempt:
+        _refuse(limits.check_daily_cap(seq - 1, service.daily_cap))
+    if args.id_hash is not None and not options.special:
+        limit = service.id_daily_limit if service.id_daily_limit is not None else tx.hall.id_daily_limit
+        _refuse(limits.check_id_limit(_tickets_for_id(tx, service, args.id_hash), limit))
+    grant = _priority(tx, args)
+    lane = _lane(options.special, grant)
+    appointment = options.appointment
+    ticket = Ticket(
+        hall_id=tx.hall_id,
+        service_id=pk(service),
+        service_day=tx.today,
+        number=format_number(service.code, seq),
+        seq=seq,
+        state=TicketState.WAITING.value,
+        lane=lane,
+        special=options.special,
+        special_reason=options.special_reason,
+        priority_class=None if grant is None else grant.priority_class.value,
+        priority_basis=None if grant is None else grant.basis.value,
+        priority_confirmed=None if grant is None else not grant.needs_confirmation,
+        id_hash=args.id_hash,
+        phone=args.phone,
+        materials=list(args.materials),
+        matter_id=None if matter is None else matter.id,
+        appointment_id=None if appointment is None else appointment.id,
+        appointment_slot_start=None if appointment is None else appointment.slot_start,
+        return_for=args.return_for,
+        request_id=tx.request_id,
+        device_id=tx.device_id,
+        citizen_token=new_citizen_token(),
+        issued_at=tx.now,
+        queued_at=tx.now,
+    )
+    tx.session.add(ticket)
+    tx.session.flush()
+    tx.event(
+        "issue",
+        ticket=ticket,
+        number=ticket.number,
+        service=service.code,
+        lane=lane,
+        priority=ticket.priority_class,
+        priority_basis=ticket.priority_basis,
+        appointment=None if appointment is None else appointment.code,
+        special_reason=options.special_reason,
+    )
+    tx.outbox.hall_changed = True
+    return ticket_result(tx, ticket, service, matter, appointment)
+
+
+def ticket_result(
+    tx: Tx, ticket: Ticket, service: Service, matter: Matter | None, appointment: Appointment | None
+) -> TicketResult:
+    ahead = queue.people_ahead_of_new(tx, ticket, service)
+    windows = queue.serving_windows(tx.session, tx.hall_id).get(pk(service), 0)
+    eta = queue.eta_minutes(service, ahead, windows, queue.recent_handling(tx.session, tx.hall_id, tx.today))
+    grant_class = None if ticket.priority_class is None else PriorityClass(ticket.priority_class)
+    return TicketResult(
+        ticket_id=ticket.citizen_token,
+        number=ticket.number,
+        service=service.code,
+        service_name=service.name,
+        matter=None if matter is None else matter.code,
+        matter_name=None if matter is None else matter.name,
+        hall_name=tx.hall.name,
+        issued_at=ticket.issued_at.timestamp(),
+        people_ahead=ahead or 0,
+        eta_min=eta,
+        priority=None if grant_class is None else grant_class.value,
+        priority_label=None if grant_class is None else grant_class.label_zh,
+        citizen_url=citizen_url(tx, ticket),
+        materials=[] if matter is None else _material_lines(tx, matter, ticket.materials),
+        appointment=None if appointment is None else appointment.code,
+        notice=tx.hall.notice,
+    )
+
+
+def citizen_url(tx: Tx, ticket: Ticket) -> str:
+    return f"{tx.settings.public_base_url.rstrip('/')}/t/{ticket.citizen_token}"
+
+
+def status(tx: Tx, token: str) -> TicketStatusResult:
+    """The status of the visit a citizen token names (following transfers to the latest ticket)."""
+    return ticket_status(tx, latest(tx, ticket_by_token(tx, token)))
+
+
+def latest(tx: Tx, ticket: Ticket) -> Ticket:
+    """The newest ticket of a transfer chain (the citizen keeps the token of the first)."""
+    while True:
+        child = tx.session.exec(select(Ticket).where(Ticket.parent_ticket_id == ticket.id)).first()
+        if child is None:
+            return ticket
+        ticket = child
+
+
+def hold(tx: Tx, token: str, actor: Actor) -> TicketStatusResult:
+    """Set a ticket aside: waiting, or at a window (the citizen went to fetch a document). Held at a
+    window, it goes back to that window's queue on resume."""
+    ticket = latest(tx, ticket_by_token(tx, token, lock=True))
+    state = TicketState(ticket.state)
+    if state is TicketState.WAITING:
+        if actor.role not in SUPERVISORS and actor.role is not Role.STAFF:
+            raise NotAuthorizedError()
+        tx.event("hold", ticket=ticket)
+    elif state in (TicketState.CALLED, TicketState.SERVING) and ticket.window_id is not None:
+        window = tx.session.get(Window, ticket.window_id, with_for_update=True)
+        assert window is not None
+        authorize_window(tx, actor, window)
+        require_status(window, WindowStatus.CALLING, WindowStatus.SERVING)
+        window.status = WindowStatus.IDLE.value
+        window.status_since = tx.now
+        window.current_ticket_id = None
+        ticket.target_window_id = window.id
+        tx.event("hold", ticket=ticket, window=window, from_state=state.value)
+        tx.outbox.touch(window)
+    else:
+        raise InvalidStateError(ticket=ticket.number, state=ticket.state)
+    ticket.state = TicketState.HELD.value
+    tx.outbox.hall_changed = True
+    return ticket_status(tx, ticket)
+
+
+def resume(tx: Tx, token: str, actor: Actor) -> TicketStatusResult:
+    """A held ticket goes back to waiting, keeping its place in the queue."""
+    ticket = latest(tx, ticket_by_token(tx, token, lock=True))
+    if ticket.state != TicketState.HELD.value:
+        raise InvalidStateError(ticket=ticket.number, state=ticket.state)
+    if ticket.target_window_id is not None and actor.role not in SUPERVISORS:
+        window = tx.session.get(Window, ticket.target_window_id)
+        assert window is not None
+        authorize_window(tx, actor, window)
+    ticket.state = TicketState.WAITING.value
+    tx.event("resume", ticket=ticket)
+    tx.outbox.hall_changed = True
+    return ticket_status(tx, ticket)
+
+
+def confirm_priority(tx: Tx, window_no: str, confirmed: bool, actor: Actor) -> WindowOpResult:
+    """The window confirms (or rejects) the declared priority class of the ticket it serves."""
+    window = window_by_number(tx, window_no, lock=True)
+    authorize_window(tx, actor, window)
+    require_status(window, WindowStatus.CALLING, WindowStatus.SERVING)
+    ticket = tx.session.get(Ticket, window.current_ticket_id) if window.current_ticket_id else None
+    if ticket is None or ticket.priority_class is None:
+        raise InvalidStateError("该号票没有优先类别。", window=window.number)
+    ticket.priority_confirmed = confirmed
+    staff = None if window.staff_id is None else tx.session.get(Staff, window.staff_id)
+    tx.event(
+        "priority_confirmed" if confirmed else "priority_rejected",
+        ticket=ticket,
+        window=window,
+        priority=ticket.priority_class,
+        by=None if staff is None else staff.login,
+    )
+    return WindowOpResult(window=window_state(tx, window), ticket=ticket_status(tx, ticket))
+
+
+def _resolve(tx: Tx, args: TicketIssueArgs) -> tuple[Matter | None, Service]:
+    if args.matter is None and args.service is None and args.return_for is not None:
+        # A return visit from a one-time notice's QR: the first case names the matter and its queue.
+        # (With a service or matter chosen, the link is kept as given: the case may be another hall's.)
+        first_case = _first_case(tx, args.return_for)
+        if first_case.matter_id is None:
+            raise BadRequestError("该告知书未关联事项，请选择业务取号。", return_for=args.return_for)
+        matter_row = tx.session.get(Matter, first_case.matter_id)
+        service = None if matter_row is None else tx.session.get(Service, matter_row.service_id)
+        if matter_row is None or service is None or not service.active:
+            raise RefusedError(code=ErrorCode.UNKNOWN_SERVICE, return_for=args.return_for)
+        return matter_row, service
+    if args.matter is None:
+        assert args.service is not None  # the args model requires service, matter or return_for
+        return None, service_by_code(tx, args.service)
+    matter = published_matter(tx, args.matter)
+    service = tx.session.get(Service, matter.service_id)
+    if service is None or not service.active:
+        raise RefusedError(code=ErrorCode.UNKNOWN_SERVICE, matter=args.matter)
+    if args.service is not None and args.service != service.code:
+        raise BadRequestError("事项与业务不一致。", matter=args.matter, service=args.service)
+    return matter, service
+
+
+def _first_case(tx: Tx, case_number: str) -> Case:
+    case = tx.session.exec(
+        select(Case).where(Case.hall_id == tx.hall_id, Case.case_number == case_number)
+    ).first()
+    if case is None:
+        raise NotFoundError("未找到该告知书对应的办件，请到导办台咨询。", return_for=case_number)
+    return case
+
+
+def _check_hours(tx: Tx, service: Service) -> None:
+    schedule = service_schedule(service, tx.hall)
+    if schedule is None:
+        return
+    verdict = issue_verdict(schedule, tx.calendar, tx.now_local)
+    if not verdict.ok:
+        assert verdict.code is not None
+        next_open = None if verdict.next_open is None else verdict.next_open.timestamp()
+        raise RefusedError(code=ErrorCode(verdict.code.value), service=service.code, next_open=next_open)
+
+
+def _refuse(code: RefusalCode | None) -> None:
+    if code is not None:
+        raise RefusedError(code=ErrorCode(code.value))
+
+
+def _tickets_for_id(tx: Tx, service: Service, id_hash: str) -> int:
+    return tx.session.exec(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.service_id == service.id,
+            Ticket.service_day == tx.today,
+            Ticket.id_hash == id_hash,
+            col(Ticket.parent_ticket_id).is_(None),
+        )
+    ).one()
+
+
+def _priority(tx: Tx, args: TicketIssueArgs) -> PriorityGrant | None:
+    grant = auto_grant(args.birth_date, tx.today, tx.hall.priority_age)
+    if grant is not None or args.priority is None:
+        return grant
+    try:
+        declared = PriorityClass(args.priority)
+    except ValueError:
+        raise BadRequestError("未知的优先类别。", field="priority", value=args.priority) from None
+    # Age is read from the ID card, never declared; anything else is confirmed at the window.
+    basis = PriorityBasis.DECLARED
+    if declared is PriorityClass.ELDERLY:
+        raise BadRequestError("老年人优先须刷身份证自动认定。", field="priority")
+    return PriorityGrant(declared, basis)
+
+
+def _lane(special: bool, grant: PriorityGrant | None) -> str:
+    if special:
+        return LANE_SPECIAL
+    if grant is None:
+        return LANE_NORMAL
+    return LANE_MILITARY if grant.priority_class is PriorityClass.MILITARY else LANE_PRIORITY
+
+
+def _material_lines(tx: Tx, matter: Matter, checked: list[str]) -> list[MaterialLine]:
+    rows = tx.session.exec(
+        select(Material)
+        .where(Material.matter_id == matter.id)
+        .order_by(col(Material.position), col(Material.id))
+    ).all()
+    return [
+        MaterialLine(code=m.code, name=m.name, required=m.required, checked=m.code in checked, note=m.note)
+        for m in rows
+    ]
