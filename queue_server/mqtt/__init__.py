@@ -1,0 +1,16 @@
+"""The MQTT bridge: device requests and events into the services; calls and retained state out."""
+
+from .announcer import MqttAnnouncer
+from .bridge import SHARE_GROUP, MqttBridge, new_boot, server_link
+from .dispatch import handle_request
+from .executor import KeyedExecutor
+
+__all__ = [
+    "SHARE_GROUP",
+    "KeyedExecutor",
+    "MqttAnnouncer",
+    "MqttBridge",
+    "handle_request",
+    "new_boot",
+    "server_link",
+]

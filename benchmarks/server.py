@@ -1,0 +1,599 @@
+"""Server benchmarks: ticket.issue over MQTT, call-to-display latency, the broker floor, call-next cost.
+
+Set-up, all real: a private Mosquitto with ``set_tcp_nodelay`` on a free loopback port; a fresh
+database (a SQLite file, or a new PostgreSQL database on 127.0.0.1:5432 dropped afterwards); the demo
+hall file loaded twice (halls ``bench`` and ``bench-cn``) with the daily caps removed so that
+thousands of tickets are not refused; a clock that runs in real time from a working Wednesday 09:30.
+
+The server runs in a SUBPROCESS (``python -m benchmarks.server serve …``): the real ``Services`` and
+the MQTT bridge, no HTTP. The clients (10 kiosks, a window agent, a hall display) run in this process,
+so the server's CPU and RSS are its own. Figures:
+
+- ``issue_per_s``, ``issue_p50_ms``, ``issue_p99_ms``: 10 kiosk clients, each sending ``ticket.issue``
+  and waiting for its reply before the next (closed loop); latency from publish to reply.
+- ``call_to_display_p50_ms`` / ``_p99_ms``: from publishing ``window.next`` (the window agent) to the
+  ``calls`` message arriving at a subscribed display client. Between calls the agent sends
+  ``window.start`` + ``window.finish`` so the window is idle again (not timed).
+- ``broker_rtt_p50_ms``: the floor, a bare QoS 1 publish to a topic the same client subscribes to,
+  until it comes back; ``call_vs_broker_ratio`` = call p50 / this.
+- ``call_next_ms_1k`` / ``_10k`` / ``_100k``: the ``call_next`` use case in process (no announcers) with
+  that many tickets waiting for the window's service (bulk-inserted rows copied from a real ticket);
+  median of several calls. ``call_next_announced_ms_*``: the same with an announcer attached, which
+  adds the hall-state rebuild the services do after every change. ``--quick`` skips 100k and says so
+  (``call_next_100k_skipped``); it never reports a figure it did not measure.
+- ``server_rss_mb``: VmRSS of the server subprocess right after the issue benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import logging
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+Figures = dict[str, float | int | str]
+
+HALL = "bench"
+HALL_CALL_NEXT = "bench-cn"
+WINDOW = "1"  # serves A (primary) and B (secondary) in the demo hall
+AGENT = "demo-win-1-agent"  # the demo hall binds it to window 1
+STAFF = "wangfang"  # may sign in at window 1
+SERVICE = "A"
+KIOSKS = 10
+START = datetime(2025, 3, 12, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # a working Wednesday
+PG_ADMIN_URL = os.environ.get("HALLQ_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REPLY_TIMEOUT_S = 10.0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    warmup_per_kiosk: int
+    issues_per_kiosk: int
+    calls: int
+    rtt_samples: int
+    call_next_samples: int
+    waiting: tuple[int, ...]
+
+
+QUICK = Sizes(5, 30, 20, 100, 5, (1_000, 10_000))
+FULL = Sizes(50, 400, 200, 500, 21, (1_000, 10_000, 100_000))
+
+
+# --- the clock both processes use ---------------------------------------------------------------------
+
+
+class RunningClock:
+    """Real time, shifted so that the benchmark always runs on an open working day."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self._start = start.astimezone(UTC)
+        self._t0 = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+# --- entry point ---------------------------------------------------------------------------------------
+
+
+def run(quick: bool, db: str) -> Figures:
+    sizes = QUICK if quick else FULL
+    figures: Figures = {}
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hallq-bench-")))
+        url = stack.enter_context(_database(db, workdir))
+        _prepare(url)
+        with contextlib.ExitStack() as mqtt:
+            broker = _start_broker(workdir)
+            mqtt.callback(broker.stop)
+            with _server(url, broker.port, workdir, stub=True):
+                floor = _issue(broker.port, sizes)
+            figures["bridge_only_issue_per_s"] = floor["issue_per_s"]
+            figures["bridge_only_issue_p99_ms"] = floor["issue_p99_ms"]
+            server = mqtt.enter_context(_server(url, broker.port, workdir))
+            figures["server_mode"] = "subprocess: Services + MQTT bridge, no HTTP"
+            figures["broker_rtt_p50_ms"] = _broker_rtt(broker.port, sizes)
+            figures.update(_issue(broker.port, sizes))
+            figures["server_rss_mb"] = round(_rss_mb(server.pid), 1)
+            figures.update(_call_to_display(broker.port, sizes))
+            figures["call_vs_broker_ratio"] = round(
+                float(figures["call_to_display_p50_ms"]) / max(float(figures["broker_rtt_p50_ms"]), 1e-6), 1
+            )
+        # The server and broker are stopped: the call-next cost is measured in process, alone.
+        figures.update(_call_next_cost(url, sizes))
+    if quick:
+        figures["call_next_100k_skipped"] = "quick mode"
+    return figures
+
+
+# --- set-up ----------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _database(db: str, workdir: Path) -> Iterator[str]:
+    if db == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    import sqlalchemy as sa
+
+    name = f"hallq_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _start_broker(workdir: Path) -> Any:
+    from queue_server.runtime.broker import BrokerKind, free_port, start_broker
+
+    # Always mosquitto: the figures are about the appliance's real broker, not the fallback.
+    return start_broker(free_port(), workdir / "broker", kind=BrokerKind.MOSQUITTO)
+
+
+def bench_hall_file(code: str) -> Any:
+    """The demo hall under another code, daily caps at the schema's maximum (a benchmark issues thousands)."""
+    from queue_server.halls import validate_data
+    from queue_server.halls.validate import DEMO_HALL_PATH
+
+    raw = tomllib.loads(DEMO_HALL_PATH.read_text())
+    raw["hall"]["code"] = code
+    for service in raw["services"]:
+        service["daily_cap"] = 100_000
+    hall = validate_data(raw)
+    if isinstance(hall, list):
+        raise RuntimeError("bench hall invalid: " + "; ".join(str(e) for e in hall))
+    return hall
+
+
+def _settings(url: str, hall: str) -> Any:
+    from queue_server.settings import Settings
+
+    return Settings(environment="development", database_url=url, hall=hall)
+
+
+def _prepare(url: str) -> None:
+    """Migrate, load both halls, open window 1 of each with a signed-in person."""
+    from queue_server.halls.loader import load_hall
+    from queue_server.services.hall import Services
+    from queue_server.services.ports import Actor, Role
+    from queue_server.store import init_db
+
+    engine = init_db(url)
+    try:
+        clock = RunningClock()
+        for code in (HALL, HALL_CALL_NEXT):
+            staff = bench_hall_file(code).staff
+            passwords = {s.login: "bench-password" for s in staff}
+            load_hall(engine, bench_hall_file(code), passwords=passwords, now=clock())
+            services = Services(engine, _settings(url, code), clock)
+            actor = Actor(Role.STAFF, STAFF)
+            services.sign_in(code, WINDOW, actor=actor)
+            services.open_window(code, WINDOW, actor=Actor(Role.STAFF, STAFF, WINDOW))
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class _Server:
+    pid: int
+
+
+@contextlib.contextmanager
+def _server(url: str, broker_port: int, workdir: Path, *, stub: bool = False) -> Iterator[_Server]:
+    log_path = workdir / "server.log"
+    argv = [
+        sys.executable,
+        "-m",
+        "benchmarks.server",
+        "serve",
+        "--db",
+        url,
+        "--broker-port",
+        str(broker_port),
+    ]
+    with log_path.open("ab") as log_file:
+        proc = subprocess.Popen(
+            [*argv, "--stub"] if stub else argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if line.strip() != "ready":
+                raise RuntimeError(f"bench server did not start: {log_path.read_text()[-2000:]}")
+            yield _Server(proc.pid)
+        finally:
+            if proc.stdin is not None:
+                proc.stdin.close()  # the server stops when its stdin closes
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def serve(db: str, broker_port: int, *, stub: bool = False) -> int:
+    """The server subprocess: real services (or the stub) + MQTT bridge until stdin closes."""
+    from queue_server.mqtt.door import default_workers, open_door
+    from queue_server.protocol.client import BrokerAddress
+    from queue_server.services.hall import Services
+    from queue_server.store import make_engine
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = make_engine(db)
+    services: Any = StubServices() if stub else Services(engine, _settings(db, HALL), RunningClock())
+    # What `hallq server` would use for this database; HALLQ_BENCH_WORKERS to try others.
+    workers = int(os.environ.get("HALLQ_BENCH_WORKERS", default_workers(db)))
+    door = open_door(
+        BrokerAddress("127.0.0.1", broker_port), services, [HALL], instance="bench", workers=workers
+    )
+    for announcer in door.announcers:
+        services.add_announcer(announcer)
+    print("ready", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.stdin.close())
+    with contextlib.suppress(ValueError, OSError):
+        sys.stdin.read()
+    door.stop()
+    engine.dispose()
+    return 0
+
+
+class StubServices:
+    """Answers ``ticket.issue`` at once with a fixed ticket: what the bridge, paho and the broker cost."""
+
+    def __init__(self) -> None:
+        from queue_server.protocol.messages import TicketResult
+
+        self._ticket = TicketResult(
+            ticket_id="stub", number="A001", service="A", service_name="综合受理", hall_name="stub",
+            issued_at=0.0, people_ahead=0, eta_min=None, citizen_url="http://127.0.0.1/t/stub",
+        )  # fmt: skip
+
+    def issue_ticket(self, hall: str, args: Any, *, request_id: str, device_id: str | None) -> Any:
+        return self._ticket
+
+    def hall_state(self, hall: str) -> Any:
+        from queue_server.protocol.messages import HallState
+
+        return HallState(seq=0, open=True, extended=False)
+
+    def window_states(self, hall: str) -> list[Any]:
+        return []
+
+    def add_announcer(self, announcer: Any) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(name)
+
+
+# --- MQTT clients ------------------------------------------------------------------------------------------
+
+
+class Client:
+    """A device speaking the contract over one MqttLink, waiting for replies by request id."""
+
+    def __init__(self, port: int, device_id: str) -> None:
+        from queue_server.protocol import topics
+        from queue_server.protocol.client import BrokerAddress, MqttLink, Received
+
+        self.device_id = device_id
+        self.req_topic = topics.dev_req(HALL, device_id)
+        self.link = MqttLink(device_id, BrokerAddress("127.0.0.1", port))
+        self._waiting: dict[str, tuple[threading.Event, list[bytes]]] = {}
+        self._lock = threading.Lock()
+
+        def on_reply(msg: Received) -> None:
+            rid = json.loads(msg.payload)["id"]
+            with self._lock:
+                entry = self._waiting.pop(rid, None)
+            if entry is not None:
+                entry[1].append(msg.payload)
+                entry[0].set()
+
+        self.link.subscribe(topics.dev_resp(HALL, device_id), on_reply)
+        self.link.start()
+        if not self.link.wait_connected(10):
+            raise RuntimeError(f"{device_id}: no broker")
+        _sync(self.link)
+
+    def request(self, op: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        rid = uuid.uuid4().hex
+        done, box = threading.Event(), list[bytes]()
+        with self._lock:
+            self._waiting[rid] = (done, box)
+        body = json.dumps({"id": rid, "op": op, "args": args or {}}).encode()
+        self.link.publish(self.req_topic, body, qos=1)
+        if not done.wait(REPLY_TIMEOUT_S):
+            raise TimeoutError(f"{op}: no reply")
+        reply: dict[str, Any] = json.loads(box[0])
+        if not reply["ok"]:
+            raise RuntimeError(f"{op} refused: {reply['error']}")
+        return reply
+
+    def close(self) -> None:
+        self.link.stop()
+
+
+def _sync(link: Any) -> None:
+    """Return once the broker has handled this link's earlier packets (its subscriptions)."""
+    marker = f"hallq-bench/sync/{uuid.uuid4().hex}"
+    echoed = threading.Event()
+    undo = link.subscribe(marker, lambda _m: echoed.set())
+    link.publish(marker, b"x", qos=1)
+    if not echoed.wait(10):
+        raise RuntimeError("broker did not echo")
+    undo()
+
+
+def _ms(seconds: list[float], q: float) -> float:
+    ordered = sorted(seconds)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return round(ordered[index] * 1000, 3)
+
+
+def _broker_rtt(port: int, sizes: Sizes) -> float:
+    from queue_server.protocol.client import BrokerAddress, MqttLink, Received
+
+    link = MqttLink(f"bench-rtt-{uuid.uuid4().hex[:6]}", BrokerAddress("127.0.0.1", port))
+    link.start()
+    link.wait_connected(10)
+    arrived = threading.Event()
+
+    def on_echo(_msg: Received) -> None:
+        arrived.set()
+
+    topic = f"hallq-bench/rtt/{uuid.uuid4().hex}"
+    link.subscribe(topic, on_echo)
+    _sync(link)
+    samples = []
+    try:
+        for i in range(sizes.rtt_samples + 20):
+            arrived.clear()
+            t0 = time.perf_counter()
+            link.publish(topic, b"x", qos=1)
+            if not arrived.wait(REPLY_TIMEOUT_S):
+                raise TimeoutError("broker echo")
+            if i >= 20:  # warm-up
+                samples.append(time.perf_counter() - t0)
+    finally:
+        link.stop()
+    return _ms(samples, 0.5)
+
+
+def _issue(port: int, sizes: Sizes) -> Figures:
+    kiosks = [Client(port, f"bench-kiosk-{i}") for i in range(KIOSKS)]
+    latencies: list[list[float]] = [[] for _ in kiosks]
+    errors: list[BaseException] = []
+    start = threading.Barrier(KIOSKS + 1)
+
+    def kiosk_loop(i: int) -> None:
+        try:
+            for _ in range(sizes.warmup_per_kiosk):
+                kiosks[i].request("ticket.issue", {"service": SERVICE})
+            start.wait()
+            for _ in range(sizes.issues_per_kiosk):
+                t0 = time.perf_counter()
+                kiosks[i].request("ticket.issue", {"service": SERVICE})
+                latencies[i].append(time.perf_counter() - t0)
+        except BaseException as exc:
+            errors.append(exc)
+            start.abort()
+
+    threads = [threading.Thread(target=kiosk_loop, args=(i,)) for i in range(KIOSKS)]
+    for t in threads:
+        t.start()
+    with contextlib.suppress(threading.BrokenBarrierError):  # a kiosk failed: reported below
+        start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    for k in kiosks:
+        k.close()
+    if errors:
+        raise errors[0]
+    flat = list(itertools.chain.from_iterable(latencies))
+    return {
+        "issue_per_s": round(len(flat) / wall, 1),
+        "issue_p50_ms": _ms(flat, 0.5),
+        "issue_p99_ms": _ms(flat, 0.99),
+        "issue_count": len(flat),
+        "issue_clients": KIOSKS,
+    }
+
+
+def _call_to_display(port: int, sizes: Sizes) -> Figures:
+    from queue_server.protocol import topics
+    from queue_server.protocol.client import BrokerAddress, MqttLink, Received
+
+    agent = Client(port, AGENT)
+    display = MqttLink(f"bench-display-{uuid.uuid4().hex[:6]}", BrokerAddress("127.0.0.1", port))
+    arrived: dict[str, float] = {}
+    got = threading.Condition()
+
+    def on_call(msg: Received) -> None:
+        now = time.perf_counter()
+        with got:
+            arrived[json.loads(msg.payload)["ticket_id"]] = now
+            got.notify_all()
+
+    display.subscribe(topics.calls(HALL), on_call)
+    display.start()
+    display.wait_connected(10)
+    _sync(display)
+    samples = []
+    try:
+        for i in range(sizes.calls + 5):
+            t0 = time.perf_counter()
+            reply = agent.request("window.next")
+            ticket_id: str = reply["result"]["call"]["ticket_id"]
+            with got:
+                if not got.wait_for(partial(arrived.__contains__, ticket_id), REPLY_TIMEOUT_S):
+                    raise TimeoutError("the call never reached the display")
+                t1 = arrived[ticket_id]
+            if i >= 5:  # warm-up
+                samples.append(t1 - t0)
+            agent.request("window.start")
+            agent.request("window.finish")
+    finally:
+        agent.close()
+        display.stop()
+    return {
+        "call_to_display_p50_ms": _ms(samples, 0.5),
+        "call_to_display_p99_ms": _ms(samples, 0.99),
+        "call_count": len(samples),
+    }
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+# --- call-next cost in process ---------------------------------------------------------------------------
+
+
+class _NullAnnouncer:
+    def call_made(self, hall: str, call: Any) -> None: ...
+
+    def window_changed(self, hall: str, window: Any) -> None: ...
+
+    def hall_changed(self, hall: str, state: Any) -> None: ...
+
+
+def _call_next_cost(url: str, sizes: Sizes) -> Figures:
+    from queue_server.protocol.messages import TicketIssueArgs
+    from queue_server.services.hall import Services
+    from queue_server.services.ports import Actor, Role
+    from queue_server.store import make_engine
+
+    engine = make_engine(url)
+    figures: Figures = {}
+    try:
+        clock = RunningClock()
+        settings = _settings(url, HALL_CALL_NEXT)
+        plain = Services(engine, settings, clock)
+        announced = Services(engine, settings, clock, [_NullAnnouncer()])
+        actor = Actor(Role.STAFF, STAFF, WINDOW)
+        template = plain.issue_ticket(
+            HALL_CALL_NEXT, TicketIssueArgs(service=SERVICE), request_id=uuid.uuid4().hex, device_id=None
+        )
+        waiting = 1
+        for target in sizes.waiting:
+            _bulk_waiting(engine, template.ticket_id, waiting, target)
+            waiting = target
+            for name, services in (("call_next_ms", plain), ("call_next_announced_ms", announced)):
+                figures[f"{name}_{target // 1000}k"] = _time_call_next(
+                    services, actor, sizes.call_next_samples
+                )
+        first, last = sizes.waiting[0], sizes.waiting[-1]
+        figures[f"call_next_growth_{first // 1000}k_to_{last // 1000}k"] = round(
+            float(figures[f"call_next_ms_{last // 1000}k"])
+            / float(figures[f"call_next_ms_{first // 1000}k"]),
+            2,
+        )
+    finally:
+        engine.dispose()
+    return figures
+
+
+def _time_call_next(services: Any, actor: Any, samples: int) -> float:
+    times = []
+    for _ in range(samples + 2):
+        t0 = time.perf_counter()
+        services.call_next(HALL_CALL_NEXT, WINDOW, actor=actor, request_id=uuid.uuid4().hex)
+        times.append(time.perf_counter() - t0)
+        services.start(HALL_CALL_NEXT, WINDOW, actor=actor, request_id=uuid.uuid4().hex)
+        services.finish(HALL_CALL_NEXT, WINDOW, None, actor=actor, request_id=uuid.uuid4().hex)
+    return round(statistics.median(times[2:]) * 1000, 3)
+
+
+def _bulk_waiting(engine: Any, token: str, have: int, want: int) -> None:
+    """Copy a real waiting ticket until ``want`` wait: rows as the issue use case writes them."""
+    from sqlalchemy import insert
+    from sqlmodel import Session, select
+
+    from queue_server.store.tables import Ticket
+
+    with Session(engine) as session, session.begin():
+        model = session.exec(select(Ticket).where(Ticket.citizen_token == token)).one()
+        row = model.model_dump()
+        row.pop("id")
+        base = model.queued_at
+        rows: list[dict[str, Any]] = []
+        for i in range(have, want):
+            seq = 100_000 + i
+            rows.append(
+                row
+                | {
+                    "number": f"{SERVICE}{seq}",
+                    "seq": seq,
+                    "citizen_token": f"bench-{i}-{uuid.uuid4().hex[:8]}",
+                    "request_id": None,
+                    # Older than the template, spread over the morning: realistic order keys.
+                    "issued_at": base - timedelta(milliseconds=(want - i)),
+                    "queued_at": base - timedelta(milliseconds=(want - i)),
+                }
+            )
+            if len(rows) == 5_000:
+                session.execute(insert(Ticket), rows)
+                rows.clear()
+        if rows:
+            session.execute(insert(Ticket), rows)
+
+
+# --- command line (the server subprocess) -----------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve_p = sub.add_parser("serve", help="run the benchmark's server process")
+    serve_p.add_argument("--db", required=True)
+    serve_p.add_argument("--broker-port", type=int, required=True)
+    serve_p.add_argument("--stub", action="store_true", help="services that answer at once: the bridge alone")
+    run_p = sub.add_parser("run", help="run this benchmark alone and print its JSON")
+    run_p.add_argument("--quick", action="store_true")
+    run_p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args.db, args.broker_port, stub=args.stub)
+    print(json.dumps(run(args.quick, args.db), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,536 @@
+"""The window device agent: a window's caller keypad, rating pad and LED sign on the server's MQTT.
+
+Threads (each device driver owns its serial reader; this module adds two):
+
+- serial readers (keypad, rating pad, sign acknowledgements): a key or a rating goes into the outbox
+  and the worker is woken; nothing there waits for the network;
+- paho's network thread: window state, device config and server status arrive here; the pad prompt
+  is a short serial write and happens here, the sign (which waits for its ACK) is left to the panel;
+- the outbox worker: sends the outbox's oldest entry, in order, one at a time, and handles the reply;
+- the panel: puts the latest state on the sign and the latest line on the keypad display, re-sends
+  them after a replug, and republishes the device status when a device comes or goes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from devices.agent.acks import publish_confirmed
+from devices.agent.config import AgentConfig
+from devices.agent.display import (
+    done_line,
+    expired_line,
+    failure_line,
+    pending_line,
+    sign_display,
+    state_line,
+    waiting_line,
+)
+from devices.agent.keys import OP_LABELS, UnknownCodeError
+from devices.agent.outbox import EntryKind, Outbox, OutboxEntry
+from devices.agent.visits import PadAction, VisitTracker, pad_visit_id
+from devices.errors import DeviceDisconnectedError, SignError
+from devices.keypad import Keypad, KeyPress
+from devices.ratingpad import Rating, RatingPad
+from devices.sign import SignDisplay, WindowSign
+from queue_server.protocol import topics
+from queue_server.protocol.client import DeviceLink, Received, RequestTimeoutError, next_boot
+from queue_server.protocol.messages import (
+    DeviceConfig,
+    DeviceKind,
+    DeviceStatus,
+    Op,
+    ProtocolError,
+    RatingEvent,
+    Response,
+    ServerStatus,
+    WindowOpResult,
+    WindowState,
+    decode,
+)
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+OUTBOX_FILE = "outbox.sqlite3"
+BOOT_FILE = "boot"
+PROMPT_MEMO = "rating_prompt"
+REMEMBERED_PROMPTS = 64
+
+# How often the panel looks at the devices when nothing woke it (a replug is noticed this fast).
+PANEL_TICK_S = 0.2
+# A sign that did not acknowledge is tried again after this long, not in a tight loop.
+SIGN_RETRY_S = 1.0
+# The worker re-checks its conditions at least this often even when nobody woke it.
+WORKER_TICK_S = 1.0
+
+Health = dict[str, str]
+
+
+@dataclass
+class _Panel:
+    """What the sign and keypad should show, and what they were last seen to show."""
+
+    sign_wanted: SignDisplay | None = None
+    sign_shown: SignDisplay | None = None
+    sign_failed: bool = False
+    sign_retry_at: float = 0.0
+    keypad_wanted: str = ""
+    keypad_state: WindowState | None = None
+    keypad_shown: str | None = None
+    keypad_connects: int = -1
+
+
+class WindowAgent:
+    """Owns the devices and the link of one window. ``start()``, then ``stop()``; not restartable."""
+
+    def __init__(self, config: AgentConfig, *, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.hall = config.device.hall
+        self.device_id = config.device.id
+        self.window = config.device.window
+        self._clock = clock
+        self._keys = config.agent.key_map()
+        data_dir = config.data_dir()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.outbox = Outbox(data_dir / OUTBOX_FILE)
+        self.boot = next_boot(data_dir / BOOT_FILE)
+        self.device = DeviceLink(
+            self.hall,
+            self.device_id,
+            DeviceKind.WINDOW_AGENT.value,
+            boot=self.boot,
+            broker=config.broker.address,
+            version=VERSION,
+            health=self.health,
+        )
+        options = config.agent
+        self.keypad = (
+            Keypad(config.keypad, self._on_key, debounce_s=options.keypad_debounce_s)
+            if config.keypad
+            else None
+        )
+        self.pad = (
+            RatingPad(
+                config.rating_pad,
+                self._on_rating,
+                debounce_s=options.pad_debounce_s,
+                prompt_guard_s=options.pad_prompt_guard_s,
+            )
+            if config.rating_pad
+            else None
+        )
+        self.sign = WindowSign(config.sign) if config.sign else None
+        self.visits = VisitTracker()
+        self._pad_ids: OrderedDict[str, str] = OrderedDict()  # pad visit id → ticket id
+        self._state: WindowState | None = None
+        self._servers: dict[str, str] = {}  # server instance → "online"/"offline"
+        self._lock = threading.Lock()
+        self._wake_worker = threading.Condition()
+        self._wake_panel = threading.Condition()
+        self._panel = _Panel()
+        self._stopping = threading.Event()
+        self._undo: list[Callable[[], None]] = []
+        self._undo_state: Callable[[], None] | None = None
+        self._threads: list[threading.Thread] = []
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        link = self.device.link
+        self._follow_window(self.window)
+        self._undo.append(link.subscribe(topics.dev_config(self.hall, self.device_id), self._on_config))
+        self._undo.append(link.subscribe(_all_server_status(), self._on_server_status))
+        self._undo.append(link.on_connect(self._wake_all))
+        self._undo.append(link.on_disconnect(self._forget_servers))
+        self._restore_prompt()
+        for driver in (self.keypad, self.pad, self.sign):
+            if driver is not None:
+                driver.start()
+        self._spawn(self._drain, "agent-outbox")
+        self._spawn(self._run_panel, "agent-panel")
+        self.device.start()
+        log.info(
+            "agent %s for window %s of %s started (boot %d)",
+            self.device_id,
+            self.window,
+            self.hall,
+            self.boot,
+        )
+
+    def stop(self) -> None:
+        """Stop the threads, say offline, close the devices and the outbox. What is unsent stays on disk."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._wake_all()
+        for thread in self._threads:
+            thread.join(self.config.agent.request_timeout_s + 2.0)
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
+        if self._undo_state is not None:
+            self._undo_state()
+        self._say_offline_and_disconnect()
+        for driver in (self.keypad, self.pad, self.sign):
+            if driver is not None:
+                driver.stop()
+        self.outbox.close()
+
+    def _say_offline_and_disconnect(self) -> None:
+        # DeviceLink.stop() does this with publish_and_wait, which can deadlock (see acks.py).
+        link = self.device.link
+        offline = DeviceStatus(state="offline", boot=self.boot, kind=self.device.kind, ts=self._clock())
+        topic = topics.dev_status(self.hall, self.device_id)
+        link.stop(before_disconnect=lambda: publish_confirmed(link, topic, offline, timeout=1.0, retain=True))
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _wake_all(self) -> None:
+        with self._wake_worker:
+            self._wake_worker.notify_all()
+        with self._wake_panel:
+            self._wake_panel.notify_all()
+
+    # --- state for tests and status --------------------------------------------------------------
+
+    def health(self) -> Health:
+        """Each configured device: ``ok``, ``disconnected``, or for the sign ``no_reply``."""
+        health: Health = {}
+        if self.keypad is not None:
+            health["keypad"] = "ok" if self.keypad.connected else "disconnected"
+        if self.pad is not None:
+            health["rating_pad"] = "ok" if self.pad.connected else "disconnected"
+        if self.sign is not None:
+            if not self.sign.connected:
+                health["sign"] = "disconnected"
+            else:
+                health["sign"] = "no_reply" if self._panel.sign_failed else "ok"
+        return health
+
+    @property
+    def window_state(self) -> WindowState | None:
+        return self._state
+
+    @property
+    def server_online(self) -> bool:
+        return "online" in self._servers.values()
+
+    def ready(self) -> bool:
+        """Whether the worker may send now: connected, and (by default) a server is there to answer."""
+        if not self.device.link.connected:
+            return False
+        return self.server_online or not self.config.agent.require_server_online
+
+    def wait_sent(self, timeout: float = 5.0) -> bool:
+        """Wait until the outbox is empty (tests and a graceful shutdown)."""
+        deadline = time.monotonic() + timeout
+        while len(self.outbox) > 0:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    # --- keypad and rating pad (serial reader threads) ---------------------------------------------
+
+    def _on_key(self, press: KeyPress) -> None:
+        try:
+            action = self._keys.action(press)
+        except UnknownCodeError as exc:
+            log.warning("keypad: %s", exc)
+            self._show_keypad(exc.message)
+            return
+        # Shown before the entry exists: the reply's line, which may come a millisecond later, wins.
+        self._show_keypad(pending_line(action.label, online=self.ready()))
+        rid = self.device.new_request_id()
+        self.outbox.add(EntryKind.REQUEST, rid, action.op.value, action.args, self._clock())
+        log.info("key %s: %s queued as %s", press.key.name, action.op.value, rid)
+        with self._wake_worker:
+            self._wake_worker.notify_all()
+
+    def _on_rating(self, rating: Rating) -> None:
+        ticket_id = self._pad_ids.pop(rating.visit_id, rating.visit_id)
+        event = RatingEvent(
+            id=self.device.new_request_id(), score=rating.score, ts=self._clock(), visit=ticket_id
+        )
+        self.outbox.add(EntryKind.EVENT, event.id, "rating", event.model_dump(mode="json"), self._clock())
+        self.visits.on_rated(ticket_id)
+        self.outbox.remember(PROMPT_MEMO, None)
+        log.info("rating %d for visit %s queued as %s", rating.score, ticket_id, event.id)
+        with self._wake_worker:
+            self._wake_worker.notify_all()
+
+    # --- MQTT (network thread) -----------------------------------------------------------------------
+
+    def _follow_window(self, window: str) -> None:
+        """Show ``window``'s retained state from now on (at start, and when the config rebinds us)."""
+        with self._lock:
+            if self._undo_state is not None:
+                self._undo_state()
+            self.window = window
+            self._state = None
+        with self._wake_panel:
+            self._panel.keypad_state = None
+        with self._lock:
+            self._undo_state = self.device.link.subscribe(
+                topics.window_state(self.hall, window), self._on_state
+            )
+
+    def _on_state(self, msg: Received) -> None:
+        if not msg.payload:
+            return  # a cleared retained message: the window was removed
+        try:
+            state = decode(WindowState, msg.payload)
+        except ProtocolError as exc:
+            log.warning("window state unreadable: %s", exc)
+            return
+        with self._lock:
+            if state.window != self.window:
+                return
+            if self._state is not None and state.ts < self._state.ts:
+                return  # an older state than the one shown
+            self._state = state
+        self._apply_pad(self.visits.on_state(state))
+        self._show_state(state, sign_display(state, self._sign_encoding()))
+
+    def _on_config(self, msg: Received) -> None:
+        if not msg.payload:
+            return
+        try:
+            config = decode(DeviceConfig, msg.payload)
+        except ProtocolError as exc:
+            log.warning("device config unreadable: %s", exc)
+            return
+        if config.window and config.window != self.window:
+            try:
+                topics.WindowTopic(self.hall, config.window)
+            except ValueError:
+                log.warning("device config names an invalid window %r; ignored", config.window)
+                return
+            log.warning("config moves this agent from window %s to window %s", self.window, config.window)
+            self._follow_window(config.window)
+
+    def _forget_servers(self) -> None:
+        # What we knew about the servers is void once our link drops: after a broker restart their
+        # subscriptions are gone until they come back and say so (their birth follows them).
+        with self._lock:
+            self._servers.clear()
+        self._wake_all()
+
+    def _on_server_status(self, msg: Received) -> None:
+        try:
+            topic = topics.parse_topic(msg.topic)
+            status = decode(ServerStatus, msg.payload) if msg.payload else None
+        except (ValueError, ProtocolError):
+            return
+        if not isinstance(topic, topics.ServerTopic):
+            return
+        with self._lock:
+            if status is None:
+                self._servers.pop(topic.instance, None)
+            else:
+                self._servers[topic.instance] = status.state
+        with self._wake_worker:
+            self._wake_worker.notify_all()
+
+    # --- the rating pad --------------------------------------------------------------------------
+
+    def _restore_prompt(self) -> None:
+        ticket_id = self.outbox.recall(PROMPT_MEMO)
+        if ticket_id is not None:
+            self._apply_pad(self.visits.restore(ticket_id))
+
+    def _apply_pad(self, action: PadAction) -> None:
+        if self.pad is None:
+            return
+        try:
+            if action.prompt is not None:
+                pad_id = pad_visit_id(action.prompt)
+                self._pad_ids[pad_id] = action.prompt
+                while len(self._pad_ids) > REMEMBERED_PROMPTS:  # prompts never rated
+                    self._pad_ids.popitem(last=False)
+                self.outbox.remember(PROMPT_MEMO, action.prompt)
+                log.info("rating pad prompted for visit %s", action.prompt)
+                self.pad.prompt(pad_id)
+            elif action.cancel:
+                self.outbox.remember(PROMPT_MEMO, None)
+                self.pad.cancel()
+        except DeviceDisconnectedError:
+            # The pad's session keeps the prompt; the driver sends it again when the pad is back.
+            log.info("rating pad unplugged; its prompt goes out when it is back")
+
+    # --- the outbox worker -----------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        while not self._stopping.is_set():
+            with self._wake_worker:
+                entry = self.outbox.first()
+                if entry is None or not self.ready():
+                    self._wake_worker.wait(WORKER_TICK_S)
+                    continue
+            try:
+                self._send(entry)
+            except Exception:
+                # One bad entry must not stop the window: it stays on disk and is tried again.
+                log.exception("outbox entry %s failed", entry.id)
+                self._stopping.wait(WORKER_TICK_S)
+
+    def _send(self, entry: OutboxEntry) -> None:
+        options = self.config.agent
+        if entry.kind is EntryKind.EVENT:
+            try:
+                event = RatingEvent.model_validate(entry.body)
+            except ValueError:
+                # Never sendable: retrying it would hold every later press behind it forever.
+                log.error("outbox entry %s is not a valid %s event; dropped", entry.id, entry.name)
+                self.outbox.done(entry.id)
+                return
+            self.outbox.attempted(entry.id)
+            topic = topics.dev_evt(self.hall, self.device_id, entry.name)
+            if publish_confirmed(self.device.link, topic, event, timeout=options.request_timeout_s):
+                self.outbox.done(entry.id)
+                log.info("rating %s delivered to the broker", entry.id)
+            return
+        label = OP_LABELS.get(entry.name, entry.name)
+        if options.max_age_s and self._clock() - entry.created_at > options.max_age_s:
+            # A "next" pressed an hour ago in an outage must not call a citizen now.
+            self.outbox.expire(entry.id)
+            log.warning(
+                "%s %s expired unsent after %.0f s", entry.name, entry.id, self._clock() - entry.created_at
+            )
+            self._show_keypad(expired_line(label))
+            return
+        self.outbox.attempted(entry.id)
+        try:
+            response = self.device.request(
+                entry.name, entry.body, request_id=entry.id, timeout=options.request_timeout_s
+            )
+        except RequestTimeoutError:
+            log.info("%s %s: no reply yet; resending with the same id", entry.name, entry.id)
+            self._show_keypad(waiting_line(label))
+            return
+        self.outbox.done(entry.id)
+        self._handle_reply(entry, label, response)
+
+    def _handle_reply(self, entry: OutboxEntry, label: str, response: Response) -> None:
+        if not response.ok:
+            code = response.error.code if response.error else "?"
+            log.info("%s %s refused: %s", entry.name, entry.id, code)
+            self._show_keypad(failure_line(label, response))
+            return
+        try:
+            result = WindowOpResult.model_validate(response.result or {})
+        except ValueError:
+            log.warning("%s %s: the reply's result is unreadable", entry.name, entry.id)
+            self._show_keypad(done_line(label))
+            return
+        self._show_state(result.window)
+        if entry.name == Op.WINDOW_FINISH.value and result.ticket is not None:
+            self._apply_pad(self.visits.on_finished(result.ticket.ticket_id))
+
+    # --- the panel: sign, keypad display, status ---------------------------------------------------
+
+    def _sign_encoding(self) -> str:
+        return self.config.sign.encoding if self.config.sign else "gb2312"
+
+    def _show_state(self, state: WindowState, sign: SignDisplay | None = None) -> None:
+        """Show a window state on the keypad (and the sign), unless a newer one is already shown.
+
+        States come from the retained topic (network thread) and inside replies (worker thread), in
+        either order; the newest by ``ts`` wins, so a late reply never paints over a later change.
+        """
+        with self._wake_panel:
+            panel = self._panel
+            if panel.keypad_state is None or state.ts >= panel.keypad_state.ts:
+                panel.keypad_state = state
+            panel.keypad_wanted = state_line(panel.keypad_state)
+            if sign is not None:
+                panel.sign_wanted = sign
+            self._wake_panel.notify_all()
+
+    def _show_keypad(self, line: str) -> None:
+        with self._wake_panel:
+            self._panel.keypad_wanted = line
+            self._wake_panel.notify_all()
+
+    def _run_panel(self) -> None:
+        published: Health | None = None
+        while not self._stopping.is_set():
+            with self._wake_panel:
+                self._wake_panel.wait(PANEL_TICK_S)
+            if self._stopping.is_set():
+                return
+            try:
+                self._update_sign()
+                self._update_keypad()
+                health = self.health()
+                if health != published and self.device.link.connected:
+                    # Only while connected: a status queued offline would reach the broker after the
+                    # fresh one the reconnect publishes, and stay retained, stale.
+                    self.device.publish_status()
+                    published = health
+            except Exception:
+                log.exception("panel update failed")
+
+    def _update_sign(self) -> None:
+        sign, panel = self.sign, self._panel
+        if sign is None or not sign.connected:
+            return
+        with self._wake_panel:
+            wanted = panel.sign_wanted
+        if wanted is None or (wanted == panel.sign_shown and not panel.sign_failed):
+            return
+        if panel.sign_failed and time.monotonic() < panel.sign_retry_at:
+            return
+        try:
+            sign.show(wanted)
+        except DeviceDisconnectedError:
+            return  # the driver shows its last display again when the sign is back
+        except SignError as exc:
+            log.warning("window sign: %s", exc)
+            panel.sign_failed, panel.sign_retry_at = True, time.monotonic() + SIGN_RETRY_S
+            return
+        panel.sign_shown, panel.sign_failed = wanted, False
+
+    def _update_keypad(self) -> None:
+        keypad, panel = self.keypad, self._panel
+        if keypad is None or not keypad.connected:
+            return
+        with self._wake_panel:
+            wanted = panel.keypad_wanted
+        connects = keypad.link.connects
+        if not wanted or (wanted == panel.keypad_shown and connects == panel.keypad_connects):
+            return
+        try:
+            keypad.show(wanted)
+        except DeviceDisconnectedError:
+            return
+        panel.keypad_shown, panel.keypad_connects = wanted, connects
+
+
+def _all_server_status() -> str:
+    # The contract builds one instance's status topic but has no filter for all of them; derive it.
+    probe = "probe"
+    return topics.server_status(probe).replace(f"/{probe}/", "/+/")
+
+
+def describe(agent: WindowAgent) -> dict[str, Any]:
+    """A startup banner's worth of facts."""
+    return {
+        "hall": agent.hall,
+        "device": agent.device_id,
+        "window": agent.window,
+        "boot": agent.boot,
+        "broker": f"{agent.config.broker.host}:{agent.config.broker.port}",
+        "data_dir": str(agent.config.data_dir()),
+        "pending": len(agent.outbox),
+    }

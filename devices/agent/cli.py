@@ -1,0 +1,105 @@
+"""``hallq agent``: run the window device agent.
+
+    hallq agent --config /etc/hallq/device.toml
+    hallq agent --simulate-devices --hall demo --device-id agent-1 --window 1 --broker mqtt://127.0.0.1:1883
+
+``--config`` reads the device file provisioning wrote (plus the ``[keypad]``, ``[rating_pad]`` and
+``[sign]`` ports); the other options override it or, without a file, are the whole configuration.
+``--simulate-devices`` puts a keypad, a rating pad and a sign on pseudo-terminals, binds the agent to
+them, and reads key presses from stdin (``?`` lists them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, metavar="FILE", help="device.toml written by provisioning")
+    parser.add_argument("--hall", help="hall code (overrides the file; default demo)")
+    parser.add_argument("--device-id", help="this agent's device id (overrides the file; default agent-1)")
+    parser.add_argument("--window", help="the window number served (overrides the file; default 1)")
+    parser.add_argument("--broker", help="broker URL mqtt://user:pass@host:port (overrides the file)")
+    parser.add_argument("--data-dir", type=Path, help="outbox and boot counter directory")
+    parser.add_argument(
+        "--simulate-devices",
+        action="store_true",
+        help="keypad, rating pad and sign simulated on ptys; key presses from stdin",
+    )
+
+
+def build_config(args: argparse.Namespace) -> Any:
+    """The AgentConfig from ``--config`` and the override options."""
+    from devices.agent.config import AgentConfig, load_config
+    from queue_server.protocol.client import BrokerAddress
+
+    raw: dict[str, Any]
+    if args.config is not None:
+        raw = load_config(args.config).model_dump(exclude_none=True)
+    else:
+        raw = {"device": {"hall": "demo", "id": "agent-1", "window": "1"}}
+    device = raw.setdefault("device", {})
+    for option, key in (("hall", "hall"), ("device_id", "id"), ("window", "window")):
+        value = getattr(args, option)
+        if value is not None:
+            device[key] = value
+    if args.broker is not None:
+        address = BrokerAddress.parse(args.broker)
+        raw["broker"] = {
+            "host": address.host,
+            "port": address.port,
+            "username": address.username,
+            "password": address.password,
+        }
+    if args.data_dir is not None:
+        raw.setdefault("agent", {})["data_dir"] = args.data_dir
+    return AgentConfig.model_validate(raw)
+
+
+def run(args: argparse.Namespace) -> int:
+    from devices.agent.agent import WindowAgent, describe
+    from devices.agent.simulate import SimulatedWindow, console, watch
+
+    try:
+        config = build_config(args)
+    except (OSError, ValueError) as exc:
+        print(f"hallq agent: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    simulated = SimulatedWindow().start() if args.simulate_devices else None
+    if simulated is not None:
+        config = simulated.bind(config)
+    elif config.keypad is None and config.rating_pad is None and config.sign is None:
+        log.warning("no keypad, rating pad or sign configured: the agent only follows the window")
+    agent = WindowAgent(config)
+    try:
+        agent.start()
+        print(json.dumps(describe(agent), ensure_ascii=False), flush=True)
+        if simulated is not None:
+            for name, path in ((n, d.path) for n, d in simulated.devices().items()):
+                print(f"simulated {name}: {path}", flush=True)
+            threading.Thread(target=watch, args=(simulated, stop), daemon=True).start()
+            threading.Thread(target=console, args=(simulated, stop), daemon=True).start()
+        stop.wait()
+    finally:
+        agent.stop()
+        if simulated is not None:
+            simulated.stop()
+    return 0

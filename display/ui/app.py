@@ -1,0 +1,108 @@
+"""Running a screen: the Kivy main loop around a :class:`~display.runtime.DisplayRuntime`.
+
+The runtime's listeners fire on MQTT/voice threads; they only schedule a repaint with Kivy's Clock
+(thread-safe), so widgets are touched on the Kivy main thread alone. A steady tick repaints anyway
+(clock, blinking, the spotlight's dwell time), and the marquee scrolls at 30 frames a second.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import signal
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from display.hall_board import HallView
+from display.runtime import DisplayRuntime
+from display.window_board import WindowView
+
+from . import kivy_env
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.25
+SCROLL_S = 1 / 30
+
+
+def run_hall(
+    runtime: DisplayRuntime[HallView],
+    *,
+    size: tuple[int, int],
+    fullscreen: bool,
+    snapshot_dir: Path | None = None,
+) -> int:
+    kivy_env.prepare(size, fullscreen=fullscreen, title="hallq 综合屏")
+    from .hall_screen import HallScreen
+
+    screen = HallScreen()
+    scroll = partial(kivy_env.every, SCROLL_S, screen.scroll)
+    return _run(runtime, screen, screen.render, extra=scroll, snapshot_dir=snapshot_dir)
+
+
+def run_window(
+    runtime: DisplayRuntime[WindowView],
+    *,
+    size: tuple[int, int],
+    fullscreen: bool,
+    snapshot_dir: Path | None = None,
+) -> int:
+    kivy_env.prepare(size, fullscreen=fullscreen, title="hallq 窗口屏")
+    from .window_screen import WindowScreen
+
+    screen = WindowScreen()
+    return _run(runtime, screen, screen.render, extra=None, snapshot_dir=snapshot_dir)
+
+
+def _run(
+    runtime: DisplayRuntime[Any],
+    screen: Any,
+    render: Callable[[Any, float], None],
+    *,
+    extra: Callable[[], object] | None,
+    snapshot_dir: Path | None,
+) -> int:
+    from kivy.base import runTouchApp, stopTouchApp
+    from kivy.clock import Clock
+
+    from .shots import settle_now, snapshot
+
+    def repaint(*_: Any) -> None:
+        render(runtime.view(), runtime.clock())
+
+    trigger = Clock.create_trigger(repaint)
+    undo = runtime.add_listener(trigger)
+    Clock.schedule_interval(repaint, TICK_S)
+    if extra is not None:
+        extra()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("display: signal %d, closing", signum)
+        Clock.schedule_once(lambda _dt: stopTouchApp(), 0)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if snapshot_dir is not None:
+        # `kill -USR1 <pid>`: write what the screen shows now (support staff looking at a remote screen).
+        snapshot_dir.mkdir(parents=True, exist_ok=True)
+        numbers = itertools.count(1)
+
+        def snap(_dt: float) -> None:
+            settle_now(screen.root, repaint)
+            Clock.schedule_once(write, 0)
+
+        def write(_dt: float) -> None:
+            path = snapshot(screen.root, snapshot_dir / f"snapshot-{next(numbers)}")
+            log.info("display: snapshot %s", path)
+
+        signal.signal(signal.SIGUSR1, lambda *_: Clock.schedule_once(snap, 0))
+    runtime.start()
+    repaint()  # paint at once: the retained state may already be here, else the frame waits for it
+    try:
+        runTouchApp(screen.root)
+    finally:
+        undo()
+        runtime.stop()
+    return 0

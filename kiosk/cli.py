@@ -1,0 +1,174 @@
+"""``hallq kiosk``: run the lobby kiosk (Kivy), or drive it through a script and take screenshots.
+
+    hallq kiosk --device-id kiosk-1 --hall demo --broker mqtt://127.0.0.1:1883 --printer tcp://10.0.0.9:9100
+    hallq kiosk --simulate-devices --demo-server --screenshot shots/
+
+``--screenshot DIR`` walks home → matter → materials → ticket → out of service, saves a PNG of each
+and checks that every Chinese character on them was drawn with a real glyph. Without a display it
+re-runs itself under ``xvfb-run`` (a 1080×1920 virtual screen).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from queue_server.protocol.client import BrokerAddress
+
+log = logging.getLogger(__name__)
+
+XVFB_SCREEN = "-screen 0 1080x1920x24"
+_REEXEC_ENV = "HALLQ_KIOSK_UNDER_XVFB"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device-id", default="kiosk-1", help="this kiosk's device id (also its MQTT client id)"
+    )
+    parser.add_argument("--hall", default="demo", help="hall code")
+    parser.add_argument(
+        "--broker", default="mqtt://127.0.0.1:1883", help="broker URL mqtt://user:pass@host:port"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, help="catalog cache, outbox, boot counter (default ~/.local/…)"
+    )
+    parser.add_argument(
+        "--printer",
+        help="printer: tcp://HOST[:9100], serial:///dev/ttyUSB0[?baud=9600], file:///dev/usb/lp0",
+    )
+    parser.add_argument("--printer-width", type=int, choices=(58, 80), default=80)
+    parser.add_argument("--printer-image", action="store_true", help="printer has no Chinese font ROM")
+    parser.add_argument("--scanner", help="scanner serial port, e.g. /dev/serial/by-id/…")
+    parser.add_argument(
+        "--simulate-devices", action="store_true", help="simulated printer and scanner (no hardware)"
+    )
+    parser.add_argument(
+        "--demo-server", action="store_true", help="answer requests with the built-in stand-in server"
+    )
+    parser.add_argument("--no-voice", action="store_true", help="never speak prompts")
+    parser.add_argument("--screenshot", type=Path, metavar="DIR", help="drive the screens, save PNGs, exit")
+    parser.add_argument("--drive", type=Path, metavar="SCRIPT", help="run a JSON tap script, then exit")
+    parser.add_argument("--report", type=Path, help="where the tap script writes its JSON report")
+
+
+def run(args: argparse.Namespace) -> int:
+    scripted = args.screenshot is not None or args.drive is not None
+    if scripted and not os.environ.get("DISPLAY") and not os.environ.get(_REEXEC_ENV):
+        return _rerun_under_xvfb()
+    return _run(args)
+
+
+def _rerun_under_xvfb() -> int:
+    xvfb = shutil.which("xvfb-run")
+    if xvfb is None:
+        print("hallq kiosk: no display and no xvfb-run (apt-get install xvfb)", file=sys.stderr)
+        return 2
+    env = dict(os.environ, **{_REEXEC_ENV: "1"})
+    cmd = [xvfb, "-a", "-s", XVFB_SCREEN, sys.executable, "-m", "queue_server.cli", *sys.argv[1:]]
+    return subprocess.call(cmd, env=env)
+
+
+def printer_config(url: str, width: int, image: bool) -> Any:
+    """A ``devices.printer.PrinterConfig`` from a printer URL."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from devices.printer import (
+        ChineseMode,
+        FileTransportConfig,
+        NetworkTransportConfig,
+        PrinterConfig,
+        SerialTransportConfig,
+    )
+
+    parts = urlsplit(url)
+    transport: NetworkTransportConfig | SerialTransportConfig | FileTransportConfig
+    if parts.scheme == "tcp":
+        transport = NetworkTransportConfig(host=parts.hostname or "127.0.0.1", port=parts.port or 9100)
+    elif parts.scheme == "serial":
+        baud = int(parse_qs(parts.query).get("baud", ["9600"])[0])
+        transport = SerialTransportConfig(path=parts.path, baudrate=baud)
+    elif parts.scheme in ("file", ""):
+        transport = FileTransportConfig(path=parts.path)
+    else:
+        raise SystemExit(f"hallq kiosk: unknown printer URL {url!r}")
+    mode = ChineseMode.IMAGE if image else ChineseMode.NATIVE
+    return PrinterConfig(transport=transport, width_mm=80 if width == 80 else 58, chinese_mode=mode)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from devices.scanner import SerialPortConfig
+
+    from .demo_server import DemoServer
+    from .runtime import KioskOptions, KioskRuntime
+
+    broker = BrokerAddress.parse(args.broker)
+    data_dir = args.data_dir or Path.home() / ".local/share/hallq" / f"kiosk-{args.device_id}"
+    scripted = args.screenshot is not None or args.drive is not None
+    options = KioskOptions(
+        hall=args.hall,
+        device_id=args.device_id,
+        broker=broker,
+        data_dir=data_dir,
+        printer=printer_config(args.printer, args.printer_width, args.printer_image)
+        if args.printer
+        else None,
+        scanner=SerialPortConfig(path=args.scanner) if args.scanner else None,
+        simulate_devices=args.simulate_devices,
+        voice=not args.no_voice and not scripted,
+    )
+    demo = DemoServer(args.hall, broker) if args.demo_server else None
+    if demo is not None:
+        demo.start()
+    runtime = KioskRuntime(options).start()
+    try:
+        return _run_app(args, runtime)
+    finally:
+        runtime.stop()
+        if demo is not None:
+            demo.stop()
+
+
+def _run_app(args: argparse.Namespace, runtime: Any) -> int:
+    from .ui.app import KioskApp
+    from .ui.driver import SCREENSHOT_SCRIPT, Driver
+
+    driver: Driver | None = None
+
+    def started(app: KioskApp) -> None:
+        nonlocal driver
+        if args.screenshot is None and args.drive is None:
+            return
+        script = json.loads(args.drive.read_text()) if args.drive is not None else SCREENSHOT_SCRIPT
+        driver = Driver(
+            app,
+            script,
+            shots_dir=args.screenshot,
+            report_path=args.report or (args.screenshot / "report.json" if args.screenshot else None),
+            devices=runtime.devices,
+        )
+        driver.start()
+
+    app = KioskApp(runtime.model, runtime.dispatch, on_started=started)
+    app.run()
+    if driver is None:
+        return 0
+    report = driver.report
+    for name, glyphs in report.glyphs.items():
+        if glyphs["tofu"]:
+            print(
+                f"hallq kiosk: {name}: characters drawn as boxes: {''.join(glyphs['tofu'])}", file=sys.stderr
+            )
+            return 1
+    if not report.ok:
+        print(f"hallq kiosk: script failed: {report.error}", file=sys.stderr)
+        return 1
+    for name, path in report.shots.items():
+        print(f"{name}: {path}")
+    return 0

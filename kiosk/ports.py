@@ -1,0 +1,88 @@
+"""The kiosk model's seams to its hardware and voice. ``hardware`` implements them with ``devices``.
+
+The model never sees a resident ID number: a scan reaches it already reduced to a keyed hash and a
+birth date (:class:`IdRead`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from devices.escpos.status import PrinterStatus
+from queue_server.protocol.messages import MaterialLine, TicketResult
+
+__all__ = [
+    "AppointmentRead",
+    "IdRead",
+    "MaterialRead",
+    "MissingNotice",
+    "PrinterStatus",
+    "Read",
+    "TicketPrinter",
+    "UnusableRead",
+    "Voice",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MissingNotice:
+    """A one-time notice (一次性告知) of every missing material, or a plain materials checklist."""
+
+    hall_name: str
+    matter_code: str
+    matter_name: str
+    department: str
+    legal_basis: str
+    missing: tuple[MaterialLine, ...]
+    issued_at: datetime
+    checklist_only: bool = False
+
+
+class TicketPrinter(Protocol):
+    def status(self) -> PrinterStatus:
+        """Ask the printer now (may take up to its short timeout)."""
+        ...
+
+    def print_ticket(self, ticket: TicketResult) -> None:
+        """Print one ticket; raises ``devices.errors.PrinterError`` when it could not."""
+        ...
+
+    def print_notice(self, notice: MissingNotice) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IdRead:
+    """A resident ID card read: the keyed hash (for the per-ID limit) and the birth date (age priority)."""
+
+    id_hash: str
+    birth_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentRead:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialRead:
+    """Any other barcode: on the materials screen it ticks the material with that code."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnusableRead:
+    """A scan the kiosk cannot use (a misread ID card, a foreign code); ``message`` tells the citizen."""
+
+    message: str
+
+
+Read = IdRead | AppointmentRead | MaterialRead | UnusableRead
+
+
+class Voice(Protocol):
+    def say(self, text: str) -> None:
+        """Speak ``text`` without blocking; a newer prompt may cut an older one short."""
+        ...

@@ -1,0 +1,121 @@
+"""Typed dependencies: the services, a read session, the hall in the path, the signed-in person.
+
+Authentication is a Bearer token (``Authorization: Bearer …``) or the ``hallq_token`` cookie that
+``POST /api/auth/token`` also sets for browser pages. Permissions beyond "signed in, of this hall,
+this role" are the services' business (one place for every door).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Cookie, Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from queue_server.errors import NotAuthorizedError, NotFoundError
+from queue_server.services.hall import Services
+from queue_server.services.models import StaffInfo
+from queue_server.services.ports import Actor, Role
+from queue_server.services.security import BadTokenError, TokenClaims
+from queue_server.store.engine import reader
+
+from .problems import UnauthenticatedError
+
+TOKEN_COOKIE = "hallq_token"  # noqa: S105  (a cookie name)
+
+_bearer = HTTPBearer(auto_error=False, description="token from POST /api/auth/token")
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    """A read-only session (plain BEGIN: never waits for writers under SQLite WAL)."""
+    with Session(reader(services.engine)) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+HallDep = Annotated[
+    str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="hall code", examples=["demo"])
+]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="repeat a request with the same key: the same result, nothing done twice",
+    ),
+]
+
+
+def request_id(key: str | None) -> str:
+    return key if key else f"http-{uuid.uuid4()}"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSession:
+    """The signed-in person: token claims, who they are now, and the Actor the services check."""
+
+    claims: TokenClaims
+    info: StaffInfo
+
+    @property
+    def hall(self) -> str:
+        return self.claims.hall
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(Role(self.info.role), self.info.login, self.info.window)
+
+
+def current_staff(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Cookie(alias=TOKEN_COOKIE, include_in_schema=False)] = None,
+) -> StaffSession:
+    token = credentials.credentials if credentials is not None else cookie
+    if not token:
+        raise UnauthenticatedError("请先登录。")
+    try:
+        claims = services.verify_token(token)
+    except BadTokenError:
+        raise UnauthenticatedError("登录已失效，请重新登录。") from None
+    try:
+        info = services.staff_info(claims.hall, claims.sub)
+    except NotFoundError:
+        raise UnauthenticatedError("账号已停用，请重新登录。") from None
+    return StaffSession(claims, info)
+
+
+CurrentStaff = Annotated[StaffSession, Depends(current_staff)]
+
+
+def hall_staff(hall: HallDep, staff: CurrentStaff) -> StaffSession:
+    """The signed-in person, who must belong to the hall in the path."""
+    if staff.hall != hall:
+        raise NotAuthorizedError("您不属于该大厅。", hall=hall)
+    return staff
+
+
+HallStaff = Annotated[StaffSession, Depends(hall_staff)]
+
+
+def hall_supervisor(staff: HallStaff) -> StaffSession:
+    if staff.info.role not in (Role.ADMIN.value, Role.MANAGER.value):
+        raise NotAuthorizedError("仅值班长或管理员可进行此操作。")
+    return staff
+
+
+HallSupervisor = Annotated[StaffSession, Depends(hall_supervisor)]

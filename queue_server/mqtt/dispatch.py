@@ -1,0 +1,113 @@
+"""One device request in, one reply out: decode, check, call the services, map errors to stable codes.
+
+No rules live here. The functions never raise: bad input becomes a ``bad_request`` reply, a refused wish
+the service's ``HallqError`` code, anything unexpected ``internal`` (logged with its traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel
+
+from queue_server.errors import HallqError, NotAuthorizedError
+from queue_server.protocol.messages import (
+    WINDOW_OPS,
+    AppointmentCheckinArgs,
+    CallsSinceArgs,
+    CatalogGetArgs,
+    ErrorBody,
+    ErrorCode,
+    Op,
+    ProtocolError,
+    Request,
+    Response,
+    TicketIssueArgs,
+    TicketStatusArgs,
+    WindowFinishArgs,
+    WindowPauseArgs,
+    decode,
+    parse_args,
+    request_id_of,
+)
+from queue_server.services.ports import Actor, HallServices, Role
+
+log = logging.getLogger(__name__)
+
+# Past this size a payload is not even parsed to find its id: it cannot be a request of ours, and
+# parsing megabytes on behalf of a misbehaving client is what it would want.
+ID_SCAN_LIMIT = 1024 * 1024
+
+
+def handle_request(services: HallServices, hall: str, device_id: str, payload: bytes) -> Response | None:
+    """The reply to one payload from ``dev/{device_id}/req``; None when no request id can be found."""
+    try:
+        request = decode(Request, payload)
+        op, args = parse_args(request)
+    except (ProtocolError, RecursionError) as exc:
+        # RecursionError: json refuses deeply nested arrays that way; still just a malformed payload.
+        reason = str(exc) if isinstance(exc, ProtocolError) else "payload nested too deeply"
+        rid = request_id_of(payload) if len(payload) <= ID_SCAN_LIMIT else None
+        if rid is None:
+            log.warning("request from %s/%s without a usable id dropped: %s", hall, device_id, reason)
+            return None
+        log.warning("bad request %s from %s/%s: %s", rid, hall, device_id, reason)
+        return Response.failure(rid, ErrorCode.BAD_REQUEST, reason=reason)
+    try:
+        result = _run(services, hall, device_id, request.id, op, args)
+    except HallqError as exc:
+        log.info("%s %s from %s/%s refused: %s", op.value, request.id, hall, device_id, exc)
+        return _failure(request.id, exc)
+    except Exception:
+        log.exception("%s %s from %s/%s failed", op.value, request.id, hall, device_id)
+        return Response.failure(request.id, ErrorCode.INTERNAL)
+    return Response.success(request.id, result)
+
+
+def _failure(request_id: str, exc: HallqError) -> Response:
+    # Built directly: a detail key named "code" or "message" must not collide with failure()'s parameters.
+    body = ErrorBody(code=exc.code.value, message=exc.message, detail=dict(exc.detail))
+    return Response(id=request_id, ok=False, error=body)
+
+
+def _run(services: HallServices, hall: str, device_id: str, rid: str, op: Op, args: BaseModel) -> BaseModel:
+    if op in WINDOW_OPS:
+        return _window_op(services, hall, device_id, rid, op, args)
+    match args:
+        case CatalogGetArgs():
+            return services.catalog(hall, args.etag)
+        case TicketIssueArgs():
+            return services.issue_ticket(hall, args, request_id=rid, device_id=device_id)
+        case AppointmentCheckinArgs():
+            return services.checkin_appointment(hall, args, request_id=rid, device_id=device_id)
+        case TicketStatusArgs():
+            return services.ticket_status(hall, args.ticket_id)
+        case CallsSinceArgs():
+            return services.calls_since(hall, args.seq, args.limit)
+    raise TypeError(f"no handler for {op.value} with {type(args).__name__}")
+
+
+def _window_op(
+    services: HallServices, hall: str, device_id: str, rid: str, op: Op, args: BaseModel
+) -> BaseModel:
+    # Only the agent bound to a window by its configuration may act for that window (PROTOCOL.md).
+    window = services.device_window(hall, device_id)
+    if window is None:
+        raise NotAuthorizedError(device=device_id, op=op.value)
+    actor = Actor(Role.DEVICE, device_id, window)
+    match op:
+        case Op.WINDOW_NEXT:
+            return services.call_next(hall, window, actor=actor, request_id=rid)
+        case Op.WINDOW_RECALL:
+            return services.recall(hall, window, actor=actor, request_id=rid)
+        case Op.WINDOW_START:
+            return services.start(hall, window, actor=actor, request_id=rid)
+        case Op.WINDOW_NO_SHOW:
+            return services.no_show(hall, window, actor=actor, request_id=rid)
+        case Op.WINDOW_FINISH if isinstance(args, WindowFinishArgs):
+            return services.finish(hall, window, args.outcome, actor=actor, request_id=rid)
+        case Op.WINDOW_PAUSE if isinstance(args, WindowPauseArgs):
+            return services.pause(hall, window, args.reason, actor=actor, request_id=rid)
+        case Op.WINDOW_RESUME:
+            return services.resume(hall, window, actor=actor, request_id=rid)
+    raise TypeError(f"no handler for {op.value} with {type(args).__name__}")

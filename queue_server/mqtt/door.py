@@ -1,0 +1,116 @@
+"""The MQTT door as the server process starts it: broker address → link → announcer → bridge.
+
+``start(settings, services)`` is the hook ``hallq server`` calls (see ``runtime/server_cmd.py``): it
+returns a :class:`MqttDoor` whose ``announcers`` the caller attaches to the services (``create_app``
+does) and whose ``stop()`` ends it. With ``broker_url = "embedded"`` the door starts the hall's own
+broker on 127.0.0.1 first (``runtime/broker.py``) and stops it last.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from queue_server.protocol.client import BrokerAddress
+from queue_server.services.ports import Announcer, HallServices
+from queue_server.settings import Settings
+
+from .announcer import MqttAnnouncer
+from .bridge import MqttBridge, new_boot, server_link
+
+log = logging.getLogger(__name__)
+
+EMBEDDED = "embedded"
+
+# Worker threads of the bridge. SQLite takes one writer at a time and Python one thread at a time:
+# measured with benchmarks/server.py on 2 cores, 1–2 workers issue more tickets with a shorter tail
+# than 4–8 (8 workers: p99 over 2 s). PostgreSQL overlaps waits on the database: 4 beat 1.
+SQLITE_WORKERS = 2
+WORKERS = 4
+
+
+def default_workers(database_url: str) -> int:
+    return SQLITE_WORKERS if database_url.startswith("sqlite") else WORKERS
+
+
+EMBEDDED_PORT = 1883
+READY_TIMEOUT_S = 10.0
+
+
+@dataclass
+class MqttDoor:
+    bridge: MqttBridge
+    announcer: MqttAnnouncer
+    broker_url: str
+    stop_broker: Callable[[], None] | None = None  # set when the door started the broker itself
+
+    @property
+    def announcers(self) -> Sequence[Announcer]:
+        return (self.announcer,)
+
+    def stop(self) -> None:
+        self.bridge.stop()
+        stop_broker, self.stop_broker = self.stop_broker, None
+        if stop_broker is not None:
+            stop_broker()
+
+
+def open_door(
+    address: BrokerAddress,
+    services: HallServices,
+    halls: Sequence[str],
+    *,
+    instance: str,
+    shared: bool = False,
+    workers: int = WORKERS,
+    wait: bool = True,
+) -> MqttDoor:
+    """Connect the bridge for ``halls`` to the broker at ``address``; with ``wait``, until subscribed."""
+    boot = new_boot()
+    link = server_link(address, instance, boot=boot)
+    announcer = MqttAnnouncer(link)
+    bridge = MqttBridge(
+        link, services, announcer, halls, instance=instance, boot=boot, shared=shared, workers=workers
+    )
+    bridge.start()
+    url = f"mqtt://{address.host}:{address.port}"
+    if wait and not bridge.wait_ready(READY_TIMEOUT_S):
+        # Not fatal: the link keeps retrying and resubscribes when the broker comes.
+        log.warning("MQTT broker %s not reachable yet; devices are served once it is", url)
+    return MqttDoor(bridge, announcer, url)
+
+
+def start(settings: Settings, services: HallServices) -> MqttDoor:
+    """``hallq server``'s hook: the door for ``settings.hall`` on ``settings.broker_url``."""
+    stop_broker = None
+    if settings.broker_url == EMBEDDED:
+        from queue_server.runtime.broker import BrokerError, port_is_free, start_broker
+
+        if not port_is_free(EMBEDDED_PORT):
+            raise BrokerError(
+                f"port {EMBEDDED_PORT} is taken, so the embedded broker cannot start; to use the broker "
+                f"already listening there, set HALLQ_BROKER_URL=mqtt://127.0.0.1:{EMBEDDED_PORT}"
+            )
+        broker = start_broker(EMBEDDED_PORT, Path("var") / "broker")
+        address, stop_broker = broker.address, broker.stop
+    else:
+        address = BrokerAddress.parse(settings.broker_url)
+    # A deployment with several instances opts into the shared subscription (ARCHITECTURE.md).
+    shared = bool(getattr(settings, "mqtt_shared", False))
+    try:
+        door = open_door(
+            address,
+            services,
+            [settings.hall],
+            instance=settings.instance,
+            shared=shared,
+            workers=default_workers(settings.database_url),
+        )
+    except BaseException:
+        if stop_broker is not None:
+            stop_broker()
+        raise
+    door.stop_broker = stop_broker
+    return door

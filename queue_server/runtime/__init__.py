@@ -1,0 +1,1 @@
+"""Process entry points: ``hallq server`` (server_cmd) and ``hallq up``."""

@@ -1,0 +1,216 @@
+"""The hall's own MQTT broker on 127.0.0.1, for one machine running everything (``hallq up``).
+
+A private ``mosquitto`` when the binary exists (``set_tcp_nodelay true``: without it a QoS 1 round
+trip costs tens of milliseconds), else the pure-Python ``amqtt`` broker in a thread: MQTT 3.1.1 only,
+no shared subscriptions, development use. Both listen on loopback only with anonymous access, which
+is safe only because nothing off this machine can reach them; a hall's production broker is
+configured by ``hallq provision`` (passwords, ACL, TLS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+from queue_server.protocol.client import BrokerAddress
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 1883
+START_TIMEOUT_S = 10.0
+
+
+class BrokerKind(StrEnum):
+    MOSQUITTO = "mosquitto"
+    AMQTT = "amqtt"
+
+
+class BrokerError(RuntimeError):
+    """The broker could not be started (port taken, binary failing); the message says what to do."""
+
+
+def mosquitto_binary() -> str | None:
+    """The mosquitto executable, also where Debian puts it outside a normal user's PATH."""
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    sbin = Path("/usr/sbin/mosquitto")
+    return str(sbin) if sbin.exists() else None
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether a server could listen on ``port`` now (connections in TIME_WAIT do not count)."""
+    with socket.socket() as s:
+        # As mosquitto and uvicorn do: only a listener makes the port busy.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = HOST) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def mosquitto_conf(port: int) -> str:
+    """The private broker's configuration: loopback, anonymous, no delay, nothing written to disk."""
+    return (
+        f"listener {port} {HOST}\n"
+        "allow_anonymous true\n"
+        # Nagle + delayed ACK otherwise hold every QoS 1 reply for ~40 ms (FIELD-NOTES).
+        "set_tcp_nodelay true\n"
+        # Retained hall state is republished by the server on every reconnect: nothing to persist,
+        # and no file the dropped-privileges `mosquitto` user would need to be able to write.
+        "persistence false\n"
+        "max_queued_messages 10000\n"
+        "log_dest stderr\n"
+        "log_type error\n"
+        "log_type warning\n"
+        "log_type notice\n"
+    )
+
+
+@dataclass
+class RunningBroker:
+    """A broker this process started; ``stop()`` ends it (idempotent)."""
+
+    kind: BrokerKind
+    port: int
+    _stop: Any = field(repr=False)
+
+    @property
+    def address(self) -> BrokerAddress:
+        return BrokerAddress(HOST, self.port)
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{HOST}:{self.port}"
+
+    def stop(self) -> None:
+        stop, self._stop = self._stop, None
+        if stop is not None:
+            stop()
+
+
+def start_broker(port: int, workdir: Path, *, kind: BrokerKind | None = None) -> RunningBroker:
+    """Start a broker on 127.0.0.1:``port``; mosquitto if installed, else amqtt (or as ``kind`` says)."""
+    if not port_is_free(port):
+        raise BrokerError(f"port {HOST}:{port} is already in use: pass another --mqtt-port")
+    workdir.mkdir(parents=True, exist_ok=True)
+    binary = mosquitto_binary()
+    chosen = kind or (BrokerKind.MOSQUITTO if binary else BrokerKind.AMQTT)
+    if chosen is BrokerKind.MOSQUITTO:
+        if binary is None:
+            raise BrokerError("mosquitto is not installed (scripts/bootstrap installs it)")
+        return _start_mosquitto(binary, port, workdir)
+    if kind is None:
+        log.warning("mosquitto not found: using the pure-Python amqtt broker (development only, slower)")
+    return _start_amqtt(port)
+
+
+def _start_mosquitto(binary: str, port: int, workdir: Path) -> RunningBroker:
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(mosquitto_conf(port))
+    # mosquitto reads its config before dropping root to the `mosquitto` user; make it readable anyway.
+    conf.chmod(0o644)
+    logfile: IO[bytes] = (workdir / "mosquitto.log").open("ab")
+    proc = subprocess.Popen(
+        [binary, "-c", str(conf)],
+        stdin=subprocess.DEVNULL,
+        stdout=logfile,
+        stderr=logfile,
+        start_new_session=True,  # Ctrl-C reaches us only; we stop the broker last, in order
+    )
+    try:
+        _wait_listening(port, alive=lambda: proc.poll() is None)
+    except BrokerError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait()
+        logfile.close()
+        tail = (workdir / "mosquitto.log").read_text(errors="replace")[-500:]
+        raise BrokerError(f"mosquitto did not start on port {port}: {tail.strip()}") from None
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        logfile.close()
+
+    log.info("mosquitto (pid %d) on %s:%d", proc.pid, HOST, port)
+    return RunningBroker(BrokerKind.MOSQUITTO, port, stop)
+
+
+def _start_amqtt(port: int) -> RunningBroker:
+    from amqtt.broker import Broker
+
+    config: dict[str, Any] = {
+        "listeners": {"default": {"type": "tcp", "bind": f"{HOST}:{port}"}},
+        # Replaces amqtt's default plugin list: no $SYS publisher, no packet logger.
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+    }
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    failure: list[BaseException] = []
+    holder: list[Any] = []
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            broker = Broker(config, loop=loop)
+            loop.run_until_complete(broker.start())
+            holder.append(broker)
+        except BaseException as exc:
+            failure.append(exc)
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+        loop.close()
+
+    thread = threading.Thread(target=serve, name="hallq-amqtt", daemon=True)
+    thread.start()
+    ready.wait(START_TIMEOUT_S)
+    if failure or not holder:
+        raise BrokerError(f"amqtt did not start on port {port}: {failure[0] if failure else 'timeout'}")
+    # No probe connection here: start() returns once the listener is bound, and a connection that
+    # closes without a CONNECT makes amqtt leak its transport (a ResourceWarning at exit).
+
+    def stop() -> None:
+        future = asyncio.run_coroutine_threadsafe(holder[0].shutdown(), loop)
+        with contextlib.suppress(Exception):
+            future.result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+    log.info("amqtt broker on %s:%d", HOST, port)
+    return RunningBroker(BrokerKind.AMQTT, port, stop)
+
+
+def _wait_listening(port: int, *, alive: Any, timeout: float = START_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise BrokerError(f"the broker exited while starting on port {port}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
+            return
+        time.sleep(0.02)
+    raise BrokerError(f"nothing listens on {HOST}:{port} after {timeout:.0f} s")

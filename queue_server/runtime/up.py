@@ -1,0 +1,423 @@
+"""``hallq up``: a whole demo hall on this machine, started in order and stopped in reverse.
+
+The boot sequence is :func:`up`, one step per line: settings → database (SQLite under ``--data-dir``)
+with migrations → the demo hall file → the broker (a private mosquitto on 127.0.0.1, else amqtt) →
+services → MQTT bridge → HTTP server (uvicorn in a thread) → device simulators (``--simulate-devices``)
+→ screens (a kiosk and a hall display when there is a display) → the URLs → wait. Ctrl-C or SIGTERM
+unwinds every step that ran, last first.
+
+The device programs belong to other packages and run as subprocesses of their own commands, each
+given only the options its parser declares (``--broker``, ``--hall``, ``--device-id``, ``--window``,
+``--data-dir``), logging to ``{data-dir}/devices/{device_id}.log``:
+
+- ``--simulate-devices``: ``hallq agent --simulate-devices`` for every window agent of the hall
+  (keypad, rating pad and LED sign simulated on ptys), and the kiosk's simulated printer and scanner;
+- screens, when ``$DISPLAY`` is set and not ``--no-screens``: ``hallq kiosk`` (the first kiosk) and
+  ``hallq display`` (the hall display).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from sqlalchemy import Engine
+
+    from queue_server.halls import HallFile
+    from queue_server.halls.loader import LoadReport
+    from queue_server.mqtt.door import MqttDoor
+    from queue_server.runtime.broker import RunningBroker
+    from queue_server.services.hall import Services
+    from queue_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEVICE_COMMANDS = {"kiosk": "kiosk.cli", "display": "display.cli", "agent": "devices.agent.cli"}
+PASSWORDS_FILE = "demo-passwords.txt"
+HTTP_START_TIMEOUT_S = 15.0
+
+
+class UpError(RuntimeError):
+    """A step could not run; the message tells the user what to change."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument(
+        "--mqtt-port",
+        type=int,
+        default=None,
+        help="port of the hall's own broker on 127.0.0.1 (default 1883, or a free one if 1883 is taken)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path("var"), help="database, broker files, passwords (default ./var)"
+    )
+    parser.add_argument("--no-screens", action="store_true", help="do not open a kiosk and a hall display")
+    parser.add_argument(
+        "--simulate-devices", action="store_true", help="run simulated printers, keypads, rating pads, signs"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    # SIGTERM (systemd, docker stop, a test) unwinds exactly like Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    if not getattr(args, "verbose", False):
+        # The progress lines are the story; migration chatter would break them up.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return up(args)
+    except KeyboardInterrupt:
+        print("hallq up: stopped", flush=True)
+        return 0
+    except UpError as exc:
+        print(f"hallq up: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def up(args: argparse.Namespace) -> int:
+    """The boot sequence. Each started part registers its stop; leaving the block stops them in reverse."""
+    data_dir: Path = args.data_dir.resolve()
+    with contextlib.ExitStack() as started:
+        settings = step("settings", lambda: up_settings(args, data_dir))
+        engine = step("database", lambda: open_database(settings), started, "dispose")
+        hall, report = step("demo hall", lambda: load_demo_hall(engine, data_dir))
+        broker = step("broker", lambda: start_hall_broker(args.mqtt_port, data_dir), started)
+        services = step("services", lambda: make_services(engine, settings))
+        door = step(
+            "MQTT bridge", lambda: open_mqtt_door(broker, services, hall.hall.code, settings), started
+        )
+        app = step("HTTP API", lambda: make_app(settings, services, door))
+        http = step(
+            "HTTP server", lambda: HttpServer.start(app, settings.http_host, settings.http_port), started
+        )
+        if args.simulate_devices:
+            step("device simulators", lambda: start_simulators(broker.url, hall, data_dir), started)
+        if not args.no_screens:
+            step("screens", lambda: open_screens(broker.url, hall, data_dir, args.simulate_devices), started)
+        print_summary(settings, hall, report, broker, app, data_dir)
+        wait_for_stop(http)
+
+
+# --- steps --------------------------------------------------------------------------------------------
+
+
+def step(
+    name: str, start: Callable[[], T], started: contextlib.ExitStack | None = None, stop: str = "stop"
+) -> T:
+    """Run one boot step and print its line; register ``thing.<stop>()`` to run on the way out."""
+    _notes.clear()
+    t0 = time.perf_counter()
+    try:
+        thing = start()
+    except BaseException:
+        print(f"hallq up: {name} failed", flush=True)
+        raise
+    notes = "".join(f"; {n}" for n in _notes)
+    print(f"hallq up: {name} ok ({(time.perf_counter() - t0) * 1000:.0f} ms){notes}", flush=True)
+    if started is not None and thing is not None:
+        started.callback(_stopping, name, getattr(thing, stop))
+    return thing
+
+
+_notes: list[str] = []
+
+
+def note(text: str) -> None:
+    """Something the user should know about the step under way, shown on its line."""
+    _notes.append(text)
+
+
+def _stopping(name: str, stop: Callable[[], object]) -> None:
+    print(f"hallq up: stopping {name}", flush=True)
+    try:
+        stop()
+    except Exception:
+        # Keep unwinding: the steps before this one still have to stop.
+        log.exception("stopping %s failed", name)
+
+
+def up_settings(args: argparse.Namespace, data_dir: Path) -> Settings:
+    from queue_server.halls import read_hall_file
+    from queue_server.halls.validate import DEMO_HALL_PATH
+    from queue_server.runtime.broker import port_is_free
+    from queue_server.settings import load_settings
+
+    # Fail before doing any work: a taken port is the commonest reason `hallq up` cannot run.
+    if not port_is_free(args.port):
+        raise UpError(f"port 127.0.0.1:{args.port} is already in use: pass another --port")
+    if args.mqtt_port is not None and not port_is_free(args.mqtt_port):
+        raise UpError(f"port 127.0.0.1:{args.mqtt_port} is already in use: pass another --mqtt-port")
+    hall_code = read_hall_file(DEMO_HALL_PATH).hall.code
+    base = f"http://127.0.0.1:{args.port}"
+    return load_settings(
+        database_url=f"sqlite:///{data_dir / 'hallq.db'}",
+        hall=hall_code,
+        http_host="127.0.0.1",
+        http_port=args.port,
+        public_base_url=base,
+    )
+
+
+def open_database(settings: Settings) -> Engine:
+    from queue_server.store import init_db
+
+    return init_db(settings.database_url)
+
+
+def load_demo_hall(engine: Engine, data_dir: Path) -> tuple[HallFile, LoadReport]:
+    from queue_server.halls import read_hall_file
+    from queue_server.halls.loader import load_hall
+    from queue_server.halls.validate import DEMO_HALL_PATH
+
+    hall = read_hall_file(DEMO_HALL_PATH)
+    report = load_hall(engine, hall)
+    if report.generated_passwords:
+        # Shown once on screen; kept beside the database (owner-only) for whoever missed the output.
+        path = data_dir / PASSWORDS_FILE
+        path.touch(mode=0o600, exist_ok=True)
+        lines = [f"{login} {pw}" for login, pw in sorted(report.generated_passwords.items())]
+        with path.open("a") as f:
+            f.write("\n".join(lines) + "\n")
+    return hall, report
+
+
+def start_hall_broker(port: int | None, data_dir: Path) -> RunningBroker:
+    from queue_server.runtime.broker import DEFAULT_PORT, BrokerError, free_port, port_is_free, start_broker
+
+    if port is None:
+        port = DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port()
+    try:
+        return start_broker(port, data_dir / "broker")
+    except BrokerError as exc:
+        raise UpError(str(exc)) from None
+
+
+def make_services(engine: Engine, settings: Settings) -> Services:
+    from queue_server.services.hall import Services
+
+    return Services(engine, settings)
+
+
+def open_mqtt_door(broker: RunningBroker, services: Services, hall: str, settings: Settings) -> MqttDoor:
+    from queue_server.mqtt.door import default_workers, open_door
+
+    workers = default_workers(settings.database_url)
+    return open_door(broker.address, services, [hall], instance=settings.instance, workers=workers)
+
+
+def make_app(settings: Settings, services: Services, door: MqttDoor) -> FastAPI:
+    from queue_server.api import create_app
+
+    # create_app attaches the bridge's announcer to the services: calls and state reach the screens.
+    return create_app(settings, services, door.announcers)
+
+
+@dataclass
+class HttpServer:
+    """uvicorn in a thread of this process, so the whole hall stops together."""
+
+    server: Any
+    thread: threading.Thread
+
+    @classmethod
+    def start(cls, app: FastAPI, host: str, port: int) -> HttpServer:
+        import uvicorn
+
+        from queue_server.runtime.broker import port_is_free
+
+        if not port_is_free(port, host):
+            raise UpError(f"port {host}:{port} is already in use: pass another --port")
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, name="hallq-http", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + HTTP_START_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise UpError(f"the HTTP server did not start on {host}:{port}")
+            time.sleep(0.02)
+        return cls(server, thread)
+
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def _devices(hall: HallFile) -> list[tuple[str, str, str | None]]:
+    return [(d.id, str(d.kind), d.window) for d in hall.devices]
+
+
+def start_simulators(broker_url: str, hall: HallFile, data_dir: Path) -> Subprocesses | None:
+    """One ``hallq agent --simulate-devices`` per window agent: keypad, rating pad and sign on ptys."""
+    procs = []
+    for device_id, kind, window in _devices(hall):
+        if kind != "window_agent":
+            continue
+        options = {
+            "--broker": broker_url,
+            "--hall": hall.hall.code,
+            "--device-id": device_id,
+            "--window": window,
+        }
+        argv = command_argv("agent", options, data_dir / "devices" / device_id, ["--simulate-devices"])
+        if argv is None:
+            note("hallq agent is not installed: no simulated devices")
+            return None
+        procs.append(_spawn(argv, data_dir / "devices" / f"{device_id}.log"))
+    note(f"{len(procs)} window agents, logs in {data_dir / 'devices'}")
+    return Subprocesses(procs) if procs else None
+
+
+@dataclass
+class Subprocesses:
+    """Device programs started by ``hallq up``: asked to stop (SIGTERM), killed if they do not."""
+
+    procs: list[subprocess.Popen[bytes]]
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def open_screens(broker_url: str, hall: HallFile, data_dir: Path, simulate: bool) -> Subprocesses | None:
+    """A kiosk and the hall display, when there is a display to open them on."""
+    if not os.environ.get("DISPLAY"):
+        note("no $DISPLAY: none opened")
+        return None
+    first = {
+        k: next((d for d, kind, _ in _devices(hall) if kind == k), None) for k in ("kiosk", "hall_display")
+    }
+    procs = []
+    for command, device_id in (("kiosk", first["kiosk"]), ("display", first["hall_display"])):
+        if device_id is None:
+            continue
+        options = {"--broker": broker_url, "--hall": hall.hall.code, "--device-id": device_id}
+        flags = ["--simulate-devices"] if simulate and command == "kiosk" else []
+        argv = command_argv(command, options, data_dir / "devices" / device_id, flags)
+        if argv is None:
+            note(f"hallq {command} is not installed")
+            continue
+        procs.append(_spawn(argv, data_dir / "devices" / f"{device_id}.log"))
+    return Subprocesses(procs) if procs else None
+
+
+def command_argv(
+    command: str, options: Mapping[str, str | None], device_dir: Path, flags: list[str]
+) -> list[str] | None:
+    """``hallq <command>`` with those of our options and flags it declares; None if it is not installed.
+
+    The commands belong to other packages and grow options over time: ask their parser, never guess.
+    """
+    module_name = DEVICE_COMMANDS[command]
+    if not _has(module_name):
+        return None
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)
+    declared = {opt for action in parser._actions for opt in action.option_strings}
+    argv = [sys.executable, "-m", "queue_server.cli", command]
+    for option, value in {**options, "--data-dir": str(device_dir)}.items():
+        if option in declared and value is not None:
+            argv += [option, value]
+    return argv + [flag for flag in flags if flag in declared]
+
+
+def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log_file:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
+
+
+def _has(module_name: str) -> bool:
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+# --- the end of the sequence ------------------------------------------------------------------------
+
+
+def urls(base: str, app: FastAPI) -> dict[str, str]:
+    """The addresses to print; a page the app does not serve (yet) is marked, not hidden."""
+    paths = {getattr(r, "path", "") for r in app.routes}
+
+    def page(*candidates: str) -> str:
+        found = next((p for p in candidates if p in paths), None)
+        return f"{base}{found}" if found else f"{base}{candidates[0]}  (page not built yet)"
+
+    return {
+        "HTTP API": f"{base}/api",
+        "OpenAPI docs": f"{base}/docs",
+        "counter console": page("/console"),
+        "manager pages": page("/console/manage", "/dashboard"),
+        "citizen page": f"{base}/t/<ticket token>  (printed as a QR code on each ticket)",
+    }
+
+
+def print_summary(
+    settings: Settings,
+    hall: HallFile,
+    report: LoadReport,
+    broker: RunningBroker,
+    app: FastAPI,
+    data_dir: Path,
+) -> None:
+    out: list[str] = ["", f"hallq up: {hall.hall.name} ({hall.hall.code}) is running", ""]
+    for name, url in urls(settings.public_base_url, app).items():
+        out.append(f"  {name:<18} {url}")
+    out.append(f"  {'MQTT broker':<18} {broker.url}  ({broker.kind}, 127.0.0.1 only)")
+    out.append(f"  {'database':<18} {settings.database_url}")
+    out += ["", "  devices (MQTT client id = device id):"]
+    for device_id, kind, window in _devices(hall):
+        out.append(f"    {device_id:<22} {kind:<15} {('window ' + window) if window else ''}".rstrip())
+    if report.generated_passwords:
+        out += [
+            "",
+            "  staff accounts created now (shown once; also in " + str(data_dir / PASSWORDS_FILE) + "):",
+        ]
+        out += [f"    {login:<12} {pw}" for login, pw in sorted(report.generated_passwords.items())]
+    elif (data_dir / PASSWORDS_FILE).exists():
+        out += ["", f"  staff passwords: {data_dir / PASSWORDS_FILE}"]
+    out += ["", "hallq up: ready — Ctrl-C stops everything", ""]
+    print("\n".join(out), flush=True)
+
+
+def wait_for_stop(http: HttpServer) -> NoReturn:
+    """Block until Ctrl-C / SIGTERM (KeyboardInterrupt), or until the HTTP server dies on its own."""
+    while http.alive:
+        time.sleep(0.5)
+    raise UpError("the HTTP server stopped unexpectedly")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

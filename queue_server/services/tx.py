@@ -1,0 +1,107 @@
+"""The unit of work every use case runs in: one session, one hall, one instant, one outbox.
+
+``Tx`` carries what a use case needs (the hall row, the clock reading, who asks) and collects what
+must be announced after commit (calls, changed windows). ``Tx.event`` appends the audit row that
+every state change owes, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, SQLModel
+
+from queue_server.domain.calendar import HallCalendar
+from queue_server.domain.numbering import service_day
+from queue_server.protocol.messages import CallEvent
+from queue_server.services.ports import Actor
+from queue_server.services.rules import hall_calendar
+from queue_server.settings import Settings
+from queue_server.store.tables import Event, Hall, Ticket, Window
+
+
+@dataclass
+class Outbox:
+    """What changed, told to the announcers once the transaction has committed."""
+
+    calls: list[CallEvent] = field(default_factory=list)
+    windows: set[int] = field(default_factory=set)
+    hall_changed: bool = False
+
+    def touch(self, window: Window | None = None) -> None:
+        if window is not None:
+            self.windows.add(pk(window))
+        self.hall_changed = True
+
+
+@dataclass
+class Tx:
+    session: Session
+    hall: Hall
+    now: datetime
+    settings: Settings
+    request_id: str | None = None
+    device_id: str | None = None
+    actor: Actor | None = None
+    outbox: Outbox = field(default_factory=Outbox)
+
+    @property
+    def hall_id(self) -> int:
+        return pk(self.hall)
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.hall.tz)
+
+    @cached_property
+    def calendar(self) -> HallCalendar:
+        return hall_calendar(self.hall)
+
+    @property
+    def today(self) -> date:
+        return service_day(self.now, self.zone)
+
+    @property
+    def now_local(self) -> datetime:
+        return self.now.astimezone(self.zone)
+
+    def event(
+        self,
+        kind: str,
+        *,
+        ticket: Ticket | None = None,
+        window: Window | None = None,
+        staff_id: int | None = None,
+        **data: Any,
+    ) -> None:
+        """Append one audit row for a state change (same transaction as the change)."""
+        if staff_id is None and window is not None:
+            staff_id = window.staff_id
+        self.session.add(
+            Event(
+                hall_id=self.hall_id,
+                ts=self.now,
+                kind=kind,
+                ticket_id=None if ticket is None else ticket.id,
+                window_id=None if window is None else window.id,
+                staff_id=staff_id,
+                device_id=self.device_id,
+                request_id=self.request_id,
+                data={
+                    **data,
+                    **({"actor": f"{self.actor.role.value}:{self.actor.id}"} if self.actor else {}),
+                },
+            )
+        )
+
+
+def pk(row: SQLModel) -> int:
+    """The primary key of a row that has been flushed (mypy sees ``int | None``)."""
+    value = getattr(row, "id", None)
+    if not isinstance(value, int):
+        raise RuntimeError(f"{type(row).__name__} has no id yet: flush before use")
+    return value

@@ -1,0 +1,70 @@
+"""Gap-free counters: insert the row if missing, then ONE atomic ``UPDATE … RETURNING value``.
+
+Runs inside the caller's transaction, so a rolled-back issue gives its number back (no gaps) and the
+counter row stays locked until commit: concurrent issuers of the same service and day queue on it
+(PostgreSQL row lock; SQLite's single writer), which also serialises the checks made after it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert, Update
+from sqlmodel import Session, SQLModel
+
+from queue_server.store.tables import HallSequence, SlotCounter, TicketCounter
+
+CALLS = "calls"
+
+
+def _bump(session: Session, table: Table, keys: dict[str, Any]) -> int:
+    insert, bump = _statements(session.get_bind().dialect.name, table.name, tuple(keys))
+    params = {f"k_{name}": value for name, value in keys.items()}
+    session.execute(insert, params)
+    return int(session.execute(bump, params).scalar_one())
+
+
+@lru_cache(maxsize=32)
+def _statements(dialect: str, table_name: str, keys: tuple[str, ...]) -> tuple[Insert, Update]:
+    """The insert-if-missing and the bump of one counter table, built once (bound parameters)."""
+    table = SQLModel.metadata.tables[table_name]
+    # Bound parameter names must differ from column names in INSERT/UPDATE statements.
+    values: dict[str, Any] = {name: bindparam(f"k_{name}") for name in keys}
+    module = postgresql if dialect == "postgresql" else sqlite
+    insert = module.insert(table).values(**values, value=0).on_conflict_do_nothing()
+    bump = (
+        update(table)
+        .where(*(table.c[name] == bindparam(f"k_{name}") for name in keys))
+        .values(value=table.c.value + 1)
+        .returning(table.c.value)
+    )
+    return insert, bump
+
+
+def next_ticket_seq(session: Session, hall_id: int, service_id: int, day: date) -> int:
+    """The next ticket number of a service on a day (1, 2, …): unique and gap-free."""
+    return _bump(session, _table(TicketCounter), {"hall_id": hall_id, "service_id": service_id, "day": day})
+
+
+def next_hall_seq(session: Session, hall_id: int, name: str = CALLS) -> int:
+    """The next value of a hall-wide sequence that never resets (call ``seq``, case numbers)."""
+    return _bump(session, _table(HallSequence), {"hall_id": hall_id, "name": name})
+
+
+def current_hall_seq(session: Session, hall_id: int, name: str = CALLS) -> int:
+    row = session.get(HallSequence, (hall_id, name))
+    return 0 if row is None else row.value
+
+
+def book_slot(session: Session, hall_id: int, service_id: int, day: date, half: str) -> int:
+    """Count one more booking of a service's half-day; the caller refuses beyond capacity."""
+    keys = {"hall_id": hall_id, "service_id": service_id, "day": day, "half": half}
+    return _bump(session, _table(SlotCounter), keys)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]

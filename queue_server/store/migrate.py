@@ -1,0 +1,68 @@
+"""Database schema management: ``init_db(url)`` brings any database to the newest schema.
+
+Alembic runs programmatically (no alembic.ini needed). For developers changing a table:
+``python -m queue_server.store.migrate revision "what changed"`` autogenerates the next migration
+against a scratch SQLite database upgraded to head; review it before committing.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from queue_server.store.engine import make_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    # Alembic is imported when used: it is heavy, and logs its plugin set-up on import.
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` over an existing engine's connection."""
+    from alembic import command
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def init_db(url: str) -> Engine:
+    """Create or upgrade the database at ``url`` to the newest schema; return an engine for it."""
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+def _revision(message: str) -> None:
+    from alembic import command
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'scratch.db'}"
+        engine = init_db(url)
+        cfg = alembic_config(url)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.revision(cfg, message=message, autogenerate=True)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "revision":
+        raise SystemExit('usage: python -m queue_server.store.migrate revision "message"')
+    _revision(sys.argv[2])

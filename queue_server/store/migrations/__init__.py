@@ -1,0 +1,1 @@
+"""Alembic migrations of the hallq schema (run by ``queue_server.store.migrate``)."""

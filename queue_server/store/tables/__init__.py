@@ -1,0 +1,48 @@
+"""All tables, importable from one place (and registered on ``SQLModel.metadata`` for Alembic)."""
+
+from queue_server.store.tables import casework  # noqa: F401  (the window's tables, for Alembic)
+from queue_server.store.tables.audit import Event, RequestLog
+from queue_server.store.tables.catalog import Department, Hall, Material, Matter, Service
+from queue_server.store.tables.floor import Device, Pause, Staff, Window, WindowService, WindowShift
+from queue_server.store.tables.queue import (
+    LANE_MILITARY,
+    LANE_NORMAL,
+    LANE_PRIORITY,
+    LANE_SPECIAL,
+    Appointment,
+    Call,
+    Case,
+    HallSequence,
+    Rating,
+    SlotCounter,
+    Ticket,
+    TicketCounter,
+)
+
+__all__ = [
+    "LANE_MILITARY",
+    "LANE_NORMAL",
+    "LANE_PRIORITY",
+    "LANE_SPECIAL",
+    "Appointment",
+    "Call",
+    "Case",
+    "Department",
+    "Device",
+    "Event",
+    "Hall",
+    "HallSequence",
+    "Material",
+    "Matter",
+    "Pause",
+    "Rating",
+    "RequestLog",
+    "Service",
+    "SlotCounter",
+    "Staff",
+    "Ticket",
+    "TicketCounter",
+    "Window",
+    "WindowService",
+    "WindowShift",
+]

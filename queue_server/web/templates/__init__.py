@@ -1,0 +1,1 @@
+"""HTML shells of the window pages (package data)."""

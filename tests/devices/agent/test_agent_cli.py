@@ -1,0 +1,71 @@
+"""``hallq agent --simulate-devices`` as a person runs it: keys typed on stdin, the sign on stdout."""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from queue_server.protocol.messages import Op
+from tests.conftest import MosquittoBroker
+
+from .conftest import ResponderFactory
+
+pytestmark = pytest.mark.broker
+
+
+def _lines(stream: object, into: queue.Queue[str]) -> None:
+    assert hasattr(stream, "readline")
+    for line in iter(stream.readline, ""):
+        into.put(line.rstrip("\n"))
+
+
+def _wait_line(lines: queue.Queue[str], needle: str, timeout: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        seen.append(line)
+        if needle in line:
+            return line
+    raise AssertionError(f"{needle!r} not printed; got {seen}")
+
+
+def test_hallq_agent_with_simulated_devices(
+    broker: MosquittoBroker, hall_code: str, responders: ResponderFactory, tmp_path: Path
+) -> None:
+    server = responders()
+    server.issue(1)
+    cmd = [sys.executable, "-m", "queue_server.cli", "agent", "--simulate-devices", "--hall", hall_code]
+    cmd += ["--device-id", "agent-1", "--window", "1", "--broker", broker.url, "--data-dir", str(tmp_path)]
+    with subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as proc:
+        lines: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=_lines, args=(proc.stdout, lines), daemon=True)
+        reader.start()
+        try:
+            banner = json.loads(_wait_line(lines, '"window"'))
+            assert (banner["hall"], banner["window"], banner["boot"]) == (hall_code, "1", 1)
+            _wait_line(lines, "[sign] 1号窗口 欢迎您")
+            assert proc.stdin is not None
+            proc.stdin.write("n\n")
+            proc.stdin.flush()
+            _wait_line(lines, "[sign] 请A001号到1号窗口办理")
+            proc.stdin.write("q\n")
+            proc.stdin.flush()
+            assert proc.wait(15) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            reader.join(5)
+    assert server.ops() == [Op.WINDOW_NEXT]

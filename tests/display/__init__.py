@@ -1,0 +1,1 @@
+"""Tests of the hall display, the window display and voice calls (display/)."""

@@ -1,0 +1,202 @@
+"""The Kivy screens, for real, under Xvfb with the CJK font: screenshots that must show Chinese, and
+a running hall display fed by MQTT. Kivy runs in a subprocess (it owns the process: window, GL,
+signal handlers), so this test process stays clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from queue_server.protocol import topics
+from queue_server.protocol.client import MqttLink
+from queue_server.protocol.messages import DeviceStatus, decode
+from tests.conftest import MosquittoBroker
+from tests.display.cjk_check import CJK_FONT, Verdict, is_cjk, judge, render
+from tests.display.helpers import FakeBridge, wait_for
+
+pytestmark = [
+    pytest.mark.screen,
+    pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run not installed"),
+    pytest.mark.skipif(not CJK_FONT.exists(), reason="fonts-wqy-microhei not installed"),
+]
+
+XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"]
+SHOTS = {
+    "hall-1920x1080": (1920, 1080),
+    "hall-portrait-1080x1920": (1080, 1920),
+    "hall-4k-3840x2160": (3840, 2160),
+    "window-800x480": (800, 480),
+    "window-1280x400": (1280, 400),
+    "window-paused-800x480": (800, 480),
+}
+
+
+def kivy_env(tmp_path: Path) -> dict[str, str]:
+    env = {**os.environ, "KIVY_HOME": str(tmp_path / "kivy-home")}
+    env.pop("KIVY_GL_BACKEND", None)  # never the mock backend (FIELD-NOTES)
+    return env
+
+
+def hallq(*args: str) -> list[str]:
+    return [*XVFB, sys.executable, "-m", "queue_server.cli", "display", *args]
+
+
+def assert_chinese(shot: Image.Image, labels: list[dict[str, Any]], minimum: int) -> list[Verdict]:
+    """Every visible label with Chinese in it is drawn as Chinese, not as boxes."""
+    verdicts = []
+    for label in labels:
+        text = str(label["text"])
+        x, y, w, h = label["box"]
+        inside = x >= 0 and y >= 0 and x + w <= shot.width and y + h <= shot.height
+        if not inside or not any(is_cjk(c) for c in text):
+            continue  # the scrolling notice runs past the edge by design
+        v = judge(shot, label)
+        assert v is not None, f"{text!r}: nothing drawn"
+        chars = [c for c in text if not c.isspace()]
+        if sum(map(is_cjk, chars)) * 2 >= len(chars):
+            assert v.match_cjk >= 0.45, f"{text!r} does not look like the CJK font: {v}"
+            assert v.match_cjk >= v.match_tofu + 0.25, f"{text!r} looks like tofu boxes: {v}"
+            assert v.max_cell_similarity < 0.7, f"{text!r}: different characters drawn alike: {v}"
+        else:  # mostly digits and Latin, drawn alike by both fonts: it must still lean to the CJK one
+            assert v.match_cjk >= v.match_tofu + 0.1, f"{text!r} looks like tofu boxes: {v}"
+        verdicts.append(v)
+    assert len(verdicts) >= minimum, f"only {len(verdicts)} Chinese labels found"
+    return verdicts
+
+
+def test_the_checker_itself_tells_tofu_from_chinese(tmp_path: Path) -> None:
+    """A negative control: the same text drawn with Roboto (boxes) must fail the checks above."""
+    from tests.display.cjk_check import roboto
+
+    text = "综合受理"
+    for font, chinese in ((CJK_FONT, True), (roboto(), False)):
+        img = Image.new("RGB", (400, 120), (11, 31, 58))
+        glyphs = render(text, font, 60)
+        img.paste((255, 255, 255), (20, 20), glyphs)
+        v = judge(img, {"text": text, "box": [0, 0, 400, 120], "font_size": 60})
+        assert v is not None
+        looks_chinese = v.match_cjk >= v.match_tofu + 0.25 and v.max_cell_similarity < 0.7
+        assert looks_chinese is chinese, v
+
+
+def test_screenshot_command_shows_rendered_chinese(tmp_path: Path) -> None:
+    out = tmp_path / "shots"
+    proc = subprocess.run(
+        hallq("--screenshot", str(out)),
+        env=kivy_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name, size in SHOTS.items():
+        png = out / f"{name}.png"
+        assert png.exists(), f"{name} missing; stderr: {proc.stderr[-2000:]}"
+        shot = Image.open(png)
+        assert shot.size == size
+        labels = json.loads((out / f"{name}.labels.json").read_text())["labels"]
+        texts = [label["text"] for label in labels]
+        if name.startswith("hall"):
+            assert "请 A012 号 到 5 号窗口" in texts and "办理中" in texts
+            assert_chinese(shot, labels, minimum=30)
+        elif "paused" in name:
+            assert "暂停服务：业务咨询" in texts
+            assert_chinese(shot, labels, minimum=4)
+        else:
+            assert "A012" in texts and "请 A012 号" in texts and "工作人员  张*" in texts
+            assert_chinese(shot, labels, minimum=5)
+
+
+def _child_pid(parent: int, timeout: float = 30.0) -> int:
+    """The python process xvfb-run started (xvfb-run is a shell script; its child is our display)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                comm = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
+            except OSError:
+                continue
+            if int(fields[1]) == parent and comm.startswith("python"):
+                return int(stat.parent.name)
+        time.sleep(0.1)
+    raise AssertionError("the display process did not start")
+
+
+@pytest.mark.broker
+def test_running_hall_display_shows_calls_from_mqtt(
+    broker: MosquittoBroker, hall_code: str, voice_cache: Path, tmp_path: Path
+) -> None:
+    bridge = FakeBridge(hall_code, broker.address).start()
+    bridge.call("A001", "1")
+    statuses: list[DeviceStatus] = []
+    watcher = MqttLink(f"watch-{hall_code}", broker.address)
+    watcher.subscribe(
+        topics.dev_status(hall_code, "hall-screen-k"),
+        lambda m: statuses.append(decode(DeviceStatus, m.payload)) if m.payload else None,
+    )
+    watcher.start()
+    snaps = tmp_path / "snaps"
+    args = ["--device-id", "hall-screen-k", "--hall", hall_code, "--broker", broker.url, "--audio", "null"]
+    args += ["--voice-cache", str(voice_cache), "--snapshot-dir", str(snaps), "--state-dir", str(tmp_path)]
+    pipe = subprocess.PIPE
+    env = kivy_env(tmp_path)
+    proc = subprocess.Popen(hallq(*args), env=env, stdout=pipe, stderr=pipe, start_new_session=True)
+    try:
+        wait_for(lambda: any(s.state == "online" for s in statuses), timeout=60, what="display online")
+        assert statuses[-1].boot == 1 and statuses[-1].health.get("voice") == "ok"
+        bridge.call("A012", "5")
+        time.sleep(1.0)  # delivered, announced (silently, in real time) and painted on the next frame
+        display_pid = _child_pid(proc.pid)
+        os.kill(display_pid, signal.SIGUSR1)
+        wait_for(lambda: (snaps / "snapshot-1.labels.json").exists(), timeout=20, what="snapshot")
+        time.sleep(0.2)
+        body = json.loads((snaps / "snapshot-1.labels.json").read_text())
+        texts = [label["text"] for label in body["labels"]]
+        assert "请 A012 号 到 5 号窗口" in texts  # the call, in the spotlight
+        assert "A012  →  5号窗口" in texts and "A001  →  1号窗口" in texts  # and in the list
+        shot = Image.open(snaps / "snapshot-1.png")
+        assert shot.size == (1920, 1080)
+        assert_chinese(shot, body["labels"], minimum=8)
+        os.kill(display_pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err.decode(errors="replace")[-3000:]
+        wait_for(lambda: statuses[-1].state == "offline", what="offline on the way out")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        watcher.stop()
+        bridge.stop()
+
+
+@pytest.mark.broker
+def test_screenshots_of_a_live_hall(broker: MosquittoBroker, hall_code: str, tmp_path: Path) -> None:
+    bridge = FakeBridge(hall_code, broker.address).start()
+    try:
+        bridge.call("B007", "6")
+        bridge.call("C031", "5")
+        out = tmp_path / "live"
+        cmd = hallq("--screenshot", str(out), "--live", "--hall", hall_code, "--broker", broker.url)
+        env = kivy_env(tmp_path)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        hall = json.loads((out / "hall-1920x1080.labels.json").read_text())["labels"]
+        texts = [label["text"] for label in hall]
+        assert "测试市民大厅" in texts and "请 C031 号 到 5 号窗口" in texts and "B007  →  6号窗口" in texts
+        assert_chinese(Image.open(out / "hall-1920x1080.png"), hall, minimum=6)
+        window = json.loads((out / "window-800x480.labels.json").read_text())["labels"]
+        assert "C031" in [label["text"] for label in window]
+    finally:
+        bridge.stop()

@@ -1,0 +1,149 @@
+"""Out of service: broker gone, server silent, printer out of paper — a clear screen, the kiosk's
+status published with its health, and recovery without anyone touching the kiosk."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from devices.simulators import SimulatedPrinterState
+from kiosk.demo_server import DemoServer
+from kiosk.model import KioskSettings
+from kiosk.screens import OutOfServiceScreen, TicketScreen, View
+from queue_server.protocol import topics
+from queue_server.protocol.client import MqttLink, Received
+from queue_server.protocol.messages import DeviceStatus, Op, Request, decode
+from tests.conftest import MosquittoBroker
+from tests.devices.escpos_decoder import Cut, events_of
+
+from .conftest import KioskFactory, view_of, wait_for
+from .test_kiosk_flows import home_ready, issue_requests, to_options_via_materials
+
+
+class StatusWatcher:
+    """A plain MQTT client that keeps the kiosk's latest retained status."""
+
+    def __init__(self, broker: MosquittoBroker, hall: str, device_id: str) -> None:
+        self.latest: DeviceStatus | None = None
+        self.link = MqttLink(f"watch-{hall}", broker.address)
+        self.link.subscribe(topics.dev_status(hall, device_id), self._on)
+        self.link.start()
+        assert self.link.wait_connected(5)
+
+    def _on(self, msg: Received) -> None:
+        if msg.payload:
+            self.latest = decode(DeviceStatus, msg.payload)
+
+    def health(self, key: str) -> str | None:
+        return self.latest.health.get(key) if self.latest is not None else None
+
+
+@pytest.fixture
+def outage_demo(fresh_broker: MosquittoBroker, hall_code: str) -> Iterator[DemoServer]:
+    server = DemoServer(hall_code, fresh_broker.address)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_paper_out_stops_issuing_publishes_health_and_recovers(
+    broker: MosquittoBroker, demo: DemoServer, kiosk_factory: KioskFactory, hall_code: str
+) -> None:
+    watcher = StatusWatcher(broker, hall_code, "kiosk-1")
+    try:
+        k = kiosk_factory()
+        wait_for(lambda: home_ready(k.model))
+        wait_for(lambda: watcher.health("printer") == "ok", what="online status with printer ok")
+        assert (
+            watcher.latest is not None and watcher.latest.state == "online" and watcher.latest.kind == "kiosk"
+        )
+
+        to_options_via_materials(k.model)
+        k.printer.state = SimulatedPrinterState.PAPER_OUT
+        k.clock.advance(k.model.settings.printer_poll_s)
+        k.model.tick()
+        screen = k.model.screen
+        assert isinstance(screen, OutOfServiceScreen) and screen.reasons == ("打印纸已用完",)
+        wait_for(lambda: watcher.health("printer") == "paper_out", what="paper_out published")
+        assert watcher.health("service") == "out_of_service"
+
+        k.model.take_ticket()  # a tap that slipped through: nothing may be issued without paper
+        assert issue_requests(demo) == []
+
+        k.printer.state = SimulatedPrinterState.OK
+        k.clock.advance(k.model.settings.printer_poll_s)
+        k.model.tick()
+        assert view_of(k.model) is View.HOME  # the citizen's half-finished visit was dropped
+        wait_for(lambda: watcher.health("service") == "ok", what="recovery published")
+    finally:
+        watcher.link.stop()
+
+
+def test_printer_dying_between_status_and_ticket_sends_no_request(
+    demo: DemoServer, kiosk_factory: KioskFactory
+) -> None:
+    k = kiosk_factory()
+    wait_for(lambda: home_ready(k.model))
+    to_options_via_materials(k.model)
+    k.printer.state = SimulatedPrinterState.COVER_OPEN  # the model has not polled since
+    k.model.take_ticket()
+    assert view_of(k.model) is View.GUIDE_DESK
+    assert issue_requests(demo) == []
+    assert k.printer.output == b""
+
+
+def test_broker_outage_is_out_of_service_until_it_comes_back(
+    fresh_broker: MosquittoBroker, outage_demo: DemoServer, kiosk_factory: KioskFactory
+) -> None:
+    k = kiosk_factory(address=fresh_broker.address)
+    wait_for(lambda: home_ready(k.model))
+    k.model.open_service("A")
+    fresh_broker.stop()
+    wait_for(lambda: view_of(k.model) is View.OUT_OF_SERVICE, what="out of service")
+    assert k.model.screen.reasons == ("网络连接中断",)  # type: ignore[union-attr]
+    k.model.take_ticket()
+    assert view_of(k.model) is View.OUT_OF_SERVICE
+
+    fresh_broker.start()
+    wait_for(lambda: k.link.connected, timeout=15, what="reconnect")
+    wait_for(lambda: outage_demo.link.connected, timeout=15, what="server reconnect")
+    k.clock.advance(1)
+    k.model.tick()  # the probe after a reconnect proves the server answers again
+    assert view_of(k.model) is View.HOME
+    to_options_via_materials(k.model)
+    k.model.take_ticket()
+    assert isinstance(k.model.screen, TicketScreen)
+
+
+def test_reply_lost_in_a_broker_restart_still_gives_one_ticket_one_print(
+    fresh_broker: MosquittoBroker, outage_demo: DemoServer, kiosk_factory: KioskFactory
+) -> None:
+    k = kiosk_factory(
+        address=fresh_broker.address, settings=KioskSettings(issue_timeout_s=1.0, issue_attempts=8)
+    )
+    wait_for(lambda: home_ready(k.model))
+    to_options_via_materials(k.model)
+
+    restarted = threading.Event()
+
+    def restart_before_reply(req: Request) -> None:
+        # The ticket exists on the server now. The broker dies before the reply reaches the kiosk
+        # (an acknowledged message in a broker without persistence is gone with it): drop the reply
+        # and restart the broker, so the kiosk must reconnect and resend.
+        if req.op == Op.TICKET_ISSUE and not restarted.is_set():
+            restarted.set()
+            outage_demo.drop_replies[Op.TICKET_ISSUE.value] = 1
+            fresh_broker.restart(down_for=0.2)
+
+    outage_demo.on_handled = restart_before_reply
+    k.model.take_ticket()
+    screen = k.model.screen
+    assert restarted.is_set()
+    assert isinstance(screen, TicketScreen) and screen.printed
+    ids = issue_requests(outage_demo)
+    assert len(ids) >= 2 and len(set(ids)) == 1
+    assert len(outage_demo.tickets) == 1
+    printed = k.printer.core.wait_output(lambda out: b"\x1dV" in out)
+    assert len(events_of(printed, Cut)) == 1

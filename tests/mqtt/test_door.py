@@ -1,0 +1,54 @@
+"""The door as ``hallq server`` opens it: from settings, announcers handed out, clean stop."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from queue_server.mqtt import door
+from queue_server.runtime.broker import BrokerError
+from queue_server.settings import Settings
+from tests.conftest import MosquittoBroker
+from tests.mqtt.conftest import Device
+from tests.mqtt.fakes import FakeHall
+
+pytestmark = pytest.mark.broker
+
+
+def settings(hall: str, broker_url: str) -> Settings:
+    return Settings(environment="development", hall=hall, broker_url=broker_url, instance="door-test")
+
+
+def test_door_from_settings_serves_the_hall(broker: MosquittoBroker, hall_code: str) -> None:
+    fake = FakeHall(hall_code)
+    opened = door.start(settings(hall_code, broker.url), fake)
+    try:
+        fake.announcers.extend(opened.announcers)  # what create_app does with them
+        assert opened.broker_url == broker.url
+        kiosk = Device(broker.address, hall_code, "kiosk-1")
+        try:
+            assert kiosk.ask("ticket.issue", {"service": "A"})["result"]["number"] == "A001"
+        finally:
+            kiosk.close()
+    finally:
+        opened.stop()
+    assert not opened.bridge.link.connected
+
+
+def test_embedded_broker_on_a_taken_port_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, hall_code: str, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setattr(door, "EMBEDDED_PORT", taken.getsockname()[1])
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(BrokerError, match="HALLQ_BROKER_URL"):
+            door.start(settings(hall_code, "embedded"), FakeHall(hall_code))
+
+
+def test_default_workers_follow_the_database() -> None:
+    assert door.default_workers("sqlite:///var/hallq.db") == door.SQLITE_WORKERS
+    assert door.default_workers("postgresql+psycopg://postgres@127.0.0.1/hallq") == door.WORKERS
