@@ -7,6 +7,7 @@ from sqlmodel import col, select
 from queue_server.domain.ratings import is_bad, rectification_due
 from queue_server.errors import HallqError, InvalidStateError
 from queue_server.protocol.messages import ErrorCode, RatingEvent, TicketState
+from queue_server.services import rectification
 from queue_server.services.access import authorize_window
 from queue_server.services.lookup import ticket_by_token, window_by_number
 from queue_server.services.models import Ack
@@ -47,5 +48,8 @@ def record(tx: Tx, window_no: str, rating: RatingEvent, actor: Actor) -> Ack:
         rectification_due=rectification_due(tx.today, tx.calendar) if bad else None,
     )
     tx.session.add(row)
+    tx.session.flush()
+    if bad:  # the rectification item opens with the rating, in the same transaction
+        rectification.open_for_rating(tx, row)
     tx.event("rating", ticket=ticket, window=window, score=rating.score, bad=bad)
     return Ack()

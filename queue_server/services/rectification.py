@@ -1,11 +1,10 @@
 """Rectification (整改) of bad ratings: an item per bad rating, due in 15 working days, assigned,
 worked on, closed with the measures taken; visible to managers, and to the assignee.
 
-A bad rating from the rating pad is recorded by the core (``services.ratings``: the rating row with
-its due date); the item row with its assignment and steps is opened for it here, by ``open_missing``,
-at the start of every rectification use case (an idempotent insert of what is missing). A rating from
-the citizen page opens its item in the same transaction. The default assignee is the person who
-served the visit; a manager may reassign.
+A bad rating opens its item in the same transaction, whether it came from the rating pad
+(``services.ratings``) or from the citizen page (``services.citizen``). ``open_missing`` opens items
+for bad ratings stored without one (ratings recorded before this module existed); it is idempotent.
+The default assignee is the person who served the visit; a manager may reassign.
 """
 
 from __future__ import annotations

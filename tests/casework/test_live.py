@@ -102,3 +102,18 @@ def test_a_subscriber_whose_loop_is_gone_is_dropped() -> None:
     assert hub.subscribers("h1") == 1
     hub.notify("h1", "case", {})
     assert hub.subscribers("h1") == 0
+
+
+def test_drain_takes_a_burst_at_once_and_head_id_names_the_newest_event() -> None:
+    hub = LiveHub()
+
+    async def scenario() -> list[Item]:
+        opened = hub.subscribe("h1", None)
+        _from_thread(*(lambda i=i: hub.notify("h1", "case", {"n": i}) for i in range(3)))
+        first = await opened.subscription.get(1.0)
+        assert first is not None
+        return [first, *opened.subscription.drain()]
+
+    burst = asyncio.run(scenario())
+    assert [e.seq for e in burst if isinstance(e, LiveEvent)] == [1, 2, 3]
+    assert hub.head_id("h1") == f"{hub.boot}-3" and hub.head_id("other") == f"{hub.boot}-0"

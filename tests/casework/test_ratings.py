@@ -12,6 +12,7 @@ from queue_server.errors import BadRequestError, HallqError, InvalidStateError, 
 from queue_server.protocol.messages import ErrorCode, RatingEvent
 from queue_server.services.desk_models import CaseRequest
 from queue_server.store.tables import Rating
+from queue_server.store.tables.casework import Rectification
 from tests.casework.helpers import DeskHall
 from tests.factories import SHANGHAI
 
@@ -57,7 +58,10 @@ def test_a_pad_rating_gets_its_item_and_the_pad_and_page_share_one_rating_per_vi
     dh.hall.services.record_rating(dh.code, "1", pad, device_id="agent-1")  # the MQTT bridge's call
     with pytest.raises(HallqError):
         dh.desk.citizen_rate(token, 4)
-    # Counted for the person at once, opened as an item on the first rectification use case.
+    # The item is opened with the rating itself, before any rectification use case runs.
+    with Session(dh.hall.engine) as s:
+        opened = s.exec(select(Rectification).where(Rectification.hall_id == dh.hall.hall_id)).all()
+    assert [(r.state, r.due is not None) for r in opened] == [("open", True)]
     assert dh.desk.console(dh.code, "1", actor=dh.staff("zhang")).open_rectifications == 1
     items = dh.desk.rectifications(dh.code, actor=dh.manager).items
     assert [(i.score_label, i.assignee) for i in items] == [("非常不满意", "zhang")]

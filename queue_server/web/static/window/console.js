@@ -55,7 +55,8 @@
     const known = !!me;
     $("row-password").hidden = known;
     $("login-password").required = !known;
-    if (known) { $("login-name").value = me.login; $("login-name").readOnly = true; }
+    $("login-name").readOnly = known;
+    if (known) $("login-name").value = me.login;
     const select = clear($("login-window"));
     try {
       const windows = await api("GET", "/api/halls/" + hall + "/windows");
