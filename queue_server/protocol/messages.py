@@ -480,6 +480,8 @@ def decode(model: type[M], payload: bytes | bytearray | str) -> M:
         raw = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(f"payload is not UTF-8 JSON: {exc}") from None
+    except RecursionError:  # "[[[[…" nested deeper than the parser's stack
+        raise ProtocolError("payload is nested too deeply") from None
     if not isinstance(raw, dict):
         raise ProtocolError("payload must be a JSON object")
     try:

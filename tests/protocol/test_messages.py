@@ -72,6 +72,11 @@ def test_decode_refuses_malformed_requests(payload: bytes, why: str) -> None:
         decode(Request, payload)
 
 
+def test_decode_refuses_deep_nesting_with_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="nested"):
+        decode(Request, b"[" * 30_000 + b"]" * 30_000)
+
+
 def test_decode_refuses_oversize() -> None:
     big = json.dumps({"id": "r", "op": "x", "args": {"pad": "x" * MAX_PAYLOAD_BYTES}}).encode()
     with pytest.raises(ProtocolError, match="exceeds"):
