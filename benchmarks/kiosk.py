@@ -14,7 +14,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -88,9 +88,9 @@ def _server(address: BrokerAddress, hall: str, url: str) -> Iterator[None]:
         fixture.close()
 
 
-def _wait(predicate: object, timeout: float = 10.0) -> None:
+def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         if time.monotonic() > deadline:
             raise TimeoutError("kiosk benchmark: setup timed out")
         time.sleep(0.01)

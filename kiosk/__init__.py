@@ -6,6 +6,7 @@ Layers, top to bottom:
   current screen and turns taps into view-model actions. The only package here that imports Kivy.
 - ``model`` — :class:`~kiosk.model.KioskModel`, plain Python: every flow (home, matter page,
   materials check, ticket, check-in, out of service, elderly mode, idle reset). Tested without a window.
+  Put together in ``model`` from one module per flow in ``flows/``.
 - ``link`` (MQTT, through ``queue_server.protocol``), ``outbox`` (SQLite journal of the pending ticket
   request), ``catalog`` (on-disk catalog with its etag, search), ``hardware`` (printer and scanner from
   ``devices``), ``voice``.

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dtime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, MqttLink, Received
@@ -43,6 +42,8 @@ from queue_server.protocol.messages import (
     request_id_of,
 )
 
+from .clock import HALL_TZ
+
 log = logging.getLogger(__name__)
 
 
@@ -52,9 +53,8 @@ def _m(code: str, name: str, required: bool = True, note: str = "") -> MaterialL
 
 def _next_morning() -> float:
     """08:30 tomorrow in the hall's time zone: when the closed demo service opens again."""
-    tz = ZoneInfo("Asia/Shanghai")
-    tomorrow = datetime.now(tz).date() + timedelta(days=1)
-    return datetime.combine(tomorrow, dtime(8, 30), tzinfo=tz).timestamp()
+    tomorrow = datetime.now(HALL_TZ).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, dtime(8, 30), tzinfo=HALL_TZ).timestamp()
 
 
 def demo_catalog(etag: str = "demo-1") -> CatalogResult:

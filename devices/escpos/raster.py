@@ -67,7 +67,7 @@ def qr_raster(
     align: Align = Align.CENTER,
 ) -> bytes:
     """A QR code as a raster image, for printers without native GS ( k support."""
-    import qrcode  # type: ignore[import-untyped]  # qrcode (a python-escpos dependency) ships no types
+    import qrcode
 
     levels = {
         QrErrorCorrection.L: qrcode.constants.ERROR_CORRECT_L,

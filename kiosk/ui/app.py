@@ -38,7 +38,7 @@ from .views import Action, Painter  # noqa: E402
 log = logging.getLogger(__name__)
 
 
-class KioskApp(App):  # type: ignore[misc]  # kivy ships no type information
+class KioskApp(App):
     """The window. ``dispatch`` runs a tap's action off the main thread (the runtime's citizen worker)."""
 
     title = "hallq 自助取号机"
@@ -79,7 +79,7 @@ class KioskApp(App):  # type: ignore[misc]  # kivy ships no type information
         if self._undo is not None:
             self._undo()
 
-    @mainthread  # type: ignore[untyped-decorator]  # kivy ships no type information
+    @mainthread
     def schedule_redraw(self) -> None:
         self.redraw()
 

@@ -8,6 +8,7 @@ Script: a JSON list of steps, each one object with one key:
 
 - ``{"tap": "service:A"}`` — tap the button with that ``hallq_tag`` (scrolled into view first)
 - ``{"wait": "materials"}`` — wait until the model shows that view (see ``kiosk.screens.View``)
+- ``{"matter": "A01"}`` — wait until the catalog (it arrives over MQTT after start) knows that matter
 - ``{"shot": "home"}`` — save ``DIR/home.png`` (real framebuffer) and check its Chinese glyphs
 - ``{"printer": "paper_out"}`` — set the simulated printer's state (``--simulate-devices`` only)
 - ``{"scan": "YY20250306"}`` — the simulated scanner reads this text
@@ -47,6 +48,7 @@ MISSING_PROBE = "\ue000"
 
 SCREENSHOT_SCRIPT: list[dict[str, Any]] = [
     {"wait": "home"},
+    {"matter": "A-001"},
     {"sleep": 0.5},
     {"shot": "home"},
     {"tap": "service:A"},
@@ -207,6 +209,8 @@ class Driver:
         ((kind, arg),) = step.items()
         if kind == "wait":
             return self.app.settled and self._view() == arg
+        if kind == "matter":
+            return self.app.model.catalog.matter(str(arg)) is not None
         if kind == "sleep":
             if self._tap_phase == 0:
                 self._tap_phase = 1

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-import qrcode.image.svg  # type: ignore[import-untyped]  # qrcode (a python-escpos dependency) ships no types
+import qrcode.image.svg
 
 from queue_server.documents.content import (
     AnyContent,

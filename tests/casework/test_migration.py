@@ -17,6 +17,13 @@ TABLES = casework_table_names()
 WINDOW_REVISION = "0002"
 
 
+def _parent_of(script: ScriptDirectory, revision: str) -> str:
+    """The one revision below ``revision`` (a merge revision would have several)."""
+    down = script.get_revision(revision).down_revision
+    assert isinstance(down, str), down
+    return down
+
+
 def test_upgrade_from_empty_creates_the_window_tables_as_modelled(db_url: str) -> None:
     engine = init_db(db_url)
     try:
@@ -34,7 +41,7 @@ def test_upgrade_from_empty_creates_the_window_tables_as_modelled(db_url: str) -
         cfg = alembic_config(db_url)
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, script.get_revision(WINDOW_REVISION).down_revision)  # type: ignore[arg-type]
+            command.downgrade(cfg, _parent_of(script, WINDOW_REVISION))
         assert not TABLES & set(inspect(engine).get_table_names())
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.devices.escpos_decoder import Qr, events_of, texts
 from tests.e2e.conftest import Hall
@@ -19,14 +19,14 @@ from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker]
 
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1440, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # The one timing requirement: a call made elsewhere shows on the console within a second.
 LIVE_WITHIN_MS = 1000
 
 
-def _context(browser: Browser, viewport: dict[str, int]) -> BrowserContext:
-    return browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")  # type: ignore[arg-type]
+def _context(browser: Browser, viewport: ViewportSize) -> BrowserContext:
+    return browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
 
 
 def _sign_in(page: Page, hall: Hall, login: str, window: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -25,7 +25,7 @@ from kiosk.hardware import KioskPrinter
 from kiosk.link import KioskLink
 from kiosk.model import KioskModel, KioskSettings
 from kiosk.outbox import Outbox
-from kiosk.screens import View
+from kiosk.screens import Screen, View
 from queue_server.protocol.client import BrokerAddress
 from tests.conftest import MosquittoBroker
 
@@ -47,6 +47,16 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "c
 def view_of(model: KioskModel) -> View:
     """The view shown now (a function, so a type checker does not pin it after an earlier check)."""
     return model.screen.view
+
+
+S = TypeVar("S", bound=Screen)
+
+
+def screen_of(model: KioskModel, kind: type[S]) -> S:
+    """The screen shown now, which must be a ``kind`` (a test reads its fields with their types)."""
+    screen = model.screen
+    assert isinstance(screen, kind), f"expected {kind.__name__}, shown {screen!r}"
+    return screen
 
 
 class RecordingVoice:

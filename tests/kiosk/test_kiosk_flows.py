@@ -13,7 +13,7 @@ from devices.simulators import SimulatedPrinterState
 from kiosk.demo_server import Appointment, DemoServer
 from kiosk.hardware import read_of
 from kiosk.outbox import EntryState
-from kiosk.ports import IdRead
+from kiosk.ports import IdRead, Read
 from kiosk.screens import (
     CheckinLateScreen,
     CheckinScreen,
@@ -24,6 +24,7 @@ from kiosk.screens import (
     MissingScreen,
     NoticePrintedScreen,
     OptionsScreen,
+    OutOfServiceScreen,
     RefusedScreen,
     ServiceScreen,
     TicketScreen,
@@ -32,7 +33,7 @@ from kiosk.screens import (
 from queue_server.protocol.messages import Op
 from tests.devices.escpos_decoder import Cut, events_of, texts
 
-from .conftest import KioskFactory, view_of, wait_for
+from .conftest import Kiosk, KioskFactory, screen_of, view_of, wait_for
 
 ID_KEY = b"k" * 32
 
@@ -44,6 +45,20 @@ def resident_id(first17: str) -> str:
 
 OLD_ID = resident_id("11010119500307002")  # born 1950-03-07: 76 in 2026
 YOUNG_ID = resident_id("11010119900307002")
+
+
+def scanned(code: str) -> Read:
+    """What the model learns from scanning ``code`` (every code a test scans is one it has a use for)."""
+    read = read_of(classify(code), ID_KEY)
+    assert read is not None, code
+    return read
+
+
+def journal_state(kiosk: Kiosk, request_id: str) -> EntryState:
+    """Where the outbox journal has the request now (it must hold it)."""
+    entry = kiosk.model.outbox.get(request_id)
+    assert entry is not None, request_id
+    return entry.state
 
 
 def issue_requests(demo: DemoServer) -> list[str]:
@@ -96,7 +111,9 @@ def test_waiting_counts_follow_the_retained_hall_state(demo: DemoServer, kiosk_f
     k = kiosk_factory()
     wait_for(lambda: home_ready(k.model))
     demo.publish_state(waiting={"A": 40}, eta_min={"A": 55})
-    wait_for(lambda: "等候 40 人 · 约 55 分钟" in [t.status_text for t in k.model.screen.tiles])  # type: ignore[union-attr]
+    wait_for(
+        lambda: "等候 40 人 · 约 55 分钟" in [t.status_text for t in screen_of(k.model, HomeScreen).tiles]
+    )
 
 
 def test_config_limits_the_services_shown(demo: DemoServer, kiosk_factory: KioskFactory) -> None:
@@ -131,14 +148,14 @@ def test_search_finds_matters_by_chinese_and_pinyin_initials(
         assert isinstance(screen, HomeScreen)
         assert [h.code for h in screen.results][:1] == [expected], query
     k.model.set_search("xyzxyz")
-    assert k.model.screen.results == ()  # type: ignore[union-attr]
+    assert screen_of(k.model, HomeScreen).results == ()
     # The on-screen keyboard sends one letter at a time.
     k.model.set_search("")
     for ch in "bdc":
         k.model.type_search(ch)
-    assert [h.code for h in k.model.screen.results] == ["B-001"]  # type: ignore[union-attr]
+    assert [h.code for h in screen_of(k.model, HomeScreen).results] == ["B-001"]
     k.model.backspace_search()
-    assert k.model.screen.query == "bd"  # type: ignore[union-attr]
+    assert screen_of(k.model, HomeScreen).query == "bd"
 
 
 def test_matter_page_shows_the_eight_disclosures(demo: DemoServer, kiosk_factory: KioskFactory) -> None:
@@ -240,13 +257,13 @@ def test_materials_can_be_ticked_by_scanning_their_barcode(
     k.model.open_service("A")
     k.model.open_matter("A-001")
     k.model.start_materials()
-    k.model.scan(read_of(classify("HUKOU"), ID_KEY))  # type: ignore[arg-type]
+    k.model.scan(scanned("HUKOU"))
     screen = k.model.screen
     assert isinstance(screen, MaterialsScreen)
     assert [line.code for line in screen.lines if line.checked] == ["HUKOU"]
     assert screen.message == "已确认：户口簿原件"
-    k.model.scan(read_of(classify("SOMETHING-ELSE"), ID_KEY))  # type: ignore[arg-type]
-    assert "不属于本事项" in k.model.screen.message  # type: ignore[union-attr]
+    k.model.scan(scanned("SOMETHING-ELSE"))
+    assert "不属于本事项" in screen_of(k.model, MaterialsScreen).message
 
 
 def test_checklist_only_prints_the_list_without_queueing(
@@ -314,13 +331,13 @@ def test_younger_citizen_gets_no_age_priority(demo: DemoServer, kiosk_factory: K
     k = kiosk_factory()
     wait_for(lambda: home_ready(k.model))
     to_options_via_materials(k.model)
-    k.model.scan(read_of(classify(YOUNG_ID), ID_KEY))  # type: ignore[arg-type]
+    k.model.scan(scanned(YOUNG_ID))
     options = k.model.screen
     assert isinstance(options, OptionsScreen)
     assert options.id_read and not options.age_priority and options.selected is None
     assert "elderly" not in [c.code for c in options.choices]
     k.model.choose_priority("elderly")  # cannot be declared here
-    assert k.model.screen.selected is None  # type: ignore[union-attr]
+    assert screen_of(k.model, OptionsScreen).selected is None
 
 
 def test_declared_priority_is_marked_for_confirmation_at_the_window(
@@ -334,7 +351,7 @@ def test_declared_priority_is_marked_for_confirmation_at_the_window(
     assert isinstance(options, OptionsScreen) and options.selected == "military"
     assert "请在窗口出示相关证件确认" in options.confirm_note
     k.model.choose_priority("military")  # a second tap clears it
-    assert k.model.screen.selected is None  # type: ignore[union-attr]
+    assert screen_of(k.model, OptionsScreen).selected is None
     k.model.choose_priority("pregnant")
     k.model.take_ticket()
     ticket = k.model.screen
@@ -360,7 +377,7 @@ def test_server_refusal_is_shown_and_nothing_prints(demo: DemoServer, kiosk_fact
     k = kiosk_factory()
     wait_for(lambda: home_ready(k.model))
     to_options_via_materials(k.model)
-    k.model.scan(read_of(classify(YOUNG_ID), ID_KEY))  # type: ignore[arg-type]
+    k.model.scan(scanned(YOUNG_ID))
     k.model.take_ticket()
     refused = k.model.screen
     assert isinstance(refused, RefusedScreen)
@@ -368,7 +385,7 @@ def test_server_refusal_is_shown_and_nothing_prints(demo: DemoServer, kiosk_fact
     assert refused.message == "您今日在该业务的取号次数已达上限。"
     assert k.printer.output == b""
     (rid,) = issue_requests(demo)
-    assert k.model.outbox.get(rid).state is EntryState.REFUSED  # type: ignore[union-attr]
+    assert journal_state(k, rid) is EntryState.REFUSED
 
 
 # --- the ticket rule: one citizen, one ticket, one print --------------------------------------------
@@ -407,7 +424,7 @@ def test_server_that_never_answers_sends_the_citizen_to_the_guide_desk(
     assert k.printer.output == b""  # never print without the server's reply
     ids = demo.requests_seen and issue_requests(demo)
     assert ids and len(set(ids)) == 1  # retried, always with the same id
-    assert k.model.outbox.get(ids[0]).state is EntryState.ABANDONED  # type: ignore[union-attr]
+    assert journal_state(k, ids[0]) is EntryState.ABANDONED
 
     # The kiosk now knows the server is unreachable: out of service once the result screen ends,
     # back in service when a probe gets an answer.
@@ -442,7 +459,7 @@ def test_restart_mid_request_resends_the_same_id_and_prints_once(
     assert len(demo.tickets) == 1
     printed = again.printer.core.wait_output(lambda out: b"\x1dV" in out)
     assert len(events_of(printed, Cut)) == 1
-    assert again.model.outbox.get(rid).state is EntryState.PRINTED  # type: ignore[union-attr]
+    assert journal_state(again, rid) is EntryState.PRINTED
 
     # A second restart finds nothing open: no third request, no second print.
     again.close()
@@ -475,10 +492,11 @@ def test_restart_prints_an_answered_ticket_without_asking_again_and_never_reprin
 
     again = kiosk_factory(device_id="kiosk-s", data_dir=first.data_dir)
     screen = again.model.screen
-    assert isinstance(screen, TicketScreen) and screen.ticket.number == resp.result["number"]  # type: ignore[index]
+    assert resp.result is not None
+    assert isinstance(screen, TicketScreen) and screen.ticket.number == resp.result["number"]
     assert [r for r in demo.requests_seen[sent_before:] if r.op == Op.TICKET_ISSUE] == []
     assert len(events_of(again.printer.core.wait_output(lambda out: b"\x1dV" in out), Cut)) == 1
-    assert again.model.outbox.get(printing).state is EntryState.PRINTING  # type: ignore[union-attr]
+    assert journal_state(again, printing) is EntryState.PRINTING
 
 
 def test_old_journal_entries_are_not_resent(demo: DemoServer, kiosk_factory: KioskFactory) -> None:
@@ -488,7 +506,7 @@ def test_old_journal_entries_are_not_resent(demo: DemoServer, kiosk_factory: Kio
     first.model.outbox.add(rid, Op.TICKET_ISSUE.value, {"service": "A"}, long_ago)
     first.close()
     again = kiosk_factory(device_id="kiosk-o", data_dir=first.data_dir)
-    assert again.model.outbox.get(rid).state is EntryState.ABANDONED  # type: ignore[union-attr]
+    assert journal_state(again, rid) is EntryState.ABANDONED
     assert rid not in issue_requests(demo)
     assert again.printer.output == b""
 
@@ -506,7 +524,7 @@ def test_checkin_by_typed_code(demo: DemoServer, kiosk_factory: KioskFactory) ->
     k.model.checkin_key("9")
     k.model.checkin_backspace()
     k.model.checkin_key("0")
-    assert k.model.screen.code == "YY20260310"  # type: ignore[union-attr]
+    assert screen_of(k.model, CheckinScreen).code == "YY20260310"
     k.model.submit_checkin()
     screen = k.model.screen
     assert isinstance(screen, TicketScreen) and screen.ticket.appointment == "YY20260310"
@@ -517,7 +535,7 @@ def test_checkin_by_scanned_qr_from_the_home_screen(demo: DemoServer, kiosk_fact
     demo.appointments["a"] = Appointment("YY20260311", "A")
     k = kiosk_factory()
     wait_for(lambda: home_ready(k.model))
-    k.model.scan(read_of(classify("hallq://a/YY20260311"), ID_KEY))  # type: ignore[arg-type]
+    k.model.scan(scanned("hallq://a/YY20260311"))
     screen = k.model.screen
     assert isinstance(screen, TicketScreen) and screen.ticket.appointment == "YY20260311"
 
@@ -563,7 +581,7 @@ def test_unknown_appointment_stays_on_the_checkin_screen(
     wait_for(lambda: home_ready(k.model))
     k.model.open_checkin()
     k.model.submit_checkin()
-    assert k.model.screen.message == "请先输入预约码"  # type: ignore[union-attr]
+    assert screen_of(k.model, CheckinScreen).message == "请先输入预约码"
     for ch in "YY99999999":
         k.model.checkin_key(ch)
     k.model.submit_checkin()
@@ -581,8 +599,8 @@ def test_idle_timeout_goes_home_and_forgets_the_citizen(
     wait_for(lambda: home_ready(k.model))
     k.model.toggle_elderly()
     to_options_via_materials(k.model)
-    k.model.scan(read_of(classify(OLD_ID), ID_KEY))  # type: ignore[arg-type]
-    assert k.model.screen.id_read  # type: ignore[union-attr]
+    k.model.scan(scanned(OLD_ID))
+    assert screen_of(k.model, OptionsScreen).id_read
     k.clock.advance(k.model.settings.idle_timeout_s + 1)
     k.model.tick()
     assert view_of(k.model) is View.OPTIONS  # elderly mode gives twice the time
@@ -659,7 +677,7 @@ def test_catalog_is_cached_on_disk_and_refreshed_when_the_etag_changes(
     again = kiosk_factory(device_id="kiosk-c", data_dir=k.data_dir)
     assert again.model.catalog.etag == "demo-1"
     assert [m.code for m in again.model.catalog.search("sfz")] == ["C-001"]
-    assert again.model.screen.reasons == ("取号系统暂时无法连接",)  # type: ignore[union-attr]
+    assert screen_of(again.model, OutOfServiceScreen).reasons == ("取号系统暂时无法连接",)
 
     # The server publishes a new catalog version: the kiosk asks with its etag and gets it.
     demo.silent = False
@@ -683,7 +701,7 @@ def test_empty_search_shows_no_results(demo: DemoServer, kiosk_factory: KioskFac
     k = kiosk_factory()
     wait_for(lambda: home_ready(k.model))
     k.model.set_search(query)
-    assert k.model.screen.results == ()  # type: ignore[union-attr]
+    assert screen_of(k.model, HomeScreen).results == ()
 
 
 def test_printer_states_map_to_out_of_service_reasons(demo: DemoServer, kiosk_factory: KioskFactory) -> None:
@@ -696,7 +714,7 @@ def test_printer_states_map_to_out_of_service_reasons(demo: DemoServer, kiosk_fa
     ]:
         k.printer.state = state
         k.model.refresh_printer()
-        assert k.model.screen.reasons == (reason,), state  # type: ignore[union-attr]
+        assert screen_of(k.model, OutOfServiceScreen).reasons == (reason,), state
     k.printer.state = SimulatedPrinterState.PAPER_NEAR_END
     k.model.refresh_printer()
     assert view_of(k.model) is View.HOME  # near end still prints

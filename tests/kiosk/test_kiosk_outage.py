@@ -18,7 +18,7 @@ from queue_server.protocol.messages import DeviceStatus, Op, Request, decode
 from tests.conftest import MosquittoBroker
 from tests.devices.escpos_decoder import Cut, events_of
 
-from .conftest import KioskFactory, view_of, wait_for
+from .conftest import KioskFactory, screen_of, view_of, wait_for
 from .test_kiosk_flows import home_ready, issue_requests, to_options_via_materials
 
 
@@ -102,7 +102,7 @@ def test_broker_outage_is_out_of_service_until_it_comes_back(
     k.model.open_service("A")
     fresh_broker.stop()
     wait_for(lambda: view_of(k.model) is View.OUT_OF_SERVICE, what="out of service")
-    assert k.model.screen.reasons == ("网络连接中断",)  # type: ignore[union-attr]
+    assert screen_of(k.model, OutOfServiceScreen).reasons == ("网络连接中断",)
     k.model.take_ticket()
     assert view_of(k.model) is View.OUT_OF_SERVICE
 

@@ -7,12 +7,20 @@ from pathlib import Path
 
 from kiosk.model import KioskSettings
 from kiosk.outbox import EntryState
-from kiosk.screens import HomeScreen, MaterialsScreen, MatterScreen, OptionsScreen, TicketScreen, View
+from kiosk.screens import (
+    HomeScreen,
+    MaterialsScreen,
+    MatterScreen,
+    OptionsScreen,
+    RefusedScreen,
+    TicketScreen,
+    View,
+)
 from queue_server.protocol.messages import TicketResult
 from tests.conftest import MosquittoBroker
 from tests.devices.escpos_decoder import Cut, events_of, texts
 
-from .conftest import KioskFactory, view_of, wait_for
+from .conftest import KioskFactory, screen_of, view_of, wait_for
 from .real_server import real_server, ticket_count
 
 
@@ -90,7 +98,7 @@ def test_closed_service_of_the_real_hall_is_refused_without_print(
         k.model._citizen.service = "Z"  # a stale screen: the service vanished from the catalog
         k.model.take_ticket()
         assert view_of(k.model) is View.REFUSED
-        assert k.model.screen.code == "unknown_service"  # type: ignore[union-attr]
+        assert screen_of(k.model, RefusedScreen).code == "unknown_service"
         assert k.printer.output == b""
         assert ticket_count(hall) == 0
         assert not [e for e in k.model.outbox.open_entries() if e.state is EntryState.PENDING]

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from queue_server.errors import BadRequestError, HallqError, NotFoundError, RefusedError
-from queue_server.protocol.messages import AppointmentCheckinArgs, ErrorCode, TicketState
+from queue_server.protocol.messages import AppointmentCheckinArgs, ErrorCode, TicketResult, TicketState
 from queue_server.store.tables import Appointment, Ticket
 from tests.factories import SHANGHAI, HallFixture
 
@@ -19,7 +19,7 @@ def _at(hour: int, minute: int = 0, day: int = 12) -> datetime:
     return datetime(2025, 3, day, hour, minute, tzinfo=SHANGHAI)
 
 
-def _checkin(hall: HallFixture, **args: object) -> object:
+def _checkin(hall: HallFixture, **args: object) -> TicketResult:
     return hall.services.checkin_appointment(
         hall.code, AppointmentCheckinArgs(**args), request_id=hall.rid(), device_id="kiosk-1"
     )
@@ -64,7 +64,7 @@ def test_a_late_arrival_may_take_a_walk_in_ticket(hall: HallFixture) -> None:
         _checkin(hall, code=booking.code)
     assert late.value.code is ErrorCode.TOO_LATE and late.value.detail["may_walk_in"] is True
     walk_in = _checkin(hall, code=booking.code, walk_in_if_late=True)
-    status = hall.services.ticket_status(hall.code, walk_in.ticket_id)  # type: ignore[attr-defined]
+    status = hall.services.ticket_status(hall.code, walk_in.ticket_id)
     assert status.state is TicketState.WAITING
     with Session(hall.engine) as s:
         row = s.exec(select(Appointment).where(Appointment.hall_id == hall.hall_id)).one()

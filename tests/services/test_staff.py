@@ -15,6 +15,12 @@ from queue_server.store.tables import WindowShift
 from tests.factories import PASSWORD, SHANGHAI, HallFixture
 
 
+def _hours(shift: WindowShift) -> float:
+    """How long a finished shift lasted."""
+    assert shift.ended_at is not None, shift
+    return (shift.ended_at - shift.started_at).total_seconds() / 3600
+
+
 def test_password_sign_in_gives_a_signed_token(hall: HallFixture) -> None:
     result = hall.services.authenticate(hall.code, "zhang", PASSWORD)
     claims = hall.services.verify_token(result.access_token)
@@ -59,7 +65,7 @@ def test_shifts_are_recorded_and_moving_signs_out_of_the_old_window(hall: HallFi
         shifts = s.exec(
             select(WindowShift).where(WindowShift.hall_id == hall.hall_id).order_by(col(WindowShift.id))
         ).all()
-    spans = [(shift.ended_at - shift.started_at).total_seconds() / 3600 for shift in shifts]  # type: ignore[operator]
+    spans = [_hours(shift) for shift in shifts]
     assert spans == [2.0, 1.0]
 
 

@@ -16,7 +16,13 @@ from queue_server.errors import (
     QueueEmptyError,
     RefusedError,
 )
-from queue_server.protocol.messages import TicketIssueArgs, TicketState, WindowOpResult, WindowStatus
+from queue_server.protocol.messages import (
+    TicketIssueArgs,
+    TicketState,
+    TicketStatusResult,
+    WindowOpResult,
+    WindowStatus,
+)
 from queue_server.services.ports import Actor, Role
 from queue_server.store.tables import Case, Event, Pause, Ticket
 from tests.factories import SHANGHAI, HallFixture
@@ -35,6 +41,12 @@ def _ops(hall: HallFixture, window: str, actor: Actor) -> dict[str, Callable[[],
         "open": lambda: s.open_window(code, window, actor=actor),
         "close": lambda: s.close_window(code, window, actor=actor),
     }
+
+
+def _called(result: WindowOpResult) -> TicketStatusResult:
+    """The ticket a call op acted on (a call always has one)."""
+    assert result.ticket is not None, result
+    return result.ticket
 
 
 # status -> the ops that are valid there (every other op must raise InvalidStateError)
@@ -78,7 +90,9 @@ def test_window_state_machine_and_invalid_transitions(hall: HallFixture) -> None
         pause = s.exec(select(Pause).where(Pause.hall_id == hall.hall_id)).one()
         kinds = list(s.exec(select(Event.kind).where(Event.ticket_id == ticket.id).order_by(col(Event.id))))
     assert (ticket.state, ticket.recall_count, ticket.staff_id is not None) == ("done", 1, True)
-    assert ticket.issued_at <= ticket.first_called_at <= ticket.started_at <= ticket.finished_at  # type: ignore[operator]
+    called, started, finished = ticket.first_called_at, ticket.started_at, ticket.finished_at
+    assert called is not None and started is not None and finished is not None
+    assert ticket.issued_at <= called <= started <= finished
     assert (pause.reason, pause.ended_at is not None) == ("喝水", True)
     assert kinds == ["issue", "call_next", "recall", "start", "finish"]
 
@@ -132,7 +146,7 @@ def test_no_show_requeue_policy_after_n_recalls(make_hall: Callable[..., HallFix
     second = hall.issue("A")
     actor = hall.open_window("1", "zhang")
     ops = _ops(hall, "1", actor)
-    assert ops["next"]().ticket.number == first.number  # type: ignore[union-attr]
+    assert _called(ops["next"]()).number == first.number
     with pytest.raises(InvalidStateError):
         ops["no_show"]()  # must recall once first
     ops["recall"]()
@@ -140,10 +154,10 @@ def test_no_show_requeue_policy_after_n_recalls(make_hall: Callable[..., HallFix
     back = ops["no_show"]()
     assert back.ticket is not None and back.ticket.state is TicketState.WAITING
     # Back in the queue behind those waiting: the second ticket goes first now.
-    assert ops["next"]().ticket.number == second.number  # type: ignore[union-attr]
+    assert _called(ops["next"]()).number == second.number
     ops["start"]()
     ops["finish"]()
-    assert ops["next"]().ticket.number == first.number  # type: ignore[union-attr]
+    assert _called(ops["next"]()).number == first.number
     ops["recall"]()
     final = ops["no_show"]()  # the requeue limit (1) is used up: void now
     assert final.ticket is not None and final.ticket.state is TicketState.NO_SHOW

@@ -12,12 +12,13 @@ from fastapi import FastAPI
 
 from queue_server.api import create_app
 from queue_server.services.desk import Desk
+from queue_server.services.ports import Announcer
 from tests.conftest import free_port
 from tests.factories import HallFixture
 
 
-def make_app(hall: HallFixture, desk: Desk, announcers: tuple[object, ...] = ()) -> FastAPI:
-    app = create_app(hall.settings, hall.services, announcers)  # type: ignore[arg-type]
+def make_app(hall: HallFixture, desk: Desk, announcers: tuple[Announcer, ...] = ()) -> FastAPI:
+    app = create_app(hall.settings, hall.services, announcers)
     app.state.desk = desk  # the window's routes come with create_app; their Desk is this one
     return app
 
