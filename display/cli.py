@@ -160,7 +160,10 @@ def _headless(runtime: DisplayRuntime[Any]) -> int:
 
     runtime.add_listener(log_calls)
     runtime.start()
-    stop.wait()
+    # Never a bare stop.wait(): a signal may land on paho's thread, and Python runs the handler only
+    # when the main thread next executes bytecode; a main thread blocked in wait() would never see it.
+    while not stop.wait(0.2):
+        pass
     runtime.stop()
     return 0
 

@@ -72,7 +72,18 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000", description="base URL printed on tickets for the citizen page"
     )
     token_ttl_s: int = Field(12 * 3600, ge=60, description="lifetime of a staff sign-in token")
-    instance: str = Field("server-1", pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    instance: str = Field(
+        "server-1",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,39}$",
+        description="this instance's name: MQTT client id hallq-server-{instance}, its status topic",
+    )
+    mqtt_shared: str = Field(
+        "",
+        pattern=r"^([a-z0-9][a-z0-9-]{0,39})?$",
+        description="MQTT shared-subscription group the device requests and events are read through "
+        "($share/{group}/...), so several server instances of one deployment split them; give every "
+        'instance the same group (e.g. "hallq-server"); empty (default): one instance reads them all',
+    )
 
     @field_validator("tz")
     @classmethod

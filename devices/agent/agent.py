@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from devices.agent.acks import publish_confirmed
 from devices.agent.config import AgentConfig
 from devices.agent.display import (
     done_line,
@@ -44,7 +43,6 @@ from queue_server.protocol.client import DeviceLink, Received, RequestTimeoutErr
 from queue_server.protocol.messages import (
     DeviceConfig,
     DeviceKind,
-    DeviceStatus,
     Op,
     ProtocolError,
     RatingEvent,
@@ -146,7 +144,7 @@ class WindowAgent:
         link = self.device.link
         self._follow_window(self.window)
         self._undo.append(link.subscribe(topics.dev_config(self.hall, self.device_id), self._on_config))
-        self._undo.append(link.subscribe(_all_server_status(), self._on_server_status))
+        self._undo.append(link.subscribe(topics.all_server_status(), self._on_server_status))
         self._undo.append(link.on_connect(self._wake_all))
         self._undo.append(link.on_disconnect(self._forget_servers))
         self._restore_prompt()
@@ -177,18 +175,11 @@ class WindowAgent:
         self._undo.clear()
         if self._undo_state is not None:
             self._undo_state()
-        self._say_offline_and_disconnect()
+        self.device.stop()  # says offline (retained, PUBACK awaited) and disconnects
         for driver in (self.keypad, self.pad, self.sign):
             if driver is not None:
                 driver.stop()
         self.outbox.close()
-
-    def _say_offline_and_disconnect(self) -> None:
-        # DeviceLink.stop() does this with publish_and_wait, which can deadlock (see acks.py).
-        link = self.device.link
-        offline = DeviceStatus(state="offline", boot=self.boot, kind=self.device.kind, ts=self._clock())
-        topic = topics.dev_status(self.hall, self.device_id)
-        link.stop(before_disconnect=lambda: publish_confirmed(link, topic, offline, timeout=1.0, retain=True))
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -396,7 +387,8 @@ class WindowAgent:
                 return
             self.outbox.attempted(entry.id)
             topic = topics.dev_evt(self.hall, self.device_id, entry.name)
-            if publish_confirmed(self.device.link, topic, event, timeout=options.request_timeout_s):
+            # Done once the broker has it (PUBACK); unacknowledged, it stays and goes out again.
+            if self.device.link.publish_and_wait(topic, event, timeout=options.request_timeout_s):
                 self.outbox.done(entry.id)
                 log.info("rating %s delivered to the broker", entry.id)
             return
@@ -515,12 +507,6 @@ class WindowAgent:
         except DeviceDisconnectedError:
             return
         panel.keypad_shown, panel.keypad_connects = wanted, connects
-
-
-def _all_server_status() -> str:
-    # The contract builds one instance's status topic but has no filter for all of them; derive it.
-    probe = "probe"
-    return topics.server_status(probe).replace(f"/{probe}/", "/+/")
 
 
 def describe(agent: WindowAgent) -> dict[str, Any]:

@@ -23,6 +23,9 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+# How soon the main thread notices a stop signal that landed on another thread (see run()).
+SIGNAL_POLL_S = 0.5
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE", help="device.toml written by provisioning")
@@ -97,7 +100,11 @@ def run(args: argparse.Namespace) -> int:
                 print(f"simulated {name}: {path}", flush=True)
             threading.Thread(target=watch, args=(simulated, stop), daemon=True).start()
             threading.Thread(target=console, args=(simulated, stop), daemon=True).start()
-        stop.wait()
+        # Never a bare stop.wait(): the kernel may hand SIGTERM/SIGINT to any thread (paho's, a serial
+        # reader), and Python runs the handler only when the main thread next executes bytecode; a
+        # main thread blocked for good in wait() would then never see it (hallq up had to kill agents).
+        while not stop.wait(SIGNAL_POLL_S):
+            pass
     finally:
         agent.stop()
         if simulated is not None:

@@ -3,8 +3,13 @@
 The paho network thread only parses the topic and hands the payload to a :class:`KeyedExecutor`
 keyed by device, so one device's messages are handled in order while a slow database call stalls
 nobody else. On every (re)connect the link renews the subscriptions, the bridge announces the server
-(retained ``online``, Last Will ``offline``) and republishes the retained hall and window states,
-which a restarted broker without persistence has forgotten.
+(retained ``online``, Last Will ``offline``) and republishes the retained hall and window states and
+every device's config, which a restarted broker without persistence has forgotten.
+
+Device configs also change while connected: a hall file loaded by ``hallq hall load`` (another
+process) rebinds a window agent, renames the hall. The bridge asks the services every
+``config_refresh_s`` and publishes the configs that changed (their ``version`` grew), and clears the
+retained config of a device that left the hall; ``refresh_device_configs`` does the same at once.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from queue_server.errors import HallqError
@@ -41,9 +46,12 @@ from .executor import KeyedExecutor
 log = logging.getLogger(__name__)
 
 SHARE_GROUP = "hallq-server"
-"""The shared-subscription group of all server instances of a deployment (ARCHITECTURE.md)."""
+"""The default shared-subscription group of the server instances of a deployment (ARCHITECTURE.md)."""
 
 VERSION = "0.1.0"
+
+CONFIG_REFRESH_S = 30.0
+"""How often the bridge looks for changed device configs (a hall file loaded by another process)."""
 
 
 def server_link(broker: BrokerAddress, instance: str, *, boot: int) -> MqttLink:
@@ -70,7 +78,9 @@ class MqttBridge:
         instance: str,
         boot: int,
         shared: bool = False,
+        share_group: str = SHARE_GROUP,
         workers: int = 4,
+        config_refresh_s: float | None = CONFIG_REFRESH_S,
     ) -> None:
         self._link = link
         self._services = services
@@ -79,12 +89,18 @@ class MqttBridge:
         self._instance = topics.check_id(instance, "server instance")
         self._boot = boot
         self._shared = shared
+        self._share_group = topics.check_id(share_group, "share group")
         self._executor = KeyedExecutor(workers, name="hallq-mqtt")
         self._statuses: dict[tuple[str, str], DeviceStatus] = {}
         self._undo: list[Callable[[], None]] = []
         self._undo_watch: Callable[[], None] | None = None
         self._own_status: ServerStatus | None = None
         self._own_status_changed = threading.Condition()
+        self._configs: dict[str, dict[str, DeviceConfig]] = {}  # hall → device → config last sent
+        self._configs_lock = threading.Lock()
+        self._config_refresh_s = config_refresh_s
+        self._refresher: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def link(self) -> MqttLink:
@@ -104,6 +120,9 @@ class MqttBridge:
         self._undo.append(self._link.on_connect(self._on_connected))
         self._undo.append(self._link.on_disconnect(self._on_disconnected))
         self._link.start()
+        if self._config_refresh_s:
+            self._refresher = threading.Thread(target=self._refresh_configs, name="hallq-config", daemon=True)
+            self._refresher.start()
 
     def wait_ready(self, timeout: float = 5.0) -> bool:
         """Wait until connected AND subscribed: requests sent before that are not delivered to us.
@@ -115,6 +134,10 @@ class MqttBridge:
 
     def stop(self) -> None:
         """Stop taking requests, finish those in hand, flush the state, say ``offline``, disconnect."""
+        self._stopping.set()
+        if self._refresher is not None:
+            self._refresher.join()
+            self._refresher = None
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()
@@ -125,10 +148,9 @@ class MqttBridge:
         )
 
         def say_offline() -> None:
-            # Confirmed by its echo, not by MqttLink.publish_and_wait: that one publishes while holding
-            # the condition paho's on_publish needs, under paho's own lock, and can deadlock.
-            self._link.publish(topics.server_status(self._instance), offline, retain=True)
-            if not self._wait_own_status("offline", 2.0):
+            # Wait for the broker's PUBACK: disconnecting sooner could drop the message on the way.
+            topic = topics.server_status(self._instance)
+            if not self._link.publish_and_wait(topic, offline, retain=True, timeout=2.0):
                 log.warning("server %s: offline status not confirmed by the broker", self._instance)
 
         self._link.stop(before_disconnect=say_offline)
@@ -139,7 +161,7 @@ class MqttBridge:
     # --- network thread: route, never block ------------------------------------------------------
 
     def _work_filter(self, topic_filter: str) -> str:
-        return topics.shared(SHARE_GROUP, topic_filter) if self._shared else topic_filter
+        return topics.shared(self._share_group, topic_filter) if self._shared else topic_filter
 
     def _birth(self) -> ServerStatus:
         return ServerStatus(
@@ -278,23 +300,47 @@ class MqttBridge:
             self._announcer.republish(hall, state, windows)
         self.publish_device_configs(hall)
 
-    def publish_device_configs(self, hall: str) -> int:
-        """Publish every device's retained ``dev/{id}/config``, if the services can tell them.
+    def publish_device_configs(self, hall: str, *, changed_only: bool = False) -> int:
+        """Publish the devices' retained ``dev/{id}/config``; returns how many went out.
 
-        Optional capability: services with ``device_configs(hall) -> Mapping[device_id, DeviceConfig]``
-        (``HallServices`` does not require it). Done on every connect; call again after a hall reload.
+        Every one after a (re)connect (the broker may have lost them); with ``changed_only``, those that
+        differ from what this bridge sent last. A device that left the hall since then gets its
+        retained config cleared (an empty retained message), so a device put back later with the
+        same id does not boot on a stale one.
         """
-        source = getattr(self._services, "device_configs", None)
-        if not callable(source):
-            return 0
         try:
-            configs: Mapping[str, DeviceConfig] = source(hall)
+            configs = dict(self._services.device_configs(hall))
         except Exception:
             log.exception("hall %s: device configs not readable", hall)
             return 0
-        for device_id, config in configs.items():
-            self._link.publish(topics.dev_config(hall, device_id), config, qos=1, retain=True)
-        return len(configs)
+        sent = 0
+        with self._configs_lock:
+            before = self._configs.get(hall, {})
+            self._configs[hall] = configs
+            for device_id, config in configs.items():
+                if changed_only and before.get(device_id) == config:
+                    continue
+                self._link.publish(topics.dev_config(hall, device_id), config, qos=1, retain=True)
+                sent += 1
+            for gone in sorted(before.keys() - configs.keys()):
+                log.info("%s/%s left the hall: its retained config is cleared", hall, gone)
+                self._link.publish(topics.dev_config(hall, gone), b"", qos=1, retain=True)
+        if changed_only and sent:
+            log.info("hall %s: %d changed device config(s) published", hall, sent)
+        return sent
+
+    def refresh_device_configs(self, hall: str) -> bool:
+        """Publish the configs that changed, soon (e.g. after a hall file was loaded); False if stopping."""
+        task = partial(self.publish_device_configs, hall, changed_only=True)
+        return self._executor.submit(("state", hall), task)
+
+    def _refresh_configs(self) -> None:
+        interval = self._config_refresh_s or CONFIG_REFRESH_S
+        while not self._stopping.wait(interval):
+            if not self._link.connected:
+                continue  # the next connect publishes them all anyway
+            for hall in self._halls:
+                self.refresh_device_configs(hall)
 
     def device_status(self, hall: str, device: str) -> DeviceStatus | None:
         """The newest status seen for a device (stale Last Wills never replace it)."""

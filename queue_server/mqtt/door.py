@@ -18,7 +18,7 @@ from queue_server.services.ports import Announcer, HallServices
 from queue_server.settings import Settings
 
 from .announcer import MqttAnnouncer
-from .bridge import MqttBridge, new_boot, server_link
+from .bridge import SHARE_GROUP, MqttBridge, new_boot, server_link
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +63,28 @@ def open_door(
     halls: Sequence[str],
     *,
     instance: str,
-    shared: bool = False,
+    share_group: str = "",
     workers: int = WORKERS,
     wait: bool = True,
 ) -> MqttDoor:
-    """Connect the bridge for ``halls`` to the broker at ``address``; with ``wait``, until subscribed."""
+    """Connect the bridge for ``halls`` to the broker at ``address``; with ``wait``, until subscribed.
+
+    ``share_group``: read the device requests and events through that MQTT shared subscription, so
+    the instances of one deployment split them; empty: this instance reads them all.
+    """
     boot = new_boot()
     link = server_link(address, instance, boot=boot)
     announcer = MqttAnnouncer(link)
     bridge = MqttBridge(
-        link, services, announcer, halls, instance=instance, boot=boot, shared=shared, workers=workers
+        link,
+        services,
+        announcer,
+        halls,
+        instance=instance,
+        boot=boot,
+        shared=bool(share_group),
+        share_group=share_group or SHARE_GROUP,
+        workers=workers,
     )
     bridge.start()
     url = f"mqtt://{address.host}:{address.port}"
@@ -97,15 +109,14 @@ def start(settings: Settings, services: HallServices) -> MqttDoor:
         address, stop_broker = broker.address, broker.stop
     else:
         address = BrokerAddress.parse(settings.broker_url)
-    # A deployment with several instances opts into the shared subscription (ARCHITECTURE.md).
-    shared = bool(getattr(settings, "mqtt_shared", False))
     try:
         door = open_door(
             address,
             services,
             [settings.hall],
             instance=settings.instance,
-            shared=shared,
+            # A deployment with several instances opts into the shared subscription (ARCHITECTURE.md).
+            share_group=settings.mqtt_shared,
             workers=default_workers(settings.database_url),
         )
     except BaseException:

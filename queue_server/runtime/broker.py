@@ -12,11 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -65,6 +70,27 @@ def free_port(host: str = HOST) -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` (Linux): the child gets SIGTERM when its parent dies, even by SIGKILL.
+
+    A broker or device program left running after ``hallq up`` was killed would hold its port and
+    confuse the next start. Everything is looked up here, in the parent: between fork and exec the
+    child only makes one foreign call and takes no Python lock. None elsewhere (a clean stop ends the
+    children anyway).
+    """
+    if sys.platform != "linux":
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig, sigterm = 1, int(signal.SIGTERM)
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, sigterm)
+
+    return preexec
 
 
 def mosquitto_conf(port: int) -> str:
@@ -123,18 +149,49 @@ def start_broker(port: int, workdir: Path, *, kind: BrokerKind | None = None) ->
     return _start_amqtt(port)
 
 
+def unprivileged() -> dict[str, Any]:
+    """``Popen`` arguments that start mosquitto as its own user when we are root.
+
+    Started as root, mosquitto drops to the ``mosquitto`` user itself, and that credential change
+    clears the parent-death signal: killed ``hallq up`` would leave it running. Dropping before exec,
+    as mosquitto would, keeps the signal (``preexec_fn`` runs after the switch).
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return {}
+    import pwd
+
+    for name in ("mosquitto", "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    return {}
+
+
 def _start_mosquitto(binary: str, port: int, workdir: Path) -> RunningBroker:
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(mosquitto_conf(port))
-    # mosquitto reads its config before dropping root to the `mosquitto` user; make it readable anyway.
+    text = mosquitto_conf(port)
+    (workdir / "mosquitto.conf").write_text(text)  # for people to read; the broker reads the copy below
+    # The broker may run as another user (see unprivileged()): give it a copy on a path it can reach.
+    conf_dir = Path(tempfile.mkdtemp(prefix="hallq-mosquitto-"))
+    conf_dir.chmod(0o755)
+    conf = conf_dir / "mosquitto.conf"
+    conf.write_text(text)
     conf.chmod(0o644)
     logfile: IO[bytes] = (workdir / "mosquitto.log").open("ab")
+
+    def cleanup() -> None:
+        logfile.close()
+        shutil.rmtree(conf_dir, ignore_errors=True)
+
     proc = subprocess.Popen(
         [binary, "-c", str(conf)],
         stdin=subprocess.DEVNULL,
         stdout=logfile,
         stderr=logfile,
         start_new_session=True,  # Ctrl-C reaches us only; we stop the broker last, in order
+        preexec_fn=die_with_parent(),
+        **unprivileged(),
     )
     try:
         _wait_listening(port, alive=lambda: proc.poll() is None)
@@ -142,7 +199,7 @@ def _start_mosquitto(binary: str, port: int, workdir: Path) -> RunningBroker:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         proc.wait()
-        logfile.close()
+        cleanup()
         tail = (workdir / "mosquitto.log").read_text(errors="replace")[-500:]
         raise BrokerError(f"mosquitto did not start on port {port}: {tail.strip()}") from None
 
@@ -153,7 +210,7 @@ def _start_mosquitto(binary: str, port: int, workdir: Path) -> RunningBroker:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        logfile.close()
+        cleanup()
 
     log.info("mosquitto (pid %d) on %s:%d", proc.pid, HOST, port)
     return RunningBroker(BrokerKind.MOSQUITTO, port, stop)

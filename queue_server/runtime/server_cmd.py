@@ -3,6 +3,11 @@
 Boot sequence, one step per line in ``serve``: settings, database (migrated), services, doors
 (MQTT), HTTP app, uvicorn. ``--print-openapi`` prints the API description and touches nothing.
 
+An expected failure on the way up (HTTP port or embedded broker port taken, database unreachable,
+settings invalid, secret key file missing) prints one line, ``hallq server: …``, and exits 1; only
+a bug shows a traceback. On SIGINT/SIGTERM the live streams are closed before uvicorn waits for its
+open responses (``runtime/http_server.py``), then the MQTT door stops, then the database.
+
 MQTT hook: if ``queue_server.mqtt.door`` exists, ``start(settings, services)`` is called and must
 return an object with ``announcers`` (a sequence of ``Announcer``) and ``stop()``; its announcers are
 handed to ``create_app``. Without that module the server runs HTTP only and says so.
@@ -14,12 +19,20 @@ import argparse
 import importlib
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, cast
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from queue_server.services.ports import Announcer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from queue_server.services.hall import Services
+    from queue_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +54,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--print-openapi", action="store_true", help="print the OpenAPI JSON and exit")
 
 
+class StartupError(Exception):
+    """An expected reason the server cannot start (port taken, database down, bad settings): the
+    message is all the user needs, printed as one line without a traceback."""
+
+
 def run(args: argparse.Namespace) -> int:
+    # SIGTERM (systemd, docker stop) unwinds like Ctrl-C: uvicorn stops on either, then raises the
+    # signal again under the handler it found; the default SIGTERM handler would end the process
+    # there, before the MQTT door says offline and the database is closed.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        settings = read_settings(args)
+        if args.print_openapi:
+            sys.stdout.write(openapi_json(settings) + "\n")
+            return 0
+        serve(settings)
+    except StartupError as exc:
+        print(f"hallq server: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        log.info("stopped")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def read_settings(args: argparse.Namespace) -> Settings:
+    from pydantic import ValidationError
+
     from queue_server.settings import load_settings
 
     overrides: dict[str, Any] = {}
@@ -51,15 +96,16 @@ def run(args: argparse.Namespace) -> int:
         overrides["http_host"] = args.host
     if args.port:
         overrides["http_port"] = args.port
-    settings = load_settings(args.config, **overrides)
-    if args.print_openapi:
-        sys.stdout.write(openapi_json(settings) + "\n")
-        return 0
-    serve(settings)
-    return 0
+    try:
+        return load_settings(args.config, **overrides)
+    except ValidationError as exc:
+        problems = "; ".join(_problem(error["loc"], error["msg"]) for error in exc.errors())
+        raise StartupError(f"settings not valid: {problems}") from None
+    except (OSError, ValueError) as exc:  # an unreadable or malformed TOML file
+        raise StartupError(f"settings not readable: {exc}") from None
 
 
-def openapi_json(settings: Any) -> str:
+def openapi_json(settings: Settings) -> str:
     """The OpenAPI document of the HTTP API, built without opening any database."""
     from queue_server.api import create_app
     from queue_server.services.hall import Services
@@ -73,27 +119,83 @@ def openapi_json(settings: Any) -> str:
         engine.dispose()
 
 
-def serve(settings: Any) -> None:
+def _problem(loc: tuple[int | str, ...], message: str) -> str:
+    # pydantic says "Value error, …" for a validator's own message; the field (if any) says enough.
+    message = message.removeprefix("Value error, ")
+    field = ".".join(str(part) for part in loc)
+    return f"{field}: {message}" if field else message
+
+
+def serve(settings: Settings) -> None:
+    """Database, services, MQTT door, HTTP until SIGINT/SIGTERM; then stop in reverse order.
+
+    Expected failures on the way up raise :class:`StartupError`, after undoing what was started.
+    """
     import uvicorn
 
     from queue_server.api import create_app
+    from queue_server.runtime.broker import port_is_free
+    from queue_server.runtime.http_server import HallqServer
     from queue_server.services.hall import Services
-    from queue_server.store import init_db
 
-    engine = init_db(settings.database_url)
-    services = Services(engine, settings)
-    door = start_door(settings, services)
-    app = create_app(settings, services, door.announcers if door else ())
-    log.info("HTTP API on http://%s:%d/docs", settings.http_host, settings.http_port)
+    # Checked first: a taken port is the commonest reason, and nothing has been started yet.
+    if not port_is_free(settings.http_port, settings.http_host):
+        raise StartupError(
+            f"port {settings.http_host}:{settings.http_port} is already in use: "
+            "pass another --port (or set HALLQ_HTTP_PORT)"
+        )
+    engine = open_database(settings.database_url)
     try:
-        uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="info")
+        try:
+            services = Services(engine, settings)
+        except (OSError, ValueError) as exc:  # the secret key file is missing or too short
+            raise StartupError(f"secret key: {exc}") from None
+        door = open_mqtt(settings, services)
+        try:
+            app = create_app(settings, services, door.announcers if door else ())
+            log.info("HTTP API on http://%s:%d/docs", settings.http_host, settings.http_port)
+            config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info")
+            # Ctrl-C / SIGTERM: uvicorn stops; HallqServer ends the open live streams first, so the
+            # shutdown does not wait for them to reach their maximum age.
+            HallqServer(config, app).run()
+        finally:
+            if door is not None:
+                door.stop()
     finally:
-        if door is not None:
-            door.stop()
         engine.dispose()
 
 
-def start_door(settings: Any, services: Any) -> Door | None:
+def open_database(url: str) -> Engine:
+    """The migrated database; StartupError (password hidden) when it cannot be reached or upgraded."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from queue_server.store import init_db
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        raise StartupError(f"database URL not understood: {url!r}") from None
+    try:
+        return init_db(url)
+    except (SQLAlchemyError, CommandError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StartupError(f"database {shown} not usable: {reason}") from None
+
+
+def open_mqtt(settings: Settings, services: Services) -> Door | None:
+    from queue_server.runtime.broker import BrokerError
+
+    try:
+        return start_door(settings, services)
+    except BrokerError as exc:
+        raise StartupError(f"MQTT broker: {exc}") from None
+    except OSError as exc:  # e.g. the embedded broker's directory cannot be written
+        raise StartupError(f"MQTT broker {settings.broker_url}: {exc}") from None
+
+
+def start_door(settings: Settings, services: Services) -> Door | None:
     """Start the MQTT door if its module is installed (see the module docstring for the contract)."""
     try:
         module = importlib.import_module(DOOR_MODULE)

@@ -3,8 +3,14 @@
 The boot sequence is :func:`up`, one step per line: settings → database (SQLite under ``--data-dir``)
 with migrations → the demo hall file → the broker (a private mosquitto on 127.0.0.1, else amqtt) →
 services → MQTT bridge → HTTP server (uvicorn in a thread) → device simulators (``--simulate-devices``)
-→ screens (a kiosk and a hall display when there is a display) → the URLs → wait. Ctrl-C or SIGTERM
-unwinds every step that ran, last first.
+→ screens (a kiosk and a hall display when there is a display) → the URLs, device ids and staff
+sign-ins → wait. Ctrl-C or SIGTERM unwinds every step that ran, last first.
+
+Staff passwords: the demo hall's people have no password source, so the first start generates one
+each, prints them once and keeps them in ``{data-dir}/demo-passwords.txt`` (owner-only); with
+``HALLQ_DEMO_PASSWORD`` set, every account created is given that password instead. A later start
+never resets a password. The demo hall keeps its real opening hours; ``--always-open`` lifts them
+(hall and services open around the clock, rest days too) to try it at any hour.
 
 The device programs belong to other packages and run as subprocesses of their own commands, each
 given only the options its parser declares (``--broker``, ``--hall``, ``--device-id``, ``--window``,
@@ -53,6 +59,7 @@ T = TypeVar("T")
 DEVICE_COMMANDS = {"kiosk": "kiosk.cli", "display": "display.cli", "agent": "devices.agent.cli"}
 PASSWORDS_FILE = "demo-passwords.txt"
 HTTP_START_TIMEOUT_S = 15.0
+SUBPROCESS_STOP_TIMEOUT_S = 10.0
 
 
 class UpError(RuntimeError):
@@ -74,14 +81,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--simulate-devices", action="store_true", help="run simulated printers, keypads, rating pads, signs"
     )
+    parser.add_argument(
+        "--always-open",
+        action="store_true",
+        help="ignore the demo hall's opening hours: tickets can be taken at any hour (a try-out)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    # SIGTERM (systemd, docker stop, a test) unwinds exactly like Ctrl-C.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # SIGTERM (systemd, docker stop, a test) unwinds exactly like Ctrl-C. SIGINT is set too: a shell
+    # without job control starts background commands with it ignored, and Ctrl-C must still work.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     if not getattr(args, "verbose", False):
-        # The progress lines are the story; migration chatter would break them up.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        # The progress lines are the story; migration and connection chatter would break them up.
+        # Warnings still show; -v shows everything.
+        logging.getLogger().setLevel(logging.WARNING)
     try:
         return up(args)
     except KeyboardInterrupt:
@@ -91,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"hallq up: {exc}", file=sys.stderr)
         return 1
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def up(args: argparse.Namespace) -> int:
@@ -101,6 +116,8 @@ def up(args: argparse.Namespace) -> int:
         settings = step("settings", lambda: up_settings(args, data_dir))
         engine = step("database", lambda: open_database(settings), started, "dispose")
         hall, report = step("demo hall", lambda: load_demo_hall(engine, data_dir))
+        if args.always_open:
+            step("opening hours lifted", lambda: lift_opening_hours(engine, hall.hall.code))
         broker = step("broker", lambda: start_hall_broker(args.mqtt_port, data_dir), started)
         services = step("services", lambda: make_services(engine, settings))
         door = step(
@@ -114,7 +131,7 @@ def up(args: argparse.Namespace) -> int:
             step("device simulators", lambda: start_simulators(broker.url, hall, data_dir), started)
         if not args.no_screens:
             step("screens", lambda: open_screens(broker.url, hall, data_dir, args.simulate_devices), started)
-        print_summary(settings, hall, report, broker, app, data_dir)
+        print_summary(settings, hall, report, broker, app, data_dir, services)
         wait_for_stop(http)
 
 
@@ -187,10 +204,14 @@ def open_database(settings: Settings) -> Engine:
 def load_demo_hall(engine: Engine, data_dir: Path) -> tuple[HallFile, LoadReport]:
     from queue_server.halls import read_hall_file
     from queue_server.halls.loader import load_hall
+    from queue_server.halls.passwords import PasswordError
     from queue_server.halls.validate import DEMO_HALL_PATH
 
     hall = read_hall_file(DEMO_HALL_PATH)
-    report = load_hall(engine, hall)
+    try:
+        report = load_hall(engine, hall)
+    except PasswordError as exc:  # e.g. HALLQ_DEMO_PASSWORD too short
+        raise UpError(f"staff passwords: {exc}") from None
     if report.generated_passwords:
         # Shown once on screen; kept beside the database (owner-only) for whoever missed the output.
         path = data_dir / PASSWORDS_FILE
@@ -199,6 +220,27 @@ def load_demo_hall(engine: Engine, data_dir: Path) -> tuple[HallFile, LoadReport
         with path.open("a") as f:
             f.write("\n".join(lines) + "\n")
     return hall, report
+
+
+def lift_opening_hours(engine: Engine, hall_code: str) -> None:
+    """Open the hall and all its services around the clock, rest days included (``--always-open``).
+
+    Only the database copy changes: the next start without the flag loads the hall file's hours again.
+    """
+    from sqlmodel import Session, select
+
+    from queue_server.store.tables import Hall, Service
+
+    all_day = [["00:00", "23:59"]]
+    with Session(engine) as session, session.begin():
+        hall = session.exec(select(Hall).where(Hall.code == hall_code)).one()
+        hall.schedule = {str(day): all_day for day in range(7)}
+        hall.rest_day_schedule = all_day
+        for service in session.exec(select(Service).where(Service.hall_id == hall.id)):
+            service.schedule = service.rest_day_schedule = None  # the hall's hours, now all day
+            service.cutoff_min = 0
+            session.add(service)
+        session.add(hall)
 
 
 def start_hall_broker(port: int | None, data_dir: Path) -> RunningBroker:
@@ -244,10 +286,12 @@ class HttpServer:
         import uvicorn
 
         from queue_server.runtime.broker import port_is_free
+        from queue_server.runtime.http_server import HallqServer
 
         if not port_is_free(port, host):
             raise UpError(f"port {host}:{port} is already in use: pass another --port")
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        # HallqServer ends the consoles' open live streams as it shuts down: uvicorn would wait for them.
+        server = HallqServer(uvicorn.Config(app, host=host, port=port, log_level="warning"), app)
         thread = threading.Thread(target=server.run, name="hallq-http", daemon=True)
         thread.start()
         deadline = time.monotonic() + HTTP_START_TIMEOUT_S
@@ -262,6 +306,10 @@ class HttpServer:
         return self.thread.is_alive()
 
     def stop(self) -> None:
+        from queue_server.runtime.http_server import close_live_streams
+
+        # Open consoles' event streams first (their browsers reconnect later): uvicorn waits for them.
+        close_live_streams(self.server.hallq_app)
         self.server.should_exit = True
         self.thread.join(10)
 
@@ -300,10 +348,13 @@ class Subprocesses:
     def stop(self) -> None:
         for proc in self.procs:
             proc.terminate()
+        # One grace period for all of them (they stop in parallel), not one each.
+        deadline = time.monotonic() + SUBPROCESS_STOP_TIMEOUT_S
         for proc in self.procs:
             try:
-                proc.wait(10)
+                proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                log.warning("%s did not stop within %.0f s: killed", proc.args, SUBPROCESS_STOP_TIMEOUT_S)
                 proc.kill()
                 proc.wait()
 
@@ -352,9 +403,20 @@ def command_argv(
 
 
 def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    from queue_server.runtime.broker import die_with_parent
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log_file:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            # Ctrl-C reaches hallq up only, which stops the devices itself, first, while the broker is
+            # still there to take their offline status; and they die with it if it is killed.
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
+        )
 
 
 def _has(module_name: str) -> bool:
@@ -367,12 +429,26 @@ def _has(module_name: str) -> bool:
 # --- the end of the sequence ------------------------------------------------------------------------
 
 
+def serves(app: FastAPI, path: str) -> bool:
+    """Whether a GET of ``path`` reaches a route of ``app`` (routers included lazily count too)."""
+    from starlette.routing import Match
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+    }
+    return any(route.matches(scope)[0] is Match.FULL for route in app.router.routes)
+
+
 def urls(base: str, app: FastAPI) -> dict[str, str]:
     """The addresses to print; a page the app does not serve (yet) is marked, not hidden."""
-    paths = {getattr(r, "path", "") for r in app.routes}
 
     def page(*candidates: str) -> str:
-        found = next((p for p in candidates if p in paths), None)
+        found = next((p for p in candidates if serves(app, p)), None)
         return f"{base}{found}" if found else f"{base}{candidates[0]}  (page not built yet)"
 
     return {
@@ -391,6 +467,7 @@ def print_summary(
     broker: RunningBroker,
     app: FastAPI,
     data_dir: Path,
+    services: Services | None = None,
 ) -> None:
     out: list[str] = ["", f"hallq up: {hall.hall.name} ({hall.hall.code}) is running", ""]
     for name, url in urls(settings.public_base_url, app).items():
@@ -400,16 +477,52 @@ def print_summary(
     out += ["", "  devices (MQTT client id = device id):"]
     for device_id, kind, window in _devices(hall):
         out.append(f"    {device_id:<22} {kind:<15} {('window ' + window) if window else ''}".rstrip())
-    if report.generated_passwords:
+    out += ["", *sign_in_lines(settings.public_base_url, hall, report, data_dir, os.environ)]
+    if services is not None and not _open_now(services, hall.hall.code):
         out += [
             "",
-            "  staff accounts created now (shown once; also in " + str(data_dir / PASSWORDS_FILE) + "):",
+            "  the hall is closed at this hour (its opening hours): tickets are refused until it opens;",
+            "  start with --always-open to try it at any hour",
         ]
-        out += [f"    {login:<12} {pw}" for login, pw in sorted(report.generated_passwords.items())]
-    elif (data_dir / PASSWORDS_FILE).exists():
-        out += ["", f"  staff passwords: {data_dir / PASSWORDS_FILE}"]
     out += ["", "hallq up: ready — Ctrl-C stops everything", ""]
     print("\n".join(out), flush=True)
+
+
+def sign_in_lines(
+    base: str, hall: HallFile, report: LoadReport, data_dir: Path, environ: Mapping[str, str]
+) -> list[str]:
+    """Who can sign in at the counter console, and where their password is."""
+    from queue_server.halls.passwords import DEMO_PASSWORD_ENV
+
+    generated = report.generated_passwords
+    created_now = report.created.get("staff", 0) > 0
+    passwords_file = data_dir / PASSWORDS_FILE
+    if generated:
+        where = f"passwords of the staff accounts created now, shown once; also in {passwords_file}"
+    elif created_now and environ.get(DEMO_PASSWORD_ENV):
+        where = f"staff accounts created now with the password in ${DEMO_PASSWORD_ENV}"
+    elif passwords_file.exists():
+        where = f"passwords in {passwords_file}"
+    else:
+        where = "passwords as set when the accounts were made (e.g. $" + DEMO_PASSWORD_ENV + ")"
+    out = [f"  staff sign-in at {base}/console ({where}):"]
+    for person in hall.staff:
+        columns = [f"{person.login:<12}"]
+        if generated:
+            columns.append(f"{generated.get(person.login, '(earlier)'):<14}")
+        columns.append(f"{person.role!s:<8}")
+        if person.windows:
+            columns.append(f"windows {', '.join(person.windows)}")
+        out.append(("    " + " ".join(columns)).rstrip())
+    return out
+
+
+def _open_now(services: Services, hall: str) -> bool:
+    try:
+        return services.hall_state(hall).open
+    except Exception:  # the summary must not fail on it; the hall's state shows up in the logs
+        log.exception("hall %s: state not readable", hall)
+        return True
 
 
 def wait_for_stop(http: HttpServer) -> NoReturn:

@@ -10,6 +10,7 @@ staff/manager operations that have no MQTT op.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -19,6 +20,7 @@ from queue_server.protocol.messages import (
     CallEvent,
     CallsSinceResult,
     CatalogResult,
+    DeviceConfig,
     HallState,
     RatingEvent,
     TicketIssueArgs,
@@ -102,4 +104,11 @@ class HallServices(Protocol):
 
     def record_device_status(self, hall: str, device_id: str, payload: bytes) -> None:
         """Keep a device's retained status (health, boot) for managers; stale Last Wills ignored."""
+        ...
+
+    def device_configs(self, hall: str) -> Mapping[str, DeviceConfig]:
+        """Every device's config (device id → config), for the retained ``dev/{id}/config``.
+
+        The ``version`` of a config grows whenever its content changes and stays while it does not.
+        """
         ...

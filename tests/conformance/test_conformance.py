@@ -118,7 +118,9 @@ class Listener:
         self._subscribed = threading.Event()
         self._arrived = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
-        assert self._subscribed.wait(TIMEOUT_S)
+        if not self._subscribed.wait(TIMEOUT_S):
+            self.close()
+            pytest.fail(f"mosquitto_sub did not subscribe to {topic}")
 
     def _read(self) -> None:
         assert self.proc.stdout is not None

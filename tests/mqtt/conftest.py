@@ -37,6 +37,7 @@ def start_bridge(
     instance: str | None = None,
     shared: bool = False,
     attach: Callable[[MqttAnnouncer], None] | None = None,
+    config_refresh_s: float | None = None,
 ) -> Served:
     """Link → announcer → (services told about it) → bridge, as ``hallq up`` wires them."""
     instance = instance or f"s{uuid.uuid4().hex[:8]}"
@@ -45,7 +46,16 @@ def start_bridge(
     announcer = MqttAnnouncer(link)
     if attach is not None:
         attach(announcer)
-    bridge = MqttBridge(link, services, announcer, [hall], instance=instance, boot=boot, shared=shared)
+    bridge = MqttBridge(
+        link,
+        services,
+        announcer,
+        [hall],
+        instance=instance,
+        boot=boot,
+        shared=shared,
+        config_refresh_s=config_refresh_s,  # None: only on connect and when asked, unless a test wants it
+    )
     bridge.start()
     assert bridge.wait_ready(WAIT)
     return Served(bridge, announcer, instance)
@@ -65,9 +75,11 @@ class Probe:
         self.sync()
 
     def sync(self) -> None:
-        """Return once the broker has handled everything this client sent before (a marker's echo).
+        """Return once the broker has handled everything this client sent before and what that brought.
 
-        Not MqttLink.publish_and_wait: it can deadlock against paho's on_publish (see the report).
+        A marker's echo, not a PUBACK: after a subscribe, the retained messages it brings are queued
+        to us ahead of the echo, while a PUBACK may overtake them (QoS 1 deliveries wait for the
+        in-flight window, acknowledgements do not).
         """
         marker = f"hallq-test/sync/{uuid.uuid4().hex}"
         echoed = threading.Event()
@@ -88,8 +100,8 @@ class Probe:
     def publish(self, topic: str, payload: bytes | str | dict[str, Any], *, retain: bool = False) -> None:
         """Publish and wait until the broker has it, so a message sent next from elsewhere comes after."""
         body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
-        self.link.publish(topic, body, retain=retain)
-        self.sync()
+        # The broker's PUBACK: it has routed the message to every subscriber before acknowledging it.
+        assert self.link.publish_and_wait(topic, body, retain=retain, timeout=WAIT), "no PUBACK"
 
     def close(self) -> None:
         self.link.stop()

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from queue_server.protocol import topics
+from queue_server.protocol.messages import DeviceConfig, decode
 from queue_server.store import tables as t
 from tests.conftest import MosquittoBroker
 from tests.factories import HallFixture, build_hall
@@ -171,3 +172,84 @@ def test_rating_and_device_status_reach_the_database(
     assert count(hall, t.Rating) == 1
     row = device_row(hall, "agent-1")
     assert (row.state, row.boot) == ("online", 5)
+
+
+def _rebind(hall: HallFixture, device_id: str, window: str) -> None:
+    with Session(hall.engine) as session, session.begin():
+        row = session.exec(
+            select(t.Device).where(t.Device.hall_id == hall.hall_id, t.Device.device_id == device_id)
+        ).one()
+        row.window_id = session.exec(
+            select(t.Window.id).where(t.Window.hall_id == hall.hall_id, t.Window.number == window)
+        ).one()
+        session.add(row)
+
+
+def _remove(hall: HallFixture, device_id: str) -> None:
+    with Session(hall.engine) as session, session.begin():
+        row = session.exec(
+            select(t.Device).where(t.Device.hall_id == hall.hall_id, t.Device.device_id == device_id)
+        ).one()
+        session.delete(row)
+
+
+def _config(probe: Probe, topic: str) -> DeviceConfig | None:
+    """The next config on ``topic`` (None: the retained config was cleared)."""
+    payload = probe.next_on(topic).payload
+    return decode(DeviceConfig, payload) if payload else None
+
+
+def test_device_configs_are_retained_and_follow_the_database(
+    broker: MosquittoBroker, hall: HallFixture, probe: Probe
+) -> None:
+    # A short refresh: what a hall file loaded by another process (`hallq hall load`) looks like.
+    served = start_bridge(broker.address, hall.services, hall.code, config_refresh_s=0.1)
+    agent_topic = topics.dev_config(hall.code, "agent-1")
+    kiosk_topic = topics.dev_config(hall.code, "kiosk-1")
+    try:
+        probe.listen(agent_topic)
+        first = _config(probe, agent_topic)
+        assert first is not None and (first.kind, first.window, first.hall_name) == (
+            "window_agent",
+            "1",
+            "测试市民大厅",
+        )
+        probe.listen(kiosk_topic)
+        kiosk = _config(probe, kiosk_topic)
+        assert kiosk is not None and kiosk.services == ["A", "B", "C"]
+        assert kiosk.extra["elderly_age"] == 60
+
+        _rebind(hall, "agent-1", "2")
+        moved = _config(probe, agent_topic)
+        assert moved is not None and moved.window == "2"
+        assert moved.version > first.version  # what a display needs to take it
+
+        _remove(hall, "kiosk-1")
+        assert _config(probe, kiosk_topic) is None  # the device left the hall: cleared
+    finally:
+        served.bridge.stop()
+    # Nothing changed meanwhile: a new server publishes the same version again.
+    again = start_bridge(broker.address, hall.services, hall.code)
+    try:
+        late = Probe(broker.address)
+        try:
+            late.listen(agent_topic)
+            assert _config(late, agent_topic) == moved
+        finally:
+            late.close()
+    finally:
+        again.bridge.stop()
+
+
+def test_refresh_publishes_only_what_changed(real: Served, hall: HallFixture, probe: Probe) -> None:
+    agent_topic, kiosk_topic = (topics.dev_config(hall.code, d) for d in ("agent-1", "kiosk-1"))
+    probe.listen(agent_topic)
+    probe.listen(kiosk_topic)
+    retained = {probe.next().topic for _ in range(2)}
+    assert retained == {agent_topic, kiosk_topic}
+    _rebind(hall, "agent-1", "4")
+    assert real.bridge.publish_device_configs(hall.code, changed_only=True) == 1  # not the kiosk's
+    msg = probe.next()
+    assert msg.topic == agent_topic and not msg.retain  # live, not the retained copy
+    config = decode(DeviceConfig, msg.payload)
+    assert (config.window, config.services) == ("4", ["A", "B", "C"])

@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
@@ -50,14 +52,16 @@ class Up:
         return code
 
 
-def start_up(data_dir: Path, *extra: str) -> Up:
+def start_up(data_dir: Path, *extra: str, env_extra: dict[str, str] | None = None) -> Up:
     http_port, mqtt_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
     env.pop("DISPLAY", None)
+    env |= env_extra or {}
+    # A session of its own, as a terminal gives it: Ctrl-C can go to its whole process group.
     proc = subprocess.Popen(
         [sys.executable, "-m", "queue_server.cli", "up", "--data-dir", str(data_dir),
          "--port", str(http_port), "--mqtt-port", str(mqtt_port), "--no-screens", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
     )  # fmt: skip
     lines: list[str] = []
     ready = threading.Event()
@@ -220,3 +224,89 @@ def test_a_taken_http_port_fails_with_advice_and_leaves_nothing_running(tmp_path
     assert "stopping" not in done.stdout  # refused before anything started
     assert not (tmp_path / "var" / "hallq.db").exists()
     assert port_is_free(mqtt_port)
+
+
+def test_killed_up_takes_its_broker_and_agents_along(tmp_path: Path) -> None:
+    up = start_up(tmp_path / "var", "--simulate-devices")
+    up.proc.kill()  # SIGKILL: no clean stop runs
+    up.close()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not (port_is_free(up.mqtt_port) and not agent_processes(tmp_path)):
+        time.sleep(0.1)
+    assert port_is_free(up.mqtt_port), "the broker outlived hallq up"
+    assert agent_processes(tmp_path / "var") == []
+
+
+def test_a_try_out_hall_signs_in_issues_tickets_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    password = "try-it-out-123"
+    up = start_up(
+        tmp_path / "var", "--simulate-devices", "--always-open", env_extra={"HALLQ_DEMO_PASSWORD": password}
+    )
+    try:
+        text = "\n".join(up.lines)
+        base = f"http://127.0.0.1:{up.http_port}"
+        assert f"counter console    {base}/console\n" in text + "\n"  # served, not "not built yet"
+        assert "page not built yet" not in text.split("citizen page")[0]
+        assert "created now with the password in $HALLQ_DEMO_PASSWORD" in text
+        assert not (tmp_path / "var" / "demo-passwords.txt").exists()  # nothing generated to keep
+        assert "    wangfang " in text  # the people who can sign in are listed
+        login = {"hall": "demo", "login": "wangfang", "password": password}
+        signed_in = httpx.post(f"{base}/api/auth/token", json=login, timeout=10)
+        assert signed_in.json()["staff"]["login"] == "wangfang", signed_in.text
+        # Whatever the hour: --always-open lifted the demo hall's opening hours.
+        ticket = mqtt_request(up.mqtt_port, "demo-kiosk-1", "ticket.issue", {"service": "A"})
+        assert ticket["ok"] is True, ticket
+        agents = {"demo-win-1-agent", "demo-win-4-agent", "demo-win-5-agent"}
+        assert agents <= online_devices(up.mqtt_port, agents)
+    except BaseException:
+        up.proc.kill()
+        up.close()
+        raise
+    os.killpg(up.proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole foreground group
+    assert up.close() == 0
+    assert "hallq up: stopped" in up.lines
+    # Every agent stopped when asked: none had to be killed after the grace period.
+    assert not any("did not stop" in line for line in up.lines), up.lines
+    assert port_is_free(up.mqtt_port)
+    assert port_is_free(up.http_port)
+    assert agent_processes(tmp_path / "var") == []
+
+
+def test_the_http_server_ends_open_live_streams_when_it_stops(tmp_path: Path) -> None:
+    from queue_server.api import create_app
+    from queue_server.runtime.up import HttpServer
+    from tests.factories import PASSWORD, build_hall
+
+    hall = build_hall(f"sqlite:///{tmp_path / 'hallq.db'}", code="live")
+    port = free_port()
+    http = HttpServer.start(create_app(hall.settings, hall.services), "127.0.0.1", port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        login = {"hall": "live", "login": "zhang", "password": PASSWORD}
+        token = httpx.post(f"{base}/api/auth/token", json=login, timeout=10).json()["access_token"]
+        lines: list[str] = []
+        hello, ended = threading.Event(), threading.Event()
+
+        def read() -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            try:
+                with httpx.stream("GET", f"{base}/api/halls/live/live", headers=headers, timeout=30) as r:
+                    for line in r.iter_lines():
+                        lines.append(line)
+                        hello.set()
+            except httpx.HTTPError:
+                pass
+            finally:
+                ended.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        assert hello.wait(10)
+        http.stop()
+        assert ended.wait(30)
+        # Closed by the server as it stopped, not at its maximum age (its first heartbeat comes
+        # after 5 quiet seconds, the maximum age is 15).
+        assert not any(line.startswith(": ping") for line in lines), lines
+        assert not http.alive
+    finally:
+        http.stop()
+        hall.close()

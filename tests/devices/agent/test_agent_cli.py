@@ -69,3 +69,39 @@ def test_hallq_agent_with_simulated_devices(
                 proc.kill()
             reader.join(5)
     assert server.ops() == [Op.WINDOW_NEXT]
+
+
+def _tgkill(pid: int, tid: int, sig: int) -> None:
+    """Send ``sig`` to one thread of another process (Linux ``tgkill``; os.kill picks the thread)."""
+    import ctypes
+    import os
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    sys_tgkill = 234 if os.uname().machine == "x86_64" else 131  # aarch64: 131
+    if libc.syscall(sys_tgkill, pid, tid, sig) != 0:
+        raise OSError(ctypes.get_errno(), "tgkill failed")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="tgkill and /proc are Linux's")
+def test_a_stop_signal_landing_on_another_thread_still_stops_the_agent(
+    broker: MosquittoBroker, hall_code: str, tmp_path: Path
+) -> None:
+    import signal
+
+    cmd = [sys.executable, "-m", "queue_server.cli", "agent", "--simulate-devices", "--hall", hall_code]
+    cmd += ["--device-id", "agent-1", "--window", "1", "--broker", broker.url, "--data-dir", str(tmp_path)]
+    with subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as proc:
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=_lines, args=(proc.stdout, lines), daemon=True).start()
+        try:
+            _wait_line(lines, '"window"')  # started: its signal handlers are in place
+            threads = sorted(int(t.name) for t in Path(f"/proc/{proc.pid}/task").iterdir())
+            other = next(tid for tid in threads if tid != proc.pid)
+            # The kernel may hand a process's SIGTERM to any thread (systemd's stop, hallq up's).
+            _tgkill(proc.pid, other, signal.SIGTERM)
+            assert proc.wait(30) == 0  # a main thread blocked for good in wait() would never see it
+        finally:
+            if proc.poll() is None:
+                proc.kill()
