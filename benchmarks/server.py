@@ -259,11 +259,27 @@ def serve(db: str, broker_port: int, *, stub: bool = False) -> int:
     )
     for announcer in door.announcers:
         services.add_announcer(announcer)
+    _debug = os.environ.get("HALLQ_BENCH_DEBUG_STATS")  # TEMP-DEBUG
+    if _debug and not stub:  # TEMP-DEBUG
+        import collections  # TEMP-DEBUG
+        from queue_server.services import runner as _r  # TEMP-DEBUG
+        _sizes: collections.Counter[int] = collections.Counter()  # TEMP-DEBUG
+        _orig = services.runner._commits._commit  # TEMP-DEBUG
+        def _wrap(items: Any) -> None:  # TEMP-DEBUG
+            _sizes[len(items)] += 1  # TEMP-DEBUG
+            _orig(items)  # TEMP-DEBUG
+        services.runner._commits._commit = _wrap  # TEMP-DEBUG
+        if os.environ.get("NOSTATE"):  # TEMP-DEBUG
+            services.runner._hall_states.changed = lambda hall: None  # TEMP-DEBUG
+        if os.environ.get("SWITCH"):  # TEMP-DEBUG
+            sys.setswitchinterval(float(os.environ["SWITCH"]))  # TEMP-DEBUG
     print("ready", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.stdin.close())
     with contextlib.suppress(ValueError, OSError):
         sys.stdin.read()
     door.stop()
+    if _debug and not stub:  # TEMP-DEBUG
+        Path(_debug).write_text(repr(sorted(_sizes.items())))  # TEMP-DEBUG
     engine.dispose()
     return 0
 

@@ -18,6 +18,7 @@ from queue_server.protocol.messages import (
     AppointmentCheckinArgs,
     CallsSinceResult,
     CatalogResult,
+    DeviceConfig,
     HallState,
     RatingEvent,
     TicketIssueArgs,
@@ -30,6 +31,7 @@ from queue_server.services import (
     appointments,
     calls,
     catalog,
+    device_config,
     devices,
     ratings,
     staff,
@@ -190,6 +192,19 @@ class Services:
             device_id=device_id,
             actor=actor,
         )
+
+    def device_configs(self, hall: str) -> dict[str, DeviceConfig]:
+        """Every device's retained config (``dev/{id}/config``); see ``services/device_config.py``.
+
+        A read; only a content never seen before is written (its new version), so the bridge may ask
+        after every reconnect and on a timer at no cost to the ticket traffic.
+        """
+        configs, complete = self.runner.read(hall, device_config.versioned)
+        if complete:
+            return configs
+        return self.runner.write(
+            hall, "device.config", device_config.assign, device_config.DeviceConfigs, request_id=None
+        ).root
 
     def record_device_status(self, hall: str, device_id: str, payload: bytes) -> None:
         self.runner.write(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Executable
+from sqlmodel import Session, SQLModel, col, select
 
 from queue_server.domain.idcard import is_valid_id, normalize_id
 from queue_server.errors import BadRequestError, NotFoundError, RefusedError
@@ -22,6 +26,71 @@ def hall_by_code(session: Session, code: str) -> Hall:
     if hall is None:
         raise NotFoundError(f"未找到大厅 {code}。", what="hall", hall=code)
     return hall
+
+
+M = TypeVar("M", bound=SQLModel)
+
+
+class SharedRows(Generic[M]):
+    """Rows read in the caller's transaction, handed out as shared objects while they are unchanged.
+
+    Every call still reads the row (one prebuilt statement, in the caller's transaction: always
+    current), but the model object is kept and handed out again while the row's values are equal:
+    building an ORM object (JSON schedules, instrumentation) cost more than the query. The objects are
+    shared between threads and transactions and belong to no session: callers only READ them. Kept by
+    primary key; equal values are equal content, whatever database they came from.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self, model: type[M]) -> None:
+        self._model = model
+        self._known: dict[Any, tuple[tuple[Any, ...], M]] = {}
+
+    def read(self, conn: Connection, statement: Executable, params: dict[str, Any]) -> M | None:
+        row = conn.execute(statement, params).first()
+        return None if row is None else self.adopt(row)
+
+    def adopt(self, row: sa.Row[Any]) -> M:
+        """The shared object for a full row of the model's table (all columns, ``id`` first)."""
+        values = tuple(row)
+        known = self._known.get(values[0])
+        if known is not None and known[0] == values:
+            return known[1]
+        if len(self._known) >= self.LIMIT:
+            self._known.clear()
+        made = self._model(**row._mapping)
+        self._known[values[0]] = (values, made)  # one dict store: atomic, the newest row wins
+        return made
+
+
+def hall_row(session: Session, code: str) -> Hall:
+    """``hall_by_code`` for the runner: a shared, read-only ``Hall`` (see :class:`SharedRows`)."""
+    hall = HALLS.read(session.connection(), _HALL_BY_CODE, {"code": code})
+    if hall is None:
+        raise NotFoundError(f"未找到大厅 {code}。", what="hall", hall=code)
+    return hall
+
+
+def active_service(tx: Tx, code: str) -> Service:
+    """``service_by_code`` for hot read-only paths: a shared ``Service`` (never modify it)."""
+    service = SERVICES.read(tx.conn, _ACTIVE_SERVICE, {"hall_id": tx.hall_id, "code": code})
+    if service is None:
+        raise RefusedError(code=ErrorCode.UNKNOWN_SERVICE, service=code)
+    return service
+
+
+def service_by_id(tx: Tx, service_id: int) -> Service | None:
+    """A shared, read-only ``Service`` by id (active or not)."""
+    return SERVICES.read(tx.conn, _SERVICE_BY_ID, {"id": service_id})
+
+
+def newest_published_matter(tx: Tx, code: str) -> Matter:
+    """``published_matter`` for hot read-only paths: a shared ``Matter`` (never modify it)."""
+    matter = MATTERS.read(tx.conn, _PUBLISHED_MATTER, {"hall_id": tx.hall_id, "code": code})
+    if matter is None:
+        raise RefusedError(code=ErrorCode.UNKNOWN_SERVICE, matter=code)
+    return matter
 
 
 def window_by_number(tx: Tx, number: str, *, lock: bool = False) -> Window:
@@ -84,3 +153,29 @@ def window_services(tx: Tx, window: Window) -> list[tuple[Service, int]]:
         .order_by(col(WindowService.weight).desc(), col(Service.position), col(Service.code))
     ).all()
     return [(service, weight) for service, weight in rows]
+
+
+HALLS = SharedRows(Hall)
+SERVICES = SharedRows(Service)
+MATTERS = SharedRows(Matter)
+
+_HALL: sa.Table = SQLModel.metadata.tables[Hall.__tablename__]
+_SERVICE: sa.Table = SQLModel.metadata.tables[Service.__tablename__]
+_MATTER: sa.Table = SQLModel.metadata.tables[Matter.__tablename__]
+_HALL_BY_CODE = sa.select(_HALL).where(_HALL.c.code == sa.bindparam("code"))
+_ACTIVE_SERVICE = sa.select(_SERVICE).where(
+    _SERVICE.c.hall_id == sa.bindparam("hall_id"),
+    _SERVICE.c.code == sa.bindparam("code"),
+    _SERVICE.c.active,
+)
+_SERVICE_BY_ID = sa.select(_SERVICE).where(_SERVICE.c.id == sa.bindparam("id"))
+_PUBLISHED_MATTER = (
+    sa.select(_MATTER)
+    .where(
+        _MATTER.c.hall_id == sa.bindparam("hall_id"),
+        _MATTER.c.code == sa.bindparam("code"),
+        _MATTER.c.published,
+    )
+    .order_by(_MATTER.c.version.desc())
+    .limit(1)
+)

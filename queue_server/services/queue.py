@@ -13,9 +13,10 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 from sqlalchemy import CompoundSelect, Select, Table, bindparam, func, select, union_all
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, SQLModel
 
 from queue_server.domain import kpi
 from queue_server.domain.ordering import Candidate, ServicePolicy, WindowProfile, call_order
@@ -134,7 +135,22 @@ def _to_candidates(
     return list(seen.values())
 
 
-def position(tx: Tx, ticket: Ticket, service: Service) -> tuple[int | None, int | None]:
+class QueuedTicket(Protocol):
+    """What ranking a ticket in its queue needs: the ORM row, or a ticket just inserted with Core."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def service_id(self) -> int: ...
+    @property
+    def service_day(self) -> date: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def target_window_id(self) -> int | None: ...
+
+
+def position(tx: Tx, ticket: QueuedTicket, service: Service) -> tuple[int | None, int | None]:
     """(position, people ahead) of a waiting ticket, in the call-next order of its queue.
 
     The queue is the ticket's service as a window serving only it would call it (no interleave history),
@@ -165,21 +181,20 @@ def position(tx: Tx, ticket: Ticket, service: Service) -> tuple[int | None, int 
     return None, None
 
 
-def people_ahead_of_new(tx: Tx, ticket: Ticket, service: Service) -> int:
+def people_ahead_of_new(tx: Tx, ticket: QueuedTicket, service: Service) -> int:
     """People ahead of a ticket just issued, for the printed ticket.
 
     Exact (``position``) while the queue is short; in a long queue the count of everyone waiting
     before it, which is what a new ticket faces up to the priority interleave: a conservative
-    figure that costs one index count instead of ranking the whole queue at every issue.
+    figure that costs one index count instead of ranking the whole queue at every issue. Tickets
+    issued together in one transaction (see ``Tx.memo``) count once: each next one is one more.
     """
-    waiting = tx.session.execute(
-        select(func.count()).where(
-            _T.c.service_id == ticket.service_id,
-            _T.c.service_day == ticket.service_day,
-            _T.c.state == TicketState.WAITING.value,
-            _T.c.id != ticket.id,
-        )
-    ).scalar_one()
+    key = ("waiting", ticket.service_id, ticket.service_day)
+    waiting = tx.memo.get(key)
+    if waiting is None:
+        params = {"service_id": ticket.service_id, "day": ticket.service_day, "ticket_id": ticket.id}
+        waiting = int(tx.conn.execute(_WAITING_BESIDES, params).scalar_one())
+    tx.memo[key] = waiting + 1  # the next ticket of this queue finds this one waiting too
     if waiting > EXACT_POSITION_LIMIT:
         return int(waiting)
     _position, ahead = position(tx, ticket, service)
@@ -188,40 +203,25 @@ def people_ahead_of_new(tx: Tx, ticket: Ticket, service: Service) -> int:
 
 def waiting_counts(session: Session, hall_id: int, day: date) -> dict[int, int]:
     """Waiting tickets per service id today (counted on the per-service queue index)."""
-    services = select(col(Service.id)).where(col(Service.hall_id) == hall_id)
-    rows = session.execute(
-        select(_T.c.service_id, func.count())
-        .where(_T.c.service_id.in_(services.scalar_subquery()), _T.c.service_day == day)
-        .where(_T.c.state == TicketState.WAITING.value)
-        .group_by(_T.c.service_id)
-    ).all()
+    rows = session.execute(_WAITING_COUNTS, {"hall_id": hall_id, "day": day}).all()
     return {int(service_id): int(count) for service_id, count in rows}
+
+
+def queue_counts(session: Session, hall_id: int, day: date) -> dict[tuple[int, str], int]:
+    """Today's waiting, called and serving tickets per (service id, state), in ONE index-only query."""
+    rows = session.connection().execute(_QUEUE_COUNTS, {"hall_id": hall_id, "day": day}).all()
+    return {(int(service_id), str(state)): int(count) for service_id, state, count in rows}
 
 
 def serving_windows(session: Session, hall_id: int) -> dict[int, int]:
     """Open windows per service id (the parallel servers of the wait estimate)."""
-    rows = session.execute(
-        select(col(WindowService.service_id), func.count())
-        .join(Window, col(Window.id) == col(WindowService.window_id))
-        .where(col(Window.hall_id) == hall_id, col(Window.status).in_([s.value for s in OPEN_STATUSES]))
-        .group_by(col(WindowService.service_id))
-    ).all()
+    rows = session.execute(_SERVING_WINDOWS, {"hall_id": hall_id}).all()
     return {int(service_id): int(count) for service_id, count in rows}
 
 
 def recent_handling(session: Session, hall_id: int, day: date) -> dict[int, list[timedelta]]:
     """Handling times of the latest finished tickets today, per service id (newest first)."""
-    rows = session.execute(
-        select(_T.c.service_id, _T.c.started_at, _T.c.finished_at)
-        .where(
-            _T.c.hall_id == hall_id,
-            _T.c.service_day == day,
-            _T.c.state == TicketState.DONE.value,
-            _T.c.started_at.is_not(None),
-        )
-        .order_by(_T.c.finished_at.desc())
-        .limit(RECENT_HANDLING_ROWS)
-    ).all()
+    rows = session.execute(_RECENT_HANDLING, {"hall_id": hall_id, "day": day}).all()
     samples: dict[int, list[timedelta]] = {}
     for service_id, started, finished in rows:
         bucket = samples.setdefault(int(service_id), [])
@@ -238,3 +238,52 @@ def eta_minutes(
         people_ahead, recent.get(pk(service), []), windows, timedelta(seconds=service.default_handling_s)
     )
     return None if wait is None else math.ceil(wait.total_seconds() / 60)
+
+
+# The statements above, built once: building a SQL expression costs more Python than running it.
+_S: Table = SQLModel.metadata.tables[Service.__tablename__]
+_W: Table = SQLModel.metadata.tables[Window.__tablename__]
+_WS: Table = SQLModel.metadata.tables[WindowService.__tablename__]
+_HALL_SERVICE_IDS = select(_S.c.id).where(_S.c.hall_id == bindparam("hall_id")).scalar_subquery()
+_PENDING_STATES = [s.value for s in (TicketState.WAITING, TicketState.CALLED, TicketState.SERVING)]
+_WAITING_BESIDES = select(func.count()).where(
+    _T.c.service_id == bindparam("service_id"),
+    _T.c.service_day == bindparam("day"),
+    _T.c.state == TicketState.WAITING.value,
+    _T.c.id != bindparam("ticket_id"),
+)
+_WAITING_COUNTS = (
+    select(_T.c.service_id, func.count())
+    .where(
+        _T.c.service_id.in_(_HALL_SERVICE_IDS),
+        _T.c.service_day == bindparam("day"),
+        _T.c.state == TicketState.WAITING.value,
+    )
+    .group_by(_T.c.service_id)
+)
+_QUEUE_COUNTS = (
+    select(_T.c.service_id, _T.c.state, func.count())
+    .where(
+        _T.c.service_id.in_(_HALL_SERVICE_IDS),
+        _T.c.service_day == bindparam("day"),
+        _T.c.state.in_(_PENDING_STATES),
+    )
+    .group_by(_T.c.service_id, _T.c.state)
+)
+_SERVING_WINDOWS = (
+    select(_WS.c.service_id, func.count())
+    .join(_W, _W.c.id == _WS.c.window_id)
+    .where(_W.c.hall_id == bindparam("hall_id"), _W.c.status.in_([s.value for s in OPEN_STATUSES]))
+    .group_by(_WS.c.service_id)
+)
+_RECENT_HANDLING = (
+    select(_T.c.service_id, _T.c.started_at, _T.c.finished_at)
+    .where(
+        _T.c.hall_id == bindparam("hall_id"),
+        _T.c.service_day == bindparam("day"),
+        _T.c.state == TicketState.DONE.value,
+        _T.c.started_at.is_not(None),
+    )
+    .order_by(_T.c.finished_at.desc())
+    .limit(RECENT_HANDLING_ROWS)
+)

@@ -5,30 +5,49 @@ looks for the stored reply (a duplicate gets it back, creating nothing), else cl
 inserting the request-log row before doing anything, and stores the reply in the same transaction as
 the change. A concurrent duplicate blocks on that unique row (PostgreSQL) or on the write lock
 (SQLite), then sees the committed reply: one ticket, one call, also across restarts (FIELD-NOTES).
+
+Group commit. Writes that arrive while another is being committed queue up, and the next free
+thread commits up to ``MAX_BATCH`` of them in ONE transaction, each use case inside a savepoint of
+its own (a refusal rolls back that one only), then all replies go out. SQLite has one writer at a
+time anyway, so this is how it takes hundreds of tickets a second: the fixed cost of a transaction
+is paid per batch, and the writers wait in Python, in order, not in SQLite's busy loop. Everything
+else stays per use case: its claim of the request id, the stored reply, its events, its clock
+reading. A duplicate request id later in the same batch finds the earlier one's claim and replays
+its reply. Whatever the batch cannot decide (a lost race, an unexpected error) is run again alone,
+as before. Writes queue per database on SQLite and per hall on PostgreSQL (row locks let halls
+proceed in parallel there).
+
+After commit the calls are announced at once (in commit order), then the changed windows; the hall
+state is built by :class:`HallStatePublisher`, coalesced.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
+import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Executable
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel
 
 from queue_server.errors import HallqError
 from queue_server.protocol.messages import ErrorCode, WindowState
-from queue_server.services.lookup import hall_by_code
+from queue_server.services.lookup import hall_row
 from queue_server.services.ports import Actor, Announcer
 from queue_server.services.state import hall_state, window_state
-from queue_server.services.tx import Outbox, Tx, pk
+from queue_server.services.tx import Outbox, Tx
 from queue_server.settings import Settings
-from queue_server.store.engine import reader
-from queue_server.store.tables import RequestLog, Window
+from queue_server.store.engine import is_sqlite, reader
+from queue_server.store.tables import Hall, RequestLog, Window
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +58,46 @@ Clock = Callable[[], datetime]
 # A transaction may lose a race (unique conflict, PostgreSQL deadlock, SQLite busy past its timeout);
 # it is then run again from the start, a bounded number of times.
 ATTEMPTS = 4
+
+# The hall state is rebuilt at most this often under load: displays repaint from it, and the MQTT
+# announcer publishes it at most every 50 ms anyway (a build more often would go unseen).
+STATE_INTERVAL_S = 0.05
+
+# Use cases committed together at most (the last one's reply waits for all of them).
+MAX_BATCH = 16
+
+# Use cases a batch runs without a savepoint, sharing one memo (see Tx.memo) between consecutive
+# ones. Their contract: a refusal (HallqError) leaves nothing written and the memo as it was; they
+# change no row that another of them reads from the memo except through the memo; what they defer
+# (Tx.defer) nobody reads back before the runner writes it.
+BATCHED_OPS = frozenset({"ticket.issue"})
+
+
+@dataclass(eq=False)
+class _Write:
+    """One use case on its way through the group commit, and its outcome."""
+
+    hall: str
+    op: str
+    fn: Callable[[Tx], BaseModel]
+    model: type[BaseModel]
+    request_id: str | None
+    device_id: str | None
+    actor: Actor | None
+    now: datetime
+    result: BaseModel | None = None
+    error: BaseException | None = None
+    outbox: Outbox | None = None  # what the committed use case changed
+    alone: bool = False  # the batch could not decide it: run it in a transaction of its own
+    done: bool = False
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def decided(self) -> bool:
+        return self.result is not None or self.error is not None or self.alone
+
+    def reset(self) -> None:
+        self.result = self.error = self.outbox = None
 
 
 class Runner:
@@ -51,11 +110,16 @@ class Runner:
         self.announcers: Sequence[Announcer] = tuple(announcers)
         self._reader = reader(engine)
         self.catalog_etag: Callable[[Tx], str] = lambda _tx: ""
-        self._hall_states = Coalescer()
+        self._hall_states = HallStatePublisher(self._announce_hall)
+        self._commits = GroupCommit(self._commit_batch, MAX_BATCH)
+        # Writes per committed group (1: alone): for the benchmark's figures and the tests.
+        self.batch_sizes: Counter[int] = Counter()
+        self._one_writer = is_sqlite(engine)
+        self._local = threading.local()
 
     def read(self, hall: str, fn: Callable[[Tx], T]) -> T:
         with Session(self._reader, expire_on_commit=False) as session, session.begin():
-            tx = Tx(session, hall_by_code(session, hall), self.clock(), self.settings)
+            tx = Tx(session, hall_row(session, hall), self.clock(), self.settings)
             return fn(tx)
 
     def write(
@@ -69,47 +133,192 @@ class Runner:
         device_id: str | None = None,
         actor: Actor | None = None,
     ) -> R:
-        now = self.clock()
+        item = _Write(hall, op, fn, model, request_id, device_id, actor, self.clock())
+        if getattr(self._local, "committing", False):
+            # A use case writing from inside a batch this thread commits: waiting for the group would
+            # wait for ourselves. A transaction of its own, as before group commit.
+            self._write_alone(item)
+        else:
+            self._commits.submit("" if self._one_writer else hall, item)
+            if item.alone:
+                item.reset()
+                self._write_alone(item)
+        if item.error is not None:
+            raise item.error
+        if item.outbox is not None:
+            self._announce_after_calls(hall, item.outbox)
+        return cast(R, item.result)
+
+    def announce(self, hall: str, outbox: Outbox) -> None:
+        """Tell the announcers what the committed transaction changed; never raises.
+
+        Calls go out first and at once (a display is waiting for them), then the changed windows; the
+        hall state is left to :class:`HallStatePublisher` (built here when the hall is quiet, else by
+        its background thread, coalesced).
+        """
+        self._announce_calls(hall, outbox)
+        self._announce_after_calls(hall, outbox)
+
+    # --- committing ----------------------------------------------------------------------------------
+
+    def _commit_batch(self, items: list[_Write]) -> None:
+        """The group's leader: commit ``items`` (one transaction when several), announce their calls."""
+        self.batch_sizes[len(items)] += 1
+        self._local.committing = True
+        try:
+            if len(items) == 1 and items[0].op not in BATCHED_OPS:
+                self._write_alone(items[0])  # its claim first: see the module doc
+                return
+            try:
+                self._write_together(items)
+            except Exception:
+                # Nothing of the batch was committed (the failure may be the commit itself).
+                log.warning("a batch of %d writes failed; each runs alone", len(items), exc_info=True)
+                for item in items:
+                    item.reset()
+                    item.alone = True
+                return
+            for item in items:
+                if item.outbox is not None:
+                    self._announce_calls(item.hall, item.outbox)
+        finally:
+            self._local.committing = False
+
+    def _write_alone(self, item: _Write) -> None:
+        """One use case in a transaction of its own, retried after a lost race; never raises."""
+        try:
+            item.result, item.outbox = self._transaction(item)
+        except BaseException as exc:
+            item.error = exc
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            if item.outbox is not None:
+                self._announce_calls(item.hall, item.outbox)
+
+    def _transaction(self, item: _Write) -> tuple[BaseModel, Outbox | None]:
+        request_id = item.request_id
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                    tx = Tx(
-                        session, hall_by_code(session, hall), now, self.settings, request_id, device_id, actor
-                    )
-                    entry = None
+                    hall = hall_row(session, item.hall)
+                    tx = self._tx(session, hall, item, {})
                     if request_id is not None:
                         stored = _stored(session, tx.hall_id, request_id)
                         if stored is not None:
-                            return _replay(stored, op, model)
-                        entry = _claim(tx, request_id, op)
-                    result = fn(tx)
-                    if entry is not None:
-                        entry.response = result.model_dump(mode="json")
-                self.announce(hall, tx.outbox)
-                return result
+                            return _replay(stored, item.op, item.model), None
+                        _claim(tx, request_id, item.op)
+                    result = item.fn(tx)
+                    if request_id is not None:
+                        _store(tx, request_id, result)
+                return result, tx.outbox
             except IntegrityError:
                 if request_id is not None:
                     with Session(self._reader) as session, session.begin():
-                        hall_row = hall_by_code(session, hall)
-                        stored = _stored(session, pk(hall_row), request_id)
+                        hall_id = _id(hall_row(session, item.hall))
+                        stored = _stored(session, hall_id, request_id)
                         if stored is not None:
-                            return _replay(stored, op, model)
+                            return _replay(stored, item.op, item.model), None
                 if attempt == ATTEMPTS:
                     raise HallqError(code=ErrorCode.CONFLICT) from None
             except OperationalError:
                 # Deadlock victim or a lock wait that timed out: run the whole use case again.
                 if attempt == ATTEMPTS:
                     raise
-                log.warning("retrying %s after a lock conflict (attempt %d)", op, attempt)
+                log.warning("retrying %s after a lock conflict (attempt %d)", item.op, attempt)
         raise AssertionError("unreachable")
 
-    def announce(self, hall: str, outbox: Outbox) -> None:
-        """Tell the announcers what the committed transaction changed; never raises."""
-        if not self.announcers or not (outbox.calls or outbox.windows or outbox.hall_changed):
-            return
+    def _write_together(self, items: list[_Write]) -> None:
+        """Several use cases in ONE transaction (see the module doc); raises when it must be rolled back.
+
+        The stored replies of all their request ids are read in one statement. A ``BATCHED_OPS`` use
+        case runs without a savepoint (it leaves nothing behind when it refuses), its events and its
+        request-log row wait in ``deferred`` and go in with one executemany each; any other use case
+        runs in a savepoint, after the deferred rows are written (it may read them).
+        """
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            halls: dict[str, Hall] = {}
+            for code in dict.fromkeys(item.hall for item in items):
+                try:
+                    halls[code] = hall_row(session, code)
+                except HallqError as exc:
+                    for item in items:
+                        if item.hall == code:
+                            item.error = exc
+            replies = _stored_many(session, halls, items)
+            memo: dict[Hashable, Any] = {}
+            deferred: list[tuple[Executable, dict[str, Any]]] = []
+            for item in items:
+                hall = halls.get(item.hall)
+                if hall is None:
+                    continue
+                key = (_id(hall), item.request_id)
+                if item.request_id is not None and key in replies:
+                    # A retransmission, maybe of a request earlier in this very batch.
+                    try:
+                        item.result = _replay(replies[key], item.op, item.model)
+                    except HallqError as exc:
+                        item.error = exc
+                    continue
+                if item.op in BATCHED_OPS:
+                    tx = self._tx(session, hall, item, memo)
+                    tx.deferred = []
+                    try:
+                        result = item.fn(tx)
+                    except HallqError as exc:
+                        # Refused: nothing written, the memo as it was (the BATCHED_OPS contract).
+                        item.error = exc
+                        continue
+                    deferred.extend(tx.deferred)
+                else:
+                    _write_deferred(session, deferred)
+                    memo.clear()
+                    tx = self._tx(session, hall, item, {})
+                    savepoint = session.begin_nested()
+                    try:
+                        result = item.fn(tx)
+                    except HallqError as exc:
+                        savepoint.rollback()
+                        item.error = exc
+                        continue
+                    except Exception:
+                        # A lost race (unique conflict, deadlock) or a bug: decided alone, with the
+                        # retries and the error reporting of a transaction of its own.
+                        log.info("%s left its batch", item.op, exc_info=True)
+                        savepoint.rollback()
+                        item.alone = True
+                        continue
+                    savepoint.commit()
+                if item.request_id is not None:
+                    reply = item.op, result.model_dump(mode="json")
+                    replies[key] = reply
+                    deferred.append((_CLAIM, _log_row(tx, item.request_id, *reply)))
+                item.result = result
+                item.outbox = tx.outbox
+            _write_deferred(session, deferred)
+
+    def _tx(self, session: Session, hall: Hall, item: _Write, memo: dict[Hashable, Any]) -> Tx:
+        return Tx(
+            session,
+            hall,
+            item.now,
+            self.settings,
+            item.request_id,
+            item.device_id,
+            item.actor,
+            memo=memo,
+        )
+
+    # --- announcing ----------------------------------------------------------------------------------
+
+    def _announce_calls(self, hall: str, outbox: Outbox) -> None:
         for call in outbox.calls:
             for announcer in self.announcers:
                 _safely(announcer.call_made, hall, call)
+
+    def _announce_after_calls(self, hall: str, outbox: Outbox) -> None:
+        if not self.announcers or not (outbox.calls or outbox.windows or outbox.hall_changed):
+            return
         if outbox.windows:
             try:
                 windows = self.read(hall, lambda tx: _window_states(tx, outbox.windows))
@@ -119,7 +328,15 @@ class Runner:
             for window in windows:
                 for announcer in self.announcers:
                     _safely(announcer.window_changed, hall, window)
-        self._hall_states.run(hall, lambda: self._announce_hall(hall))
+        self._hall_states.changed(hall)
+
+    def queued(self) -> int:
+        """Writes waiting for a committing thread (tests use it to build a batch on purpose)."""
+        return self._commits.queued()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every hall state owed to a committed change has been announced (tests, shutdown)."""
+        return self._hall_states.wait_idle(timeout)
 
     def _announce_hall(self, hall: str) -> None:
         try:
@@ -131,38 +348,150 @@ class Runner:
             _safely(announcer.hall_changed, hall, state)
 
 
-class Coalescer:
-    """Runs a job per key at most once at a time; asks made meanwhile fold into one more run.
+@dataclass
+class _Hall:
+    busy: bool = False  # a build is running, or the background thread owns the hall
+    dirty: bool = False  # a change committed since the running build began reading
+    last: float = -math.inf  # monotonic end of the last build
 
-    The hall state is rebuilt after every change (a dozen queries). Under a burst of tickets the
-    threads that finish while a rebuild is under way do not queue their own: the running one goes
-    round once more and publishes a state that includes all of them.
+
+class HallStatePublisher:
+    """Rebuilds and announces a hall's state after changes, off the request path under load.
+
+    The state is a dozen queries; rebuilding it after every ticket made each request pay for it. Now a
+    change to a quiet hall is built at once by the thread that committed it (so a caller that acts and
+    then looks sees its change: the tests, a console). A change made while a build is running only
+    marks the hall dirty and returns; ONE background thread per hall then rebuilds, at most every
+    ``interval`` seconds, each build including every change committed before it began, and exits once
+    the hall has been quiet for an interval. Builds of a hall never overlap and each begins after the
+    previous one ended, so a state is never announced after a newer one.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._busy: set[str] = set()
-        self._again: set[str] = set()
+    def __init__(self, build: Callable[[str], None], interval: float = STATE_INTERVAL_S) -> None:
+        self._build = build
+        self._interval = interval
+        self._cond = threading.Condition()
+        self._halls: dict[str, _Hall] = {}
 
-    def run(self, key: str, job: Callable[[], None]) -> None:
-        with self._lock:
-            if key in self._busy:
-                self._again.add(key)
+    def changed(self, hall: str) -> None:
+        with self._cond:
+            slot = self._halls.setdefault(hall, _Hall())
+            if slot.busy:
+                slot.dirty = True
+                self._cond.notify_all()
                 return
-            self._busy.add(key)
+            slot.busy = True
+        self._run(hall, slot)
+        with self._cond:
+            slot.last = time.monotonic()
+            if not slot.dirty:
+                slot.busy = False
+                self._cond.notify_all()
+                return
+        self._start_background(hall, slot)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: not any(s.busy or s.dirty for s in self._halls.values()), timeout
+            )
+
+    def _start_background(self, hall: str, slot: _Hall) -> None:
+        thread = threading.Thread(
+            target=self._background, args=(hall, slot), name=f"hallq-state-{hall}", daemon=True
+        )
         try:
-            while True:
-                job()
-                with self._lock:
-                    if key not in self._again:
-                        self._busy.discard(key)
+            thread.start()
+        except RuntimeError:  # the interpreter is shutting down: nobody is left to show it to
+            with self._cond:
+                slot.busy = slot.dirty = False
+                self._cond.notify_all()
+
+    def _background(self, hall: str, slot: _Hall) -> None:
+        while True:
+            with self._cond:
+                # Linger one interval for more changes; a quiet hall goes back to building inline.
+                while not slot.dirty:
+                    remaining = slot.last + self._interval - time.monotonic()
+                    if remaining <= 0:
+                        slot.busy = False
+                        self._cond.notify_all()
                         return
-                    self._again.discard(key)
-        except BaseException:
+                    self._cond.wait(remaining)
+                delay = slot.last + self._interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # changes arriving meanwhile fold into this build
+            self._run(hall, slot)
+            with self._cond:
+                slot.last = time.monotonic()
+
+    def _run(self, hall: str, slot: _Hall) -> None:
+        with self._cond:
+            slot.dirty = False  # cleared before reading: a change committed from now on builds again
+        try:
+            self._build(hall)
+        except Exception:  # the build logs its own failures; this thread must survive anything
+            log.exception("hall state of %s not announced", hall)
+
+
+class GroupCommit:
+    """Leader/follower group commit (see the module doc), one queue per key.
+
+    ``submit`` queues the write and returns once it is decided. While no thread commits for the key,
+    the caller leads: it takes up to ``max_batch`` queued writes (its own among them, or ahead of it),
+    commits them and wakes their threads; then it hands the lead to the thread of the next queued
+    write, or leads again while its own is still queued. Each thread is woken once, when its write is
+    decided or when it is its turn to lead (no broadcast: a dozen waiting threads cost nothing).
+    """
+
+    def __init__(self, commit: Callable[[list[_Write]], None], max_batch: int) -> None:
+        self._commit = commit
+        self._max = max_batch
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[_Write]] = {}
+        self._leading: set[str] = set()
+
+    def submit(self, key: str, item: _Write) -> None:
+        with self._lock:
+            queue = self._queues.setdefault(key, deque())
+            queue.append(item)
+            follow = key in self._leading
+            self._leading.add(key)
+        if follow:
+            item.wake.wait()
+            if item.done:
+                return
+            # Not decided but woken: the lead was handed to us.
+        while True:
             with self._lock:
-                self._busy.discard(key)
-                self._again.discard(key)
-            raise
+                batch = [queue.popleft() for _ in range(min(self._max, len(queue)))]
+            try:
+                self._commit(batch)
+            finally:
+                handed_on = self._decided(key, queue, batch, item)
+            if handed_on:
+                return
+
+    def queued(self) -> int:
+        with self._lock:
+            return sum(len(queue) for queue in self._queues.values())
+
+    def _decided(self, key: str, queue: deque[_Write], batch: list[_Write], mine: _Write) -> bool:
+        """Wake the batch's threads; once ``mine`` is decided, pass the lead on (True)."""
+        for written in batch:
+            if not written.decided:  # the leader was interrupted: each tries alone
+                written.alone = True
+            written.done = True
+            if written is not mine:
+                written.wake.set()
+        if not mine.done:
+            return False
+        with self._lock:
+            if queue:
+                queue[0].wake.set()  # its thread leads the next batch
+            else:
+                self._leading.discard(key)
+        return True
 
 
 def _window_states(tx: Tx, window_ids: set[int]) -> list[WindowState]:
@@ -177,22 +506,87 @@ def _safely(method: Callable[..., None], *args: object) -> None:
         log.exception("announcer %r failed", method)
 
 
-def _stored(session: Session, hall_id: int, request_id: str) -> RequestLog | None:
-    return session.exec(
-        select(RequestLog).where(RequestLog.hall_id == hall_id, RequestLog.request_id == request_id)
-    ).first()
+def _stored(session: Session, hall_id: int, request_id: str) -> sa.Row[str, Any] | None:
+    return session.connection().execute(_STORED, {"hall_id": hall_id, "request_id": request_id}).one_or_none()
 
 
-def _claim(tx: Tx, request_id: str, op: str) -> RequestLog:
-    entry = RequestLog(
-        hall_id=tx.hall_id, request_id=request_id, device_id=tx.device_id or "", op=op, response={}, ts=tx.now
-    )
-    tx.session.add(entry)
-    tx.session.flush()  # the unique (hall, request id) row: a concurrent duplicate stops here
-    return entry
+def _claim(tx: Tx, request_id: str, op: str) -> None:
+    # The unique (hall, request id) row: a concurrent duplicate stops here.
+    tx.conn.execute(_CLAIM, _log_row(tx, request_id, op, {}))
 
 
-def _replay(stored: RequestLog, op: str, model: type[R]) -> R:
-    if stored.op != op:
-        raise HallqError("该请求编号已用于其他操作。", code=ErrorCode.CONFLICT, op=stored.op)
-    return model.model_validate(stored.response)
+def _store(tx: Tx, request_id: str, result: BaseModel) -> None:
+    response = result.model_dump(mode="json")
+    tx.conn.execute(_STORE, {"b_hall_id": tx.hall_id, "b_request_id": request_id, "b_response": response})
+
+
+def _stored_many(
+    session: Session, halls: dict[str, Hall], items: list[_Write]
+) -> dict[tuple[int, str | None], tuple[str, Any]]:
+    """The stored replies of the request ids of ``items``, keyed by (hall id, request id)."""
+    wanted: dict[int, list[str]] = {}
+    for item in items:
+        hall = halls.get(item.hall)
+        if hall is not None and item.request_id is not None:
+            wanted.setdefault(_id(hall), []).append(item.request_id)
+    found: dict[tuple[int, str | None], tuple[str, Any]] = {}
+    conn = session.connection()
+    for hall_id, request_ids in wanted.items():
+        for request_id, op, response in conn.execute(
+            _STORED_MANY, {"hall_id": hall_id, "request_ids": request_ids}
+        ):
+            found[(hall_id, request_id)] = (op, response)
+    return found
+
+
+def _log_row(tx: Tx, request_id: str, op: str, response: Any) -> dict[str, Any]:
+    return {
+        "hall_id": tx.hall_id,
+        "request_id": request_id,
+        "device_id": tx.device_id or "",
+        "op": op,
+        "response": response,
+        "ts": tx.now,
+    }
+
+
+def _write_deferred(session: Session, deferred: list[tuple[Executable, dict[str, Any]]]) -> None:
+    """Execute the deferred inserts, one executemany per statement, in the order first deferred."""
+    if not deferred:
+        return
+    grouped: dict[Executable, list[dict[str, Any]]] = {}
+    for statement, params in deferred:
+        grouped.setdefault(statement, []).append(params)
+    conn = session.connection()
+    for statement, rows in grouped.items():
+        conn.execute(statement, rows)
+    deferred.clear()
+
+
+def _replay(stored: sa.Row[str, Any] | tuple[str, Any], op: str, model: type[R]) -> R:
+    stored_op, response = stored
+    if stored_op != op:
+        raise HallqError("该请求编号已用于其他操作。", code=ErrorCode.CONFLICT, op=stored_op)
+    return model.model_validate(response)
+
+
+def _id(hall: Hall) -> int:
+    assert hall.id is not None
+    return hall.id
+
+
+_LOG: sa.Table = SQLModel.metadata.tables[RequestLog.__tablename__]
+_STORED = sa.select(_LOG.c.op, _LOG.c.response).where(
+    _LOG.c.hall_id == sa.bindparam("hall_id"), _LOG.c.request_id == sa.bindparam("request_id")
+)
+_STORED_MANY = sa.select(_LOG.c.request_id, _LOG.c.op, _LOG.c.response).where(
+    _LOG.c.hall_id == sa.bindparam("hall_id"),
+    _LOG.c.request_id.in_(sa.bindparam("request_ids", expanding=True)),
+)
+_CLAIM = sa.insert(_LOG)
+# (Bound parameter names must differ from the column names in an UPDATE.)
+_STORE = (
+    sa.update(_LOG)
+    .where(_LOG.c.hall_id == sa.bindparam("b_hall_id"), _LOG.c.request_id == sa.bindparam("b_request_id"))
+    .values(response=sa.bindparam("b_response"))
+)

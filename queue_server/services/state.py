@@ -5,11 +5,16 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, func, select
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy import Table, bindparam
+from sqlmodel import SQLModel, col, select
 
 from queue_server.domain.masking import mask_name
 from queue_server.domain.schedule import HallMode as DomainMode
-from queue_server.domain.schedule import hall_status, issue_verdict
+from queue_server.domain.schedule import ServiceSchedule, hall_status, issue_verdict
 from queue_server.protocol.messages import (
     CallEvent,
     CallKind,
@@ -23,10 +28,21 @@ from queue_server.protocol.messages import (
     WindowStatus,
 )
 from queue_server.services import queue
+from queue_server.services.lookup import SERVICES
 from queue_server.services.rules import hall_schedule, service_schedule
 from queue_server.services.tx import Tx, pk
-from queue_server.store.counters import current_hall_seq
-from queue_server.store.tables import Call, Pause, Service, Staff, Ticket, Window, WindowService
+from queue_server.store.counters import CALLS
+from queue_server.store.tables import (
+    Call,
+    Hall,
+    HallSequence,
+    Pause,
+    Service,
+    Staff,
+    Ticket,
+    Window,
+    WindowService,
+)
 
 RECENT_CALLS = 10
 
@@ -37,10 +53,23 @@ _MODES: dict[DomainMode, HallMode] = {
     DomainMode.WEEKEND_SERVICE: HallMode.WEEKEND,
     DomainMode.LUNCH_BREAK: HallMode.LUNCH_BREAK,
 }
-_PENDING = (TicketState.WAITING.value, TicketState.CALLED.value, TicketState.SERVING.value)
 
 
-def call_event(call: Call) -> CallEvent:
+class _CallRow(Protocol):
+    """A ``call`` row: the ORM object or a Core row of its columns."""
+
+    seq: int
+    kind: str
+    number: str
+    window_no: str
+    window_name: str
+    say: str
+    ts: datetime
+    citizen_token: str
+    service: str
+
+
+def call_event(call: _CallRow | Call) -> CallEvent:
     return CallEvent(
         seq=call.seq,
         kind=CallKind(call.kind),
@@ -103,17 +132,38 @@ def ticket_status(tx: Tx, ticket: Ticket) -> TicketStatusResult:
     )
 
 
+def service_hours(service: Service, hall: Hall) -> ServiceSchedule | None:
+    """``rules.service_schedule``, parsed once per distinct schedule (it is parsed from JSON)."""
+    used = (
+        service.schedule,
+        service.rest_day_schedule,
+        service.cutoff_min,
+        service.extended_hours,
+        hall.schedule,
+        hall.rest_day_schedule,
+    )
+    key = (id(service), id(hall))
+    known = _HOURS.get(key)
+    if known is not None and known[0] is service and known[1] is hall and known[2] == used:
+        return known[3]
+    schedule = service_schedule(service, hall)
+    if len(_HOURS) >= 1024:
+        _HOURS.clear()
+    _HOURS[key] = (service, hall, used, schedule)  # the objects kept: their ids are not reused
+    return schedule
+
+
+_HOURS: dict[tuple[int, int], tuple[Service, Hall, tuple[Any, ...], ServiceSchedule | None]] = {}
+
+
 def service_infos(tx: Tx, waiting: dict[int, int], serving: dict[int, int]) -> list[ServiceInfo]:
-    services = tx.session.exec(
-        select(Service)
-        .where(Service.hall_id == tx.hall_id, col(Service.active))
-        .order_by(col(Service.position), col(Service.code))
-    ).all()
+    rows = tx.conn.execute(_ACTIVE_SERVICES, {"hall_id": tx.hall_id}).all()
+    services = [SERVICES.adopt(row) for row in rows]
     recent = queue.recent_handling(tx.session, tx.hall_id, tx.today)
     infos = []
     for service in services:
         sid = pk(service)
-        schedule = service_schedule(service, tx.hall)
+        schedule = service_hours(service, tx.hall)
         verdict = None if schedule is None else issue_verdict(schedule, tx.calendar, tx.now_local)
         count = waiting.get(sid, 0)
         infos.append(
@@ -133,16 +183,18 @@ def service_infos(tx: Tx, waiting: dict[int, int], serving: dict[int, int]) -> l
 
 
 def hall_state(tx: Tx, catalog_etag: str = "") -> HallState:
+    """The retained hall snapshot: a handful of index-only statements, none growing with the history
+    (the counts read the queue index of today's pending tickets, nothing else)."""
     session = tx.session
-    waiting = queue.waiting_counts(session, tx.hall_id, tx.today)
-    serving = queue.serving_windows(session, tx.hall_id)
-    infos = service_infos(tx, waiting, serving)
-    mode = _mode(tx)
-    calls = session.exec(
-        select(Call).where(Call.hall_id == tx.hall_id).order_by(col(Call.seq).desc()).limit(RECENT_CALLS)
-    ).all()
+    counts = queue.queue_counts(session, tx.hall_id, tx.today)
+    waiting = {sid: n for (sid, state), n in counts.items() if state == TicketState.WAITING.value}
+    infos = service_infos(tx, waiting, queue.serving_windows(session, tx.hall_id))
+    mode = _mode(tx, pending=sum(counts.values()))
+    params = {"hall_id": tx.hall_id}
+    calls = session.connection().execute(_RECENT_CALLS, params).all()
+    seq = session.connection().execute(_CALL_SEQ, params).scalar()
     return HallState(
-        seq=current_hall_seq(session, tx.hall_id),
+        seq=seq or 0,
         open=mode in (HallMode.OPEN, HallMode.WEEKEND, HallMode.EXTENDED),
         extended=mode is HallMode.EXTENDED,
         mode=mode,
@@ -158,31 +210,48 @@ def hall_state(tx: Tx, catalog_etag: str = "") -> HallState:
     )
 
 
-def _mode(tx: Tx) -> HallMode:
+def _mode(tx: Tx, pending: int) -> HallMode:
     schedule = hall_schedule(tx.hall)
     if schedule is None:
         return HallMode.OPEN
-    pending = tx.session.exec(
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.hall_id == tx.hall_id, Ticket.service_day == tx.today, col(Ticket.state).in_(_PENDING))
-    ).one()
     return _MODES[hall_status(schedule, tx.calendar, tx.now_local, pending_tickets=pending).mode]
 
 
 def _window_briefs(tx: Tx) -> dict[str, WindowBrief]:
-    rows = tx.session.exec(
-        select(Window, Ticket.number, Staff.name)
-        .outerjoin(Ticket, col(Ticket.id) == col(Window.current_ticket_id))
-        .outerjoin(Staff, col(Staff.id) == col(Window.staff_id))
-        .where(Window.hall_id == tx.hall_id)
-        .order_by(col(Window.id))
-    ).all()
+    rows = tx.conn.execute(_WINDOW_BRIEFS, {"hall_id": tx.hall_id}).all()
     return {
-        window.number: WindowBrief(
-            status=WindowStatus(window.status),
-            ticket=number,
+        number: WindowBrief(
+            status=WindowStatus(status),
+            ticket=ticket,
             staff=None if name is None else mask_name(name),
         )
-        for window, number, name in rows
+        for number, status, ticket, name in rows
     }
+
+
+# The statements of the hall state, built once (building SQL costs more Python than running it).
+_CALL: Table = SQLModel.metadata.tables[Call.__tablename__]
+_SEQ: Table = SQLModel.metadata.tables[HallSequence.__tablename__]
+_WINDOW: Table = SQLModel.metadata.tables[Window.__tablename__]
+_TICKET: Table = SQLModel.metadata.tables[Ticket.__tablename__]
+_STAFF: Table = SQLModel.metadata.tables[Staff.__tablename__]
+_SERVICE: Table = SQLModel.metadata.tables[Service.__tablename__]
+_ACTIVE_SERVICES = (
+    sa.select(_SERVICE)
+    .where(_SERVICE.c.hall_id == bindparam("hall_id"), _SERVICE.c.active)
+    .order_by(_SERVICE.c.position, _SERVICE.c.code)
+)
+_RECENT_CALLS = (
+    sa.select(_CALL)
+    .where(_CALL.c.hall_id == bindparam("hall_id"))
+    .order_by(_CALL.c.seq.desc())
+    .limit(RECENT_CALLS)
+)
+_CALL_SEQ = sa.select(_SEQ.c.value).where(_SEQ.c.hall_id == bindparam("hall_id"), _SEQ.c.name == CALLS)
+_WINDOW_BRIEFS = (
+    sa.select(_WINDOW.c.number, _WINDOW.c.status, _TICKET.c.number, _STAFF.c.name)
+    .outerjoin(_TICKET, _TICKET.c.id == _WINDOW.c.current_ticket_id)
+    .outerjoin(_STAFF, _STAFF.c.id == _WINDOW.c.staff_id)
+    .where(_WINDOW.c.hall_id == bindparam("hall_id"))
+    .order_by(_WINDOW.c.id)
+)

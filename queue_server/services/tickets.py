@@ -4,8 +4,12 @@ priority confirmation at the window."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
-from sqlmodel import col, func, select
+import sqlalchemy as sa
+from sqlalchemy import Table
+from sqlmodel import SQLModel, select
 
 from queue_server.domain import limits
 from queue_server.domain.numbering import format_number
@@ -14,6 +18,7 @@ from queue_server.domain.refusals import RefusalCode
 from queue_server.domain.schedule import issue_verdict
 from queue_server.errors import (
     BadRequestError,
+    HallqError,
     InvalidStateError,
     NotAuthorizedError,
     NotFoundError,
@@ -32,18 +37,18 @@ from queue_server.protocol.messages import (
 from queue_server.services import queue
 from queue_server.services.access import SUPERVISORS, authorize_window, require_status
 from queue_server.services.lookup import (
-    published_matter,
+    active_service,
+    newest_published_matter,
     refuse_clear_id,
-    service_by_code,
+    service_by_id,
     ticket_by_token,
     window_by_number,
 )
 from queue_server.services.ports import Actor, Role
-from queue_server.services.rules import service_schedule
 from queue_server.services.security import new_citizen_token
-from queue_server.services.state import ticket_status, window_state
+from queue_server.services.state import service_hours, ticket_status, window_state
 from queue_server.services.tx import Tx, pk
-from queue_server.store.counters import next_ticket_seq
+from queue_server.store.counters import give_back_ticket_seq, next_ticket_seq
 from queue_server.store.tables import (
     LANE_MILITARY,
     LANE_NORMAL,
@@ -56,6 +61,7 @@ from queue_server.store.tables import (
     Service,
     Staff,
     Ticket,
+    TicketCounter,
     Window,
 )
 
@@ -69,52 +75,90 @@ class IssueOptions:
     appointment: Appointment | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """A ticket just inserted (one Core INSERT, no ORM object): what its reply and its event need."""
+
+    id: int
+    service_id: int
+    service_day: date
+    number: str
+    priority_class: str | None
+    priority_basis: str | None
+    citizen_token: str
+    issued_at: datetime
+    materials: list[str]
+    state: str = TicketState.WAITING.value
+    target_window_id: int | None = None
+
+
 def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions()) -> TicketResult:
-    """Issue one ticket: schedule and cut-off, daily cap, per-ID limit, priority, materials, links."""
+    """Issue one ticket: schedule and cut-off, daily cap, per-ID limit, priority, materials, links.
+
+    A refusal leaves nothing written, without needing a rollback (the runner batches issues
+    without savepoints): everything that can refuse comes before the insert, and a refusal after the
+    number was drawn gives the number back.
+    """
     refuse_clear_id(args.id_hash)
     matter, service = _resolve(tx, args)
+    service_id = pk(service)
     exempt = options.special or options.appointment is not None
     if not exempt:
         _check_hours(tx, service)
-    # The counter bump comes first: it locks the service's day, so the checks below see every ticket
-    # committed before ours, and a refusal rolls the number back (no gap).
-    seq = next_ticket_seq(tx.session, tx.hall_id, pk(service), tx.today)
-    if not exempt:
-        _refuse(limits.check_daily_cap(seq - 1, service.daily_cap))
-    if args.id_hash is not None and not options.special:
-        limit = service.id_daily_limit if service.id_daily_limit is not None else tx.hall.id_daily_limit
-        _refuse(limits.check_id_limit(_tickets_for_id(tx, service, args.id_hash), limit))
-    grant = _priority(tx, args)
+    # The number comes first: its counter bump locks the service's day, so the checks below see every
+    # ticket committed before ours, and a refusal gives the number back (no gap).
+    seq, bumped = _draw_number(tx, service_id)
+    try:
+        if not exempt:
+            _refuse(limits.check_daily_cap(seq - 1, service.daily_cap))
+        if args.id_hash is not None and not options.special:
+            limit = service.id_daily_limit if service.id_daily_limit is not None else tx.hall.id_daily_limit
+            _refuse(limits.check_id_limit(_tickets_for_id(tx, service, args.id_hash), limit))
+        grant = _priority(tx, args)
+    except HallqError:
+        if bumped:
+            give_back_ticket_seq(tx.session, tx.hall_id, service_id, tx.today)
+        raise
     lane = _lane(options.special, grant)
     appointment = options.appointment
-    ticket = Ticket(
-        hall_id=tx.hall_id,
-        service_id=pk(service),
+    values: dict[str, Any] = {
+        "hall_id": tx.hall_id,
+        "service_id": service_id,
+        "service_day": tx.today,
+        "number": format_number(service.code, seq),
+        "seq": seq,
+        "state": TicketState.WAITING.value,
+        "lane": lane,
+        "special": options.special,
+        "special_reason": options.special_reason,
+        "priority_class": None if grant is None else grant.priority_class.value,
+        "priority_basis": None if grant is None else grant.basis.value,
+        "priority_confirmed": None if grant is None else not grant.needs_confirmation,
+        "id_hash": args.id_hash,
+        "phone": args.phone,
+        "materials": list(args.materials),
+        "matter_id": None if matter is None else matter.id,
+        "appointment_id": None if appointment is None else appointment.id,
+        "appointment_slot_start": None if appointment is None else appointment.slot_start,
+        "return_for": args.return_for,
+        "request_id": tx.request_id,
+        "device_id": tx.device_id,
+        "citizen_token": new_citizen_token(),
+        "issued_at": tx.now,
+        "queued_at": tx.now,
+    }
+    ticket = NewTicket(
+        id=tx.conn.execute(_INSERT_TICKET, values).scalar_one(),
+        service_id=service_id,
         service_day=tx.today,
-        number=format_number(service.code, seq),
-        seq=seq,
-        state=TicketState.WAITING.value,
-        lane=lane,
-        special=options.special,
-        special_reason=options.special_reason,
-        priority_class=None if grant is None else grant.priority_class.value,
-        priority_basis=None if grant is None else grant.basis.value,
-        priority_confirmed=None if grant is None else not grant.needs_confirmation,
-        id_hash=args.id_hash,
-        phone=args.phone,
-        materials=list(args.materials),
-        matter_id=None if matter is None else matter.id,
-        appointment_id=None if appointment is None else appointment.id,
-        appointment_slot_start=None if appointment is None else appointment.slot_start,
-        return_for=args.return_for,
-        request_id=tx.request_id,
-        device_id=tx.device_id,
-        citizen_token=new_citizen_token(),
+        number=values["number"],
+        priority_class=values["priority_class"],
+        priority_basis=values["priority_basis"],
+        citizen_token=values["citizen_token"],
         issued_at=tx.now,
-        queued_at=tx.now,
+        materials=values["materials"],
     )
-    tx.session.add(ticket)
-    tx.session.flush()
+    _numbered(tx, service_id, seq, bumped)
     tx.event(
         "issue",
         ticket=ticket,
@@ -131,11 +175,17 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
 
 
 def ticket_result(
-    tx: Tx, ticket: Ticket, service: Service, matter: Matter | None, appointment: Appointment | None
+    tx: Tx,
+    ticket: Ticket | NewTicket,
+    service: Service,
+    matter: Matter | None,
+    appointment: Appointment | None,
 ) -> TicketResult:
     ahead = queue.people_ahead_of_new(tx, ticket, service)
-    windows = queue.serving_windows(tx.session, tx.hall_id).get(pk(service), 0)
-    eta = queue.eta_minutes(service, ahead, windows, queue.recent_handling(tx.session, tx.hall_id, tx.today))
+    session, hall_id, today = tx.session, tx.hall_id, tx.today
+    windows = tx.remember(("serving",), lambda: queue.serving_windows(session, hall_id)).get(pk(service), 0)
+    recent = tx.remember(("recent", today), lambda: queue.recent_handling(session, hall_id, today))
+    eta = queue.eta_minutes(service, ahead, windows, recent)
     grant_class = None if ticket.priority_class is None else PriorityClass(ticket.priority_class)
     return TicketResult(
         ticket_id=ticket.citizen_token,
@@ -157,7 +207,7 @@ def ticket_result(
     )
 
 
-def citizen_url(tx: Tx, ticket: Ticket) -> str:
+def citizen_url(tx: Tx, ticket: Ticket | NewTicket) -> str:
     return f"{tx.settings.public_base_url.rstrip('/')}/t/{ticket.citizen_token}"
 
 
@@ -238,6 +288,8 @@ def confirm_priority(tx: Tx, window_no: str, confirmed: bool, actor: Actor) -> W
 
 
 def _resolve(tx: Tx, args: TicketIssueArgs) -> tuple[Matter | None, Service]:
+    """The matter and service asked for: shared read-only rows (see lookup.SharedRows), kept in the
+    memo for the next issue of a batch."""
     if args.matter is None and args.service is None and args.return_for is not None:
         # A return visit from a one-time notice's QR: the first case names the matter and its queue.
         # (With a service or matter chosen, the link is kept as given: the case may be another hall's.)
@@ -245,15 +297,17 @@ def _resolve(tx: Tx, args: TicketIssueArgs) -> tuple[Matter | None, Service]:
         if first_case.matter_id is None:
             raise BadRequestError("该告知书未关联事项，请选择业务取号。", return_for=args.return_for)
         matter_row = tx.session.get(Matter, first_case.matter_id)
-        service = None if matter_row is None else tx.session.get(Service, matter_row.service_id)
+        service = None if matter_row is None else service_by_id(tx, matter_row.service_id)
         if matter_row is None or service is None or not service.active:
             raise RefusedError(code=ErrorCode.UNKNOWN_SERVICE, return_for=args.return_for)
         return matter_row, service
     if args.matter is None:
         assert args.service is not None  # the args model requires service, matter or return_for
-        return None, service_by_code(tx, args.service)
-    matter = published_matter(tx, args.matter)
-    service = tx.session.get(Service, matter.service_id)
+        code = args.service
+        return None, tx.remember(("service", code), lambda: active_service(tx, code))
+    matter_code = args.matter
+    matter = tx.remember(("matter", matter_code), lambda: newest_published_matter(tx, matter_code))
+    service = service_by_id(tx, matter.service_id)
     if service is None or not service.active:
         raise RefusedError(code=ErrorCode.UNKNOWN_SERVICE, matter=args.matter)
     if args.service is not None and args.service != service.code:
@@ -271,7 +325,7 @@ def _first_case(tx: Tx, case_number: str) -> Case:
 
 
 def _check_hours(tx: Tx, service: Service) -> None:
-    schedule = service_schedule(service, tx.hall)
+    schedule = service_hours(service, tx.hall)
     if schedule is None:
         return
     verdict = issue_verdict(schedule, tx.calendar, tx.now_local)
@@ -281,22 +335,35 @@ def _check_hours(tx: Tx, service: Service) -> None:
         raise RefusedError(code=ErrorCode(verdict.code.value), service=service.code, next_open=next_open)
 
 
+def _draw_number(tx: Tx, service_id: int) -> tuple[int, bool]:
+    """The next number of the service today, and whether the counter row was bumped for it.
+
+    In a batch (``tx.deferred`` set) the first issue of a queue bumps the counter, which locks its
+    row until commit; the next ones count on from the memo and the counter is set once more with
+    the deferred writes (nobody else can number in between: the row is ours).
+    """
+    last = tx.memo.get(("seq", service_id, tx.today))
+    if last is None or tx.deferred is None:
+        return next_ticket_seq(tx.session, tx.hall_id, service_id, tx.today), True
+    return int(last) + 1, False
+
+
+def _numbered(tx: Tx, service_id: int, seq: int, bumped: bool) -> None:
+    """The ticket numbered ``seq`` is in: the memo counts on from it."""
+    tx.memo[("seq", service_id, tx.today)] = seq
+    if not bumped:
+        keys = {"b_hall_id": tx.hall_id, "b_service_id": service_id, "b_day": tx.today}
+        tx.defer(_SET_COUNTER, {**keys, "b_value": seq})
+
+
 def _refuse(code: RefusalCode | None) -> None:
     if code is not None:
         raise RefusedError(code=ErrorCode(code.value))
 
 
 def _tickets_for_id(tx: Tx, service: Service, id_hash: str) -> int:
-    return tx.session.exec(
-        select(func.count())
-        .select_from(Ticket)
-        .where(
-            Ticket.service_id == service.id,
-            Ticket.service_day == tx.today,
-            Ticket.id_hash == id_hash,
-            col(Ticket.parent_ticket_id).is_(None),
-        )
-    ).one()
+    params = {"service_id": service.id, "day": tx.today, "id_hash": id_hash}
+    return int(tx.conn.execute(_TICKETS_FOR_ID, params).scalar_one())
 
 
 def _priority(tx: Tx, args: TicketIssueArgs) -> PriorityGrant | None:
@@ -323,12 +390,37 @@ def _lane(special: bool, grant: PriorityGrant | None) -> str:
 
 
 def _material_lines(tx: Tx, matter: Matter, checked: list[str]) -> list[MaterialLine]:
-    rows = tx.session.exec(
-        select(Material)
-        .where(Material.matter_id == matter.id)
-        .order_by(col(Material.position), col(Material.id))
-    ).all()
+    conn, params = tx.conn, {"matter_id": matter.id}
+    rows = tx.remember(("materials", matter.id), lambda: conn.execute(_MATERIALS, params).all())
     return [
-        MaterialLine(code=m.code, name=m.name, required=m.required, checked=m.code in checked, note=m.note)
-        for m in rows
+        MaterialLine(code=code, name=name, required=required, checked=code in checked, note=note)
+        for code, name, required, note in rows
     ]
+
+
+# Statements of the hot path, built once.
+_T: Table = SQLModel.metadata.tables[Ticket.__tablename__]
+_M: Table = SQLModel.metadata.tables[Material.__tablename__]
+_C: Table = SQLModel.metadata.tables[TicketCounter.__tablename__]
+_INSERT_TICKET = sa.insert(_T).returning(_T.c.id)
+# (Bound parameter names must differ from the column names in an UPDATE.)
+_SET_COUNTER = (
+    sa.update(_C)
+    .where(
+        _C.c.hall_id == sa.bindparam("b_hall_id"),
+        _C.c.service_id == sa.bindparam("b_service_id"),
+        _C.c.day == sa.bindparam("b_day"),
+    )
+    .values(value=sa.bindparam("b_value"))
+)
+_TICKETS_FOR_ID = sa.select(sa.func.count()).where(
+    _T.c.service_id == sa.bindparam("service_id"),
+    _T.c.service_day == sa.bindparam("day"),
+    _T.c.id_hash == sa.bindparam("id_hash"),
+    _T.c.parent_ticket_id.is_(None),
+)
+_MATERIALS = (
+    sa.select(_M.c.code, _M.c.name, _M.c.required, _M.c.note)
+    .where(_M.c.matter_id == sa.bindparam("matter_id"))
+    .order_by(_M.c.position, _M.c.id)
+)

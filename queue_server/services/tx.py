@@ -3,16 +3,23 @@
 ``Tx`` carries what a use case needs (the hall row, the clock reading, who asks) and collects what
 must be announced after commit (calls, changed windows). ``Tx.event`` appends the audit row that
 every state change owes, in the same transaction.
+
+``Tx.memo`` keeps what a use case looked up for the next one of the same transaction: the runner
+commits a burst of ticket issues together (one transaction, a savepoint each) and hands them one
+memo, so the service rows, the open windows and the queue length are read once per burst. The runner
+gives every other kind of use case a memo of its own, and drops a shared one after any failure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection, Executable, insert
 from sqlmodel import Session, SQLModel
 
 from queue_server.domain.calendar import HallCalendar
@@ -22,6 +29,13 @@ from queue_server.services.ports import Actor
 from queue_server.services.rules import hall_calendar
 from queue_server.settings import Settings
 from queue_server.store.tables import Event, Hall, Ticket, Window
+
+
+class Identified(Protocol):
+    """A row known by its id (an ORM object, or the plain record of a row inserted with Core)."""
+
+    @property
+    def id(self) -> int | None: ...
 
 
 @dataclass
@@ -48,6 +62,16 @@ class Tx:
     device_id: str | None = None
     actor: Actor | None = None
     outbox: Outbox = field(default_factory=Outbox)
+    memo: dict[Hashable, Any] = field(default_factory=dict)
+    # Set by the runner for a use case it batches: writes nobody reads back in the transaction
+    # (events, counters drawn from the memo) wait here and go to the database together, one
+    # executemany per statement, before anything else runs in the transaction.
+    deferred: list[tuple[Executable, dict[str, Any]]] | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The transaction's connection, for prebuilt Core statements (Session.execute adds ORM work)."""
+        return self.session.connection()
 
     @property
     def hall_id(self) -> int:
@@ -69,11 +93,26 @@ class Tx:
     def now_local(self) -> datetime:
         return self.now.astimezone(self.zone)
 
+    def remember(self, key: Hashable, load: Callable[[], T]) -> T:
+        """``load()`` once per memo (see the module doc): for rows no use case of a burst changes."""
+        try:
+            return cast(T, self.memo[key])
+        except KeyError:
+            value = self.memo[key] = load()
+            return value
+
+    def defer(self, statement: Executable, params: dict[str, Any]) -> None:
+        """Execute a write nothing reads back in this use case: now, or with the batch (``deferred``)."""
+        if self.deferred is not None:
+            self.deferred.append((statement, params))
+        else:
+            self.conn.execute(statement, params)
+
     def event(
         self,
         kind: str,
         *,
-        ticket: Ticket | None = None,
+        ticket: Ticket | Identified | None = None,
         window: Window | None = None,
         staff_id: int | None = None,
         **data: Any,
@@ -81,22 +120,30 @@ class Tx:
         """Append one audit row for a state change (same transaction as the change)."""
         if staff_id is None and window is not None:
             staff_id = window.staff_id
-        self.session.add(
-            Event(
-                hall_id=self.hall_id,
-                ts=self.now,
-                kind=kind,
-                ticket_id=None if ticket is None else ticket.id,
-                window_id=None if window is None else window.id,
-                staff_id=staff_id,
-                device_id=self.device_id,
-                request_id=self.request_id,
-                data={
+        # One Core INSERT now, not an ORM object for the next flush: the row is the same, the unit of
+        # work around it cost more than the statement. The rows it points at are flushed (they have ids).
+        self.defer(
+            _INSERT_EVENT,
+            {
+                "hall_id": self.hall_id,
+                "ts": self.now,
+                "kind": kind,
+                "ticket_id": None if ticket is None else ticket.id,
+                "window_id": None if window is None else window.id,
+                "staff_id": staff_id,
+                "device_id": self.device_id,
+                "request_id": self.request_id,
+                "data": {
                     **data,
                     **({"actor": f"{self.actor.role.value}:{self.actor.id}"} if self.actor else {}),
                 },
-            )
+            },
         )
+
+
+T = TypeVar("T")
+
+_INSERT_EVENT = insert(SQLModel.metadata.tables[Event.__tablename__])
 
 
 def pk(row: SQLModel) -> int:

@@ -1,4 +1,4 @@
-"""Gap-free counters: insert the row if missing, then ONE atomic ``UPDATE … RETURNING value``.
+"""Gap-free counters: ONE atomic ``UPDATE … RETURNING value`` (the row inserted first if missing).
 
 Runs inside the caller's transaction, so a rolled-back issue gives its number back (no gaps) and the
 counter row stays locked until commit: concurrent issuers of the same service and day queue on it
@@ -24,8 +24,13 @@ CALLS = "calls"
 def _bump(session: Session, table: Table, keys: dict[str, Any]) -> int:
     insert, bump = _statements(session.get_bind().dialect.name, table.name, tuple(keys))
     params = {f"k_{name}": value for name, value in keys.items()}
-    session.execute(insert, params)
-    return int(session.execute(bump, params).scalar_one())
+    conn = session.connection()  # prebuilt Core statements: the Session's ORM layer adds nothing here
+    # The row exists but for the first bump of a day: try the bump alone, insert only when it found none.
+    value = conn.execute(bump, params).scalar_one_or_none()
+    if value is None:
+        conn.execute(insert, params)
+        value = conn.execute(bump, params).scalar_one()
+    return int(value)
 
 
 @lru_cache(maxsize=32)
@@ -48,6 +53,19 @@ def _statements(dialect: str, table_name: str, keys: tuple[str, ...]) -> tuple[I
 def next_ticket_seq(session: Session, hall_id: int, service_id: int, day: date) -> int:
     """The next ticket number of a service on a day (1, 2, …): unique and gap-free."""
     return _bump(session, _table(TicketCounter), {"hall_id": hall_id, "service_id": service_id, "day": day})
+
+
+def give_back_ticket_seq(session: Session, hall_id: int, service_id: int, day: date) -> None:
+    """Undo this transaction's last ``next_ticket_seq`` of the service and day, without a rollback.
+
+    For a use case that refuses after numbering and must leave nothing behind (batched issues run
+    without a savepoint): the row is still locked by our bump, so nobody numbered in between.
+    """
+    keys = (("hall_id", hall_id), ("service_id", service_id), ("day", day))
+    table = _table(TicketCounter)
+    session.connection().execute(
+        update(table).where(*(table.c[name] == value for name, value in keys)).values(value=table.c.value - 1)
+    )
 
 
 def next_hall_seq(session: Session, hall_id: int, name: str = CALLS) -> int:
