@@ -117,7 +117,8 @@ class Listener:
         self.messages: list[tuple[str, str]] = []
         self._subscribed = threading.Event()
         self._arrived = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         if not self._subscribed.wait(TIMEOUT_S):
             self.close()
             pytest.fail(f"mosquitto_sub did not subscribe to {topic}")
@@ -153,6 +154,8 @@ class Listener:
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait(5)
+        # The reader ends at EOF once the process is gone; closing the pipe under it would raise.
+        self._reader.join(5)
         assert self.proc.stdout is not None
         self.proc.stdout.close()
 
