@@ -22,6 +22,8 @@ so the server's CPU and RSS are its own. Figures:
   adds the hall-state rebuild the services do after every change. ``--quick`` skips 100k and says so
   (``call_next_100k_skipped``); it never reports a figure it did not measure.
 - ``server_rss_mb``: VmRSS of the server subprocess right after the issue benchmark.
+- ``issue_transactions``, ``issue_writes_per_transaction``: how the server's group commit grouped the
+  issue benchmark's writes (warm-up included), asked of the server over its stdin.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import threading
 import time
 import tomllib
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -113,8 +116,16 @@ def run(quick: bool, db: str) -> Figures:
             server = mqtt.enter_context(_server(url, broker.port, workdir))
             figures["server_mode"] = "subprocess: Services + MQTT bridge, no HTTP"
             figures["broker_rtt_p50_ms"] = _broker_rtt(broker.port, sizes)
+            server.commits()
             figures.update(_issue(broker.port, sizes))
             figures["server_rss_mb"] = round(_rss_mb(server.pid), 1)
+            # Group commit at work: ticket.issue writes per committed transaction (warm-up included).
+            commits = server.commits()
+            transactions = sum(count for _size, count in commits)
+            figures["issue_transactions"] = transactions
+            figures["issue_writes_per_transaction"] = round(
+                sum(size * count for size, count in commits) / max(transactions, 1), 2
+            )
             figures.update(_call_to_display(broker.port, sizes))
             figures["call_vs_broker_ratio"] = round(
                 float(figures["call_to_display_p50_ms"]) / max(float(figures["broker_rtt_p50_ms"]), 1e-6), 1
@@ -201,6 +212,14 @@ def _prepare(url: str) -> None:
 @dataclass
 class _Server:
     pid: int
+    stdin: Any
+    stdout: Any
+
+    def commits(self) -> list[tuple[int, int]]:
+        """(writes in one transaction, how many such transactions) since the last call."""
+        self.stdin.write("stats\n")
+        self.stdin.flush()
+        return [(int(size), int(count)) for size, count in json.loads(self.stdout.readline())]
 
 
 @contextlib.contextmanager
@@ -229,7 +248,7 @@ def _server(url: str, broker_port: int, workdir: Path, *, stub: bool = False) ->
             line = proc.stdout.readline()
             if line.strip() != "ready":
                 raise RuntimeError(f"bench server did not start: {log_path.read_text()[-2000:]}")
-            yield _Server(proc.pid)
+            yield _Server(proc.pid, proc.stdin, proc.stdout)
         finally:
             if proc.stdin is not None:
                 proc.stdin.close()  # the server stops when its stdin closes
@@ -259,27 +278,16 @@ def serve(db: str, broker_port: int, *, stub: bool = False) -> int:
     )
     for announcer in door.announcers:
         services.add_announcer(announcer)
-    _debug = os.environ.get("HALLQ_BENCH_DEBUG_STATS")  # TEMP-DEBUG
-    if _debug and not stub:  # TEMP-DEBUG
-        import collections  # TEMP-DEBUG
-        from queue_server.services import runner as _r  # TEMP-DEBUG
-        _sizes: collections.Counter[int] = collections.Counter()  # TEMP-DEBUG
-        _orig = services.runner._commits._commit  # TEMP-DEBUG
-        def _wrap(items: Any) -> None:  # TEMP-DEBUG
-            _sizes[len(items)] += 1  # TEMP-DEBUG
-            _orig(items)  # TEMP-DEBUG
-        services.runner._commits._commit = _wrap  # TEMP-DEBUG
-        if os.environ.get("NOSTATE"):  # TEMP-DEBUG
-            services.runner._hall_states.changed = lambda hall: None  # TEMP-DEBUG
-        if os.environ.get("SWITCH"):  # TEMP-DEBUG
-            sys.setswitchinterval(float(os.environ["SWITCH"]))  # TEMP-DEBUG
     print("ready", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.stdin.close())
+    seen: Counter[int] = Counter()
     with contextlib.suppress(ValueError, OSError):
-        sys.stdin.read()
+        for line in sys.stdin:  # until the parent closes it
+            if line.strip() == "stats":  # the writes committed per transaction since the last ask
+                sizes = Counter(getattr(getattr(services, "runner", None), "batch_sizes", {}))
+                print(json.dumps(sorted((sizes - seen).items())), flush=True)
+                seen = sizes
     door.stop()
-    if _debug and not stub:  # TEMP-DEBUG
-        Path(_debug).write_text(repr(sorted(_sizes.items())))  # TEMP-DEBUG
     engine.dispose()
     return 0
 

@@ -27,6 +27,7 @@ from queue_server.store.tables import (
     LANE_NORMAL,
     LANE_PRIORITY,
     LANE_SPECIAL,
+    QueueLength,
     Service,
     Ticket,
     Window,
@@ -182,18 +183,18 @@ def position(tx: Tx, ticket: QueuedTicket, service: Service) -> tuple[int | None
 
 
 def people_ahead_of_new(tx: Tx, ticket: QueuedTicket, service: Service) -> int:
-    """People ahead of a ticket just issued, for the printed ticket.
+    """People ahead of a ticket just issued (and inserted), for the printed ticket.
 
-    Exact (``position``) while the queue is short; in a long queue the count of everyone waiting
-    before it, which is what a new ticket faces up to the priority interleave: a conservative
-    figure that costs one index count instead of ranking the whole queue at every issue. Tickets
-    issued together in one transaction (see ``Tx.memo``) count once: each next one is one more.
+    Exact (``position``) while the queue is short; in a long queue the number of everyone else
+    waiting, which is what a new ticket faces up to the priority interleave: a conservative figure
+    read from ``queue_length`` (kept by triggers) instead of ranking the whole queue at every issue.
+    Tickets issued together in one transaction (see ``Tx.memo``) read it once: each next one is one more.
     """
     key = ("waiting", ticket.service_id, ticket.service_day)
     waiting = tx.memo.get(key)
     if waiting is None:
-        params = {"service_id": ticket.service_id, "day": ticket.service_day, "ticket_id": ticket.id}
-        waiting = int(tx.conn.execute(_WAITING_BESIDES, params).scalar_one())
+        params = {"service_id": ticket.service_id, "day": ticket.service_day}
+        waiting = max(0, int(tx.conn.execute(_WAITING_HERE, params).scalar() or 0) - 1)  # not itself
     tx.memo[key] = waiting + 1  # the next ticket of this queue finds this one waiting too
     if waiting > EXACT_POSITION_LIMIT:
         return int(waiting)
@@ -202,13 +203,13 @@ def people_ahead_of_new(tx: Tx, ticket: QueuedTicket, service: Service) -> int:
 
 
 def waiting_counts(session: Session, hall_id: int, day: date) -> dict[int, int]:
-    """Waiting tickets per service id today (counted on the per-service queue index)."""
+    """Waiting tickets per service id on ``day`` (from queue_length: one row per service)."""
     rows = session.execute(_WAITING_COUNTS, {"hall_id": hall_id, "day": day}).all()
     return {int(service_id): int(count) for service_id, count in rows}
 
 
 def queue_counts(session: Session, hall_id: int, day: date) -> dict[tuple[int, str], int]:
-    """Today's waiting, called and serving tickets per (service id, state), in ONE index-only query."""
+    """The day's waiting, called and serving tickets per (service id, state), from queue_length."""
     rows = session.connection().execute(_QUEUE_COUNTS, {"hall_id": hall_id, "day": day}).all()
     return {(int(service_id), str(state)): int(count) for service_id, state, count in rows}
 
@@ -246,29 +247,25 @@ _W: Table = SQLModel.metadata.tables[Window.__tablename__]
 _WS: Table = SQLModel.metadata.tables[WindowService.__tablename__]
 _HALL_SERVICE_IDS = select(_S.c.id).where(_S.c.hall_id == bindparam("hall_id")).scalar_subquery()
 _PENDING_STATES = [s.value for s in (TicketState.WAITING, TicketState.CALLED, TicketState.SERVING)]
-_WAITING_BESIDES = select(func.count()).where(
-    _T.c.service_id == bindparam("service_id"),
-    _T.c.service_day == bindparam("day"),
-    _T.c.state == TicketState.WAITING.value,
-    _T.c.id != bindparam("ticket_id"),
+_QL: Table = SQLModel.metadata.tables[QueueLength.__tablename__]
+# The counts come from queue_length (kept by triggers on ticket, migration 0004): key lookups, not a
+# count of the queue's index range.
+_WAITING_HERE = select(_QL.c.n).where(
+    _QL.c.service_id == bindparam("service_id"),
+    _QL.c.service_day == bindparam("day"),
+    _QL.c.state == TicketState.WAITING.value,
 )
-_WAITING_COUNTS = (
-    select(_T.c.service_id, func.count())
-    .where(
-        _T.c.service_id.in_(_HALL_SERVICE_IDS),
-        _T.c.service_day == bindparam("day"),
-        _T.c.state == TicketState.WAITING.value,
-    )
-    .group_by(_T.c.service_id)
+_WAITING_COUNTS = select(_QL.c.service_id, _QL.c.n).where(
+    _QL.c.service_id.in_(_HALL_SERVICE_IDS),
+    _QL.c.service_day == bindparam("day"),
+    _QL.c.state == TicketState.WAITING.value,
+    _QL.c.n > 0,
 )
-_QUEUE_COUNTS = (
-    select(_T.c.service_id, _T.c.state, func.count())
-    .where(
-        _T.c.service_id.in_(_HALL_SERVICE_IDS),
-        _T.c.service_day == bindparam("day"),
-        _T.c.state.in_(_PENDING_STATES),
-    )
-    .group_by(_T.c.service_id, _T.c.state)
+_QUEUE_COUNTS = select(_QL.c.service_id, _QL.c.state, _QL.c.n).where(
+    _QL.c.service_id.in_(_HALL_SERVICE_IDS),
+    _QL.c.service_day == bindparam("day"),
+    _QL.c.state.in_(_PENDING_STATES),
+    _QL.c.n > 0,
 )
 _SERVING_WINDOWS = (
     select(_WS.c.service_id, func.count())

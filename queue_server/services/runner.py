@@ -31,6 +31,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -44,7 +45,7 @@ from queue_server.protocol.messages import ErrorCode, WindowState
 from queue_server.services.lookup import hall_row
 from queue_server.services.ports import Actor, Announcer
 from queue_server.services.state import hall_state, window_state
-from queue_server.services.tx import Outbox, Tx
+from queue_server.services.tx import Deferred, Outbox, Tx
 from queue_server.settings import Settings
 from queue_server.store.engine import is_sqlite, reader
 from queue_server.store.tables import Hall, RequestLog, Window
@@ -247,7 +248,7 @@ class Runner:
                             item.error = exc
             replies = _stored_many(session, halls, items)
             memo: dict[Hashable, Any] = {}
-            deferred: list[tuple[Executable, dict[str, Any]]] = []
+            deferred: list[Deferred] = []
             for item in items:
                 hall = halls.get(item.hall)
                 if hall is None:
@@ -292,7 +293,7 @@ class Runner:
                 if item.request_id is not None:
                     reply = item.op, result.model_dump(mode="json")
                     replies[key] = reply
-                    deferred.append((_CLAIM, _log_row(tx, item.request_id, *reply)))
+                    deferred.append((_CLAIM, _log_row(tx, item.request_id, *reply), None))
                 item.result = result
                 item.outbox = tx.outbox
             _write_deferred(session, deferred)
@@ -550,17 +551,35 @@ def _log_row(tx: Tx, request_id: str, op: str, response: Any) -> dict[str, Any]:
     }
 
 
-def _write_deferred(session: Session, deferred: list[tuple[Executable, dict[str, Any]]]) -> None:
-    """Execute the deferred inserts, one executemany per statement, in the order first deferred."""
+def _write_deferred(session: Session, deferred: list[Deferred]) -> None:
+    """Execute the deferred writes: one statement execution per statement for all their rows.
+
+    INSERTs go as ONE multi-row ``INSERT … VALUES (…), (…)`` (SQLAlchemy's insertmanyvalues, which
+    it uses for RETURNING): one step for SQLite, one round trip for PostgreSQL, where executemany
+    would make one per row (and on SQLite give the GIL away at each). For a write deferred with a
+    key, only the last one of that key is made (a counter set several times in a batch).
+    """
     if not deferred:
         return
-    grouped: dict[Executable, list[dict[str, Any]]] = {}
-    for statement, params in deferred:
-        grouped.setdefault(statement, []).append(params)
+    grouped: dict[Executable, dict[Hashable, dict[str, Any]]] = {}
+    for index, (statement, params, key) in enumerate(deferred):
+        grouped.setdefault(statement, {})[index if key is None else key] = params
     conn = session.connection()
     for statement, rows in grouped.items():
-        conn.execute(statement, rows)
+        many = list(rows.values())
+        if isinstance(statement, sa.Insert) and len(many) > 1:
+            conn.execute(_returning(statement), many).all()
+        else:
+            conn.execute(statement, many)
     deferred.clear()
+
+
+@lru_cache(maxsize=16)
+def _returning(statement: sa.Insert) -> sa.Insert:
+    """``statement`` returning its primary key: how SQLAlchemy is asked for one multi-row INSERT."""
+    table = statement.table
+    assert isinstance(table, sa.Table)
+    return statement.returning(*table.primary_key.columns)
 
 
 def _replay(stored: sa.Row[str, Any] | tuple[str, Any], op: str, model: type[R]) -> R:

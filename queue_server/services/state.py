@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Table, bindparam
-from sqlmodel import SQLModel, col, select
+from sqlmodel import SQLModel
 
 from queue_server.domain.masking import mask_name
 from queue_server.domain.schedule import HallMode as DomainMode
@@ -88,12 +88,9 @@ def window_state(tx: Tx, window: Window) -> WindowState:
     ticket = None if window.current_ticket_id is None else session.get(Ticket, window.current_ticket_id)
     staff = None if window.staff_id is None else session.get(Staff, window.staff_id)
     pause = None if window.pause_id is None else session.get(Pause, window.pause_id)
-    codes = session.exec(
-        select(Service.code)
-        .join(WindowService, col(WindowService.service_id) == col(Service.id))
-        .where(WindowService.window_id == window.id)
-        .order_by(col(WindowService.weight).desc(), col(Service.code))
-    ).all()
+    # The window's services, read past the session: nothing pending in it changes them, and a flush
+    # here would only move the commit's work earlier.
+    codes = tx.conn.execute(_WINDOW_CODES, {"window_id": window.id}).scalars().all()
     return WindowState(
         window=window.number,
         name=window.name,
@@ -248,6 +245,13 @@ _RECENT_CALLS = (
     .limit(RECENT_CALLS)
 )
 _CALL_SEQ = sa.select(_SEQ.c.value).where(_SEQ.c.hall_id == bindparam("hall_id"), _SEQ.c.name == CALLS)
+_WINDOW_SERVICE: Table = SQLModel.metadata.tables[WindowService.__tablename__]
+_WINDOW_CODES = (
+    sa.select(_SERVICE.c.code)
+    .join(_WINDOW_SERVICE, _WINDOW_SERVICE.c.service_id == _SERVICE.c.id)
+    .where(_WINDOW_SERVICE.c.window_id == bindparam("window_id"))
+    .order_by(_WINDOW_SERVICE.c.weight.desc(), _SERVICE.c.code)
+)
 _WINDOW_BRIEFS = (
     sa.select(_WINDOW.c.number, _WINDOW.c.status, _TICKET.c.number, _STAFF.c.name)
     .outerjoin(_TICKET, _TICKET.c.id == _WINDOW.c.current_ticket_id)

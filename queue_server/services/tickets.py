@@ -353,7 +353,7 @@ def _numbered(tx: Tx, service_id: int, seq: int, bumped: bool) -> None:
     tx.memo[("seq", service_id, tx.today)] = seq
     if not bumped:
         keys = {"b_hall_id": tx.hall_id, "b_service_id": service_id, "b_day": tx.today}
-        tx.defer(_SET_COUNTER, {**keys, "b_value": seq})
+        tx.defer(_SET_COUNTER, {**keys, "b_value": seq}, key=(service_id, tx.today))
 
 
 def _refuse(code: RefusalCode | None) -> None:

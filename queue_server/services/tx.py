@@ -30,6 +30,9 @@ from queue_server.services.rules import hall_calendar
 from queue_server.settings import Settings
 from queue_server.store.tables import Event, Hall, Ticket, Window
 
+# A write the runner makes later: statement, parameters, and a key (the last write of a key wins).
+Deferred = tuple[Executable, dict[str, Any], Hashable | None]
+
 
 class Identified(Protocol):
     """A row known by its id (an ORM object, or the plain record of a row inserted with Core)."""
@@ -66,7 +69,7 @@ class Tx:
     # Set by the runner for a use case it batches: writes nobody reads back in the transaction
     # (events, counters drawn from the memo) wait here and go to the database together, one
     # executemany per statement, before anything else runs in the transaction.
-    deferred: list[tuple[Executable, dict[str, Any]]] | None = None
+    deferred: list[Deferred] | None = None
 
     @property
     def conn(self) -> Connection:
@@ -85,11 +88,11 @@ class Tx:
     def calendar(self) -> HallCalendar:
         return hall_calendar(self.hall)
 
-    @property
+    @cached_property
     def today(self) -> date:
         return service_day(self.now, self.zone)
 
-    @property
+    @cached_property
     def now_local(self) -> datetime:
         return self.now.astimezone(self.zone)
 
@@ -101,10 +104,13 @@ class Tx:
             value = self.memo[key] = load()
             return value
 
-    def defer(self, statement: Executable, params: dict[str, Any]) -> None:
-        """Execute a write nothing reads back in this use case: now, or with the batch (``deferred``)."""
+    def defer(self, statement: Executable, params: dict[str, Any], key: Hashable | None = None) -> None:
+        """Execute a write nothing reads back in this use case: now, or with the batch (``deferred``).
+
+        Deferred writes with the same statement and ``key`` replace each other: the last one is made.
+        """
         if self.deferred is not None:
-            self.deferred.append((statement, params))
+            self.deferred.append((statement, params, key))
         else:
             self.conn.execute(statement, params)
 
