@@ -216,3 +216,31 @@ class SerialLink:
             # TypeError: pyserial's cancel_read/close race on a port closed under it.
             if not self._stop.is_set():
                 log.warning("%s disconnected from %s: %s", self.name, self.config.path, exc)
+
+
+class SerialDevice:
+    """What every serial device driver shares: its ``SerialLink`` started, stopped and watched."""
+
+    link: SerialLink
+
+    @property
+    def connected(self) -> bool:
+        return self.link.connected
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self.link.wait_connected(timeout)
+
+    def start(self) -> Self:
+        self.link.start()
+        return self
+
+    def stop(self) -> None:
+        self.link.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

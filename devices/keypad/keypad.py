@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
 
 from devices.errors import FrameError
 from devices.keypad.protocol import Key, KeyPress, encode_display, parse_key_line
-from devices.serialport import LineFramer, SerialLink, SerialPortConfig
+from devices.serialport import LineFramer, SerialDevice, SerialLink, SerialPortConfig
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +16,7 @@ log = logging.getLogger(__name__)
 DEFAULT_DEBOUNCE_S = 0.3
 
 
-class Keypad:
+class Keypad(SerialDevice):
     """``on_key`` runs in the reader thread. The same key again within ``debounce_s`` is dropped."""
 
     def __init__(
@@ -62,25 +60,3 @@ class Keypad:
                 self._on_key(press)
             else:
                 log.debug("keypad: repeated %s ignored", press.key.name)
-
-    @property
-    def connected(self) -> bool:
-        return self.link.connected
-
-    def wait_connected(self, timeout: float) -> bool:
-        return self.link.wait_connected(timeout)
-
-    def start(self) -> Self:
-        self.link.start()
-        return self
-
-    def stop(self) -> None:
-        self.link.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -6,8 +6,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
 
 from devices.errors import DeviceDisconnectedError, FrameError
 from devices.ratingpad.protocol import (
@@ -17,12 +15,12 @@ from devices.ratingpad.protocol import (
     RatingSession,
     parse_pad_line,
 )
-from devices.serialport import LineFramer, SerialLink, SerialPortConfig
+from devices.serialport import LineFramer, SerialDevice, SerialLink, SerialPortConfig
 
 log = logging.getLogger(__name__)
 
 
-class RatingPad:
+class RatingPad(SerialDevice):
     """``on_rating`` runs in the reader thread, once per prompt at most."""
 
     def __init__(
@@ -88,25 +86,3 @@ class RatingPad:
                     log.info("rating pad unplugged before the acknowledgement")
             if rating is not None:
                 self._on_rating(rating)
-
-    @property
-    def connected(self) -> bool:
-        return self.link.connected
-
-    def wait_connected(self, timeout: float) -> bool:
-        return self.link.wait_connected(timeout)
-
-    def start(self) -> Self:
-        self.link.start()
-        return self
-
-    def stop(self) -> None:
-        self.link.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from types import TracebackType
-from typing import Self
 
 from devices.scanner.scan import Scan, classify
-from devices.serialport import LineFramer, SerialLink, SerialPortConfig
+from devices.serialport import LineFramer, SerialDevice, SerialLink, SerialPortConfig
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +19,7 @@ def decode_line(line: bytes) -> str:
         return line.decode("gb18030", errors="replace")
 
 
-class Scanner:
+class Scanner(SerialDevice):
     """Calls ``on_scan`` (in the reader thread) with each classified scan. Logs kinds, never contents."""
 
     def __init__(
@@ -44,25 +42,3 @@ class Scanner:
             scan = classify(decode_line(line), self._citizen_hosts)
             log.debug("scanner: %s scan", scan.kind.value)
             self._on_scan(scan)
-
-    @property
-    def connected(self) -> bool:
-        return self.link.connected
-
-    def wait_connected(self, timeout: float) -> bool:
-        return self.link.wait_connected(timeout)
-
-    def start(self) -> Self:
-        self.link.start()
-        return self
-
-    def stop(self) -> None:
-        self.link.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -6,13 +6,12 @@ import logging
 import queue
 import threading
 import time
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from devices.errors import DeviceDisconnectedError, SignError
-from devices.serialport import SerialLink, SerialPortConfig
+from devices.serialport import SerialDevice, SerialLink, SerialPortConfig
 from devices.sign.frame import ReplyReader, SignDisplay, clear_frame, show_frame
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ class SignConfig(BaseModel):
     ack_timeout_s: float = Field(default=0.5, gt=0, le=5)
 
 
-class WindowSign:
+class WindowSign(SerialDevice):
     """Shows one window's state. The last display is sent again whenever the sign reconnects."""
 
     def __init__(self, config: SignConfig) -> None:
@@ -91,25 +90,3 @@ class WindowSign:
             self.link.write(show_frame(self.config.address, display, self.config.encoding, self._next_seq()))
         except DeviceDisconnectedError:
             log.info("window sign went away again before its display was restored")
-
-    @property
-    def connected(self) -> bool:
-        return self.link.connected
-
-    def wait_connected(self, timeout: float) -> bool:
-        return self.link.wait_connected(timeout)
-
-    def start(self) -> Self:
-        self.link.start()
-        return self
-
-    def stop(self) -> None:
-        self.link.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
