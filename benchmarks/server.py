@@ -10,7 +10,12 @@ the MQTT bridge, no HTTP. The clients (10 kiosks, a window agent, a hall display
 so the server's CPU and RSS are its own. Figures:
 
 - ``issue_per_s``, ``issue_p50_ms``, ``issue_p99_ms``: 10 kiosk clients, each sending ``ticket.issue``
-  and waiting for its reply before the next (closed loop); latency from publish to reply.
+  and waiting for its reply before the next (closed loop, as fast as the server answers): the
+  saturation throughput. Latency from publish to reply. By Little's law its mean latency is
+  10 / throughput (20 ms at 500/s), so its p99 cannot be a latency target.
+- ``issue_at_{250,500}_per_s`` / ``_p50_ms`` / ``_p99_ms``: the same 10 kiosks OFFERING 250 and then
+  500 tickets/s together on a fixed schedule (open loop); latency from the moment each request was
+  due, so a server falling behind shows it. What "p99 at 500 tickets/s" means.
 - ``call_to_display_p50_ms`` / ``_p99_ms``: from publishing ``window.next`` (the window agent) to the
   ``calls`` message arriving at a subscribed display client. Between calls the agent sends
   ``window.start`` + ``window.finish`` so the window is idle again (not timed).
@@ -44,7 +49,7 @@ import time
 import tomllib
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -76,10 +81,13 @@ class Sizes:
     rtt_samples: int
     call_next_samples: int
     waiting: tuple[int, ...]
+    offered_s: float  # how long each offered rate runs
 
 
-QUICK = Sizes(5, 30, 20, 100, 5, (1_000, 10_000))
-FULL = Sizes(50, 400, 200, 500, 21, (1_000, 10_000, 100_000))
+QUICK = Sizes(5, 30, 20, 100, 5, (1_000, 10_000), 1.0)
+FULL = Sizes(50, 400, 200, 500, 21, (1_000, 10_000, 100_000), 8.0)
+# Rates the kiosks offer together in the open-loop runs (tickets/s); 500 is the issue's target.
+OFFERED_RATES = (250, 500)
 
 
 # --- the clock both processes use ---------------------------------------------------------------------
@@ -118,6 +126,8 @@ def run(quick: bool, db: str) -> Figures:
             figures["broker_rtt_p50_ms"] = _broker_rtt(broker.port, sizes)
             server.commits()
             figures.update(_issue(broker.port, sizes))
+            for rate in OFFERED_RATES:
+                figures.update(_issue_offered(broker.port, sizes, rate))
             figures["server_rss_mb"] = round(_rss_mb(server.pid), 1)
             # Group commit at work: ticket.issue writes per committed transaction (warm-up included).
             commits = server.commits()
@@ -306,6 +316,11 @@ class StubServices:
     def issue_ticket(self, hall: str, args: Any, *, request_id: str, device_id: str | None) -> Any:
         return self._ticket
 
+    def issue_ticket_async(
+        self, hall: str, args: Any, done: Any, *, request_id: str, device_id: str | None
+    ) -> None:
+        done(self._ticket, None)
+
     def hall_state(self, hall: str) -> Any:
         from queue_server.protocol.messages import HallState
 
@@ -325,7 +340,7 @@ class StubServices:
 
 
 class Client:
-    """A device speaking the contract over one MqttLink, waiting for replies by request id."""
+    """A device speaking the contract over one MqttLink, matching replies to requests by id."""
 
     def __init__(self, port: int, device_id: str) -> None:
         from queue_server.protocol import topics
@@ -334,16 +349,15 @@ class Client:
         self.device_id = device_id
         self.req_topic = topics.dev_req(HALL, device_id)
         self.link = MqttLink(device_id, BrokerAddress("127.0.0.1", port))
-        self._waiting: dict[str, tuple[threading.Event, list[bytes]]] = {}
+        self._waiting: dict[str, Callable[[bytes], None]] = {}
         self._lock = threading.Lock()
 
         def on_reply(msg: Received) -> None:
             rid = json.loads(msg.payload)["id"]
             with self._lock:
-                entry = self._waiting.pop(rid, None)
-            if entry is not None:
-                entry[1].append(msg.payload)
-                entry[0].set()
+                done = self._waiting.pop(rid, None)
+            if done is not None:
+                done(msg.payload)
 
         self.link.subscribe(topics.dev_resp(HALL, device_id), on_reply)
         self.link.start()
@@ -351,14 +365,24 @@ class Client:
             raise RuntimeError(f"{device_id}: no broker")
         _sync(self.link)
 
-    def request(self, op: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+    def send(self, op: str, args: dict[str, Any] | None, done: Callable[[bytes], None]) -> None:
+        """Publish a request without waiting; ``done`` gets the reply's payload (paho's thread)."""
         rid = uuid.uuid4().hex
-        done, box = threading.Event(), list[bytes]()
         with self._lock:
-            self._waiting[rid] = (done, box)
+            self._waiting[rid] = done
         body = json.dumps({"id": rid, "op": op, "args": args or {}}).encode()
         self.link.publish(self.req_topic, body, qos=1)
-        if not done.wait(REPLY_TIMEOUT_S):
+
+    def request(self, op: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        arrived = threading.Event()
+        box: list[bytes] = []
+
+        def done(payload: bytes) -> None:
+            box.append(payload)
+            arrived.set()
+
+        self.send(op, args, done)
+        if not arrived.wait(REPLY_TIMEOUT_S):
             raise TimeoutError(f"{op}: no reply")
         reply: dict[str, Any] = json.loads(box[0])
         if not reply["ok"]:
@@ -454,6 +478,62 @@ def _issue(port: int, sizes: Sizes) -> Figures:
         "issue_p99_ms": _ms(flat, 0.99),
         "issue_count": len(flat),
         "issue_clients": KIOSKS,
+    }
+
+
+def _issue_offered(port: int, sizes: Sizes, rate: int) -> Figures:
+    """The 10 kiosks together OFFER ``rate`` tickets/s (open loop), whatever the replies do.
+
+    Each kiosk sends on its own fixed schedule (every ``KIOSKS / rate`` s, the kiosks staggered), and a
+    request's latency runs from the moment it was DUE, not from when it was sent: a server that falls
+    behind cannot hide it by slowing the senders down (no coordinated omission). This is the figure a
+    latency target at a given rate means; the closed loop of ``_issue`` cannot have a p99 below
+    ``KIOSKS / rate`` (Little's law: at 500/s its 10 kiosks wait 20 ms on average).
+    """
+    kiosks = [Client(port, f"bench-kiosk-{i}") for i in range(KIOSKS)]
+    per_kiosk = max(1, round(sizes.offered_s * rate / KIOSKS))
+    period = KIOSKS / rate
+    latencies: list[float] = []
+    refused: list[bytes] = []
+    lock = threading.Lock()
+    answered = threading.Semaphore(0)
+    start = time.perf_counter() + 0.1
+
+    def on_reply(due: float, payload: bytes) -> None:
+        took = time.perf_counter() - due
+        with lock:
+            latencies.append(took)
+            if b'"ok":true' not in payload:
+                refused.append(payload)
+        answered.release()
+
+    def kiosk_loop(i: int) -> None:
+        for k in range(per_kiosk):
+            due = start + k * period + i * period / KIOSKS
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            kiosks[i].send("ticket.issue", {"service": SERVICE}, partial(on_reply, due))
+
+    threads = [threading.Thread(target=kiosk_loop, args=(i,)) for i in range(KIOSKS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        for _ in range(per_kiosk * KIOSKS):
+            if not answered.acquire(timeout=REPLY_TIMEOUT_S):
+                raise TimeoutError(f"offered {rate}/s: replies missing")
+        wall = time.perf_counter() - start
+    finally:
+        for k in kiosks:
+            k.close()
+    if refused:
+        raise RuntimeError(f"offered {rate}/s: {len(refused)} refused, e.g. {refused[0]!r}")
+    return {
+        f"issue_at_{rate}_per_s": round(len(latencies) / wall, 1),
+        f"issue_at_{rate}_p50_ms": _ms(latencies, 0.5),
+        f"issue_at_{rate}_p99_ms": _ms(latencies, 0.99),
     }
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from queue_server.protocol.defaults import DEFAULT_HALL_NAME as DEFAULT_HALL_NAME
+from queue_server.protocol.defaults import HALL_TZ as HALL_TZ
 from queue_server.protocol.messages import HallMode, HallState, WindowStatus
 
-HALL_TZ = ZoneInfo("Asia/Shanghai")
-DEFAULT_HALL_NAME = "政务服务中心"
 WEEKDAYS = "一二三四五六日"
 
 MODE_TEXT: dict[HallMode, str] = {

@@ -43,7 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--printer",
         help="printer: tcp://HOST[:9100], serial:///dev/ttyUSB0[?baud=9600], file:///dev/usb/lp0",
     )
-    parser.add_argument("--printer-width", type=int, choices=(58, 80), default=80)
+    parser.add_argument(
+        "--printer-width",
+        type=int,
+        choices=(58, 80),
+        default=80,
+        help="paper width until the device config (the hall file's printer_width_mm) names it",
+    )
     parser.add_argument("--printer-image", action="store_true", help="printer has no Chinese font ROM")
     parser.add_argument("--scanner", help="scanner serial port, e.g. /dev/serial/by-id/…")
     parser.add_argument(

@@ -6,9 +6,8 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-HALL_TZ = ZoneInfo("Asia/Shanghai")
+from queue_server.protocol.defaults import HALL_TZ as HALL_TZ
 
 
 class Clock(Protocol):

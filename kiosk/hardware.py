@@ -1,15 +1,18 @@
 """The kiosk's printer and scanner, from ``devices``: server replies become print jobs, scans become reads.
 
 - :class:`KioskPrinter` serialises the one ``devices.printer.Printer`` between the status poller and
-  the citizen worker (the driver is not thread-safe) and turns a ``TicketResult`` into a ``TicketPrint``.
+  the citizen worker (the driver is not thread-safe) and turns a ``TicketResult`` into a ``TicketPrint``,
+  laid out for the paper width the device config names (``use_width``).
 - :func:`read_of` reduces a ``devices.scanner`` scan to what the model may know: a resident ID becomes
   its keyed hash and birth date here, so the number never leaves this function in clear.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime
+from typing import Literal
 
 from devices.escpos.builder import EscposBuilder
 from devices.escpos.commands import Align
@@ -37,6 +40,8 @@ from queue_server.protocol.messages import TicketResult
 
 from .clock import HALL_TZ
 from .ports import AppointmentRead, IdRead, MaterialRead, MissingNotice, Read, UnusableRead
+
+log = logging.getLogger(__name__)
 
 KIOSK_RETURN_TEXT = "请补齐上述全部材料后，再到自助取号机取号办理；如有疑问请到导办台咨询。"
 
@@ -113,18 +118,33 @@ class KioskPrinter:
         self.printer = printer
         self.device_id = device_id
         self._lock = threading.Lock()
+        # Rendering reads this once per job; ``use_width`` swaps it whole (no lock: it must not wait
+        # for a job in progress, it runs on the network thread).
+        self._layout = printer.layout
+
+    @property
+    def layout(self) -> PaperLayout:
+        """The paper layout the next job is rendered for."""
+        return self._layout
+
+    def use_width(self, width_mm: Literal[58, 80]) -> None:
+        """Render for ``width_mm`` paper from now on, keeping how Chinese text and QR codes print."""
+        layout = self._layout
+        if layout.width_mm != width_mm:
+            self._layout = PaperLayout.for_width(width_mm, layout.chinese_mode, layout.qr_mode)
+            log.info("printer paper width now %d mm (device config)", width_mm)
 
     def status(self) -> PrinterStatus:
         with self._lock:
             return self.printer.status()
 
     def print_ticket(self, ticket: TicketResult) -> None:
-        data = render_ticket(ticket_print(ticket), self.printer.layout)
+        data = render_ticket(ticket_print(ticket), self._layout)
         with self._lock:
             self.printer.print_job(data)
 
     def print_notice(self, notice: MissingNotice) -> None:
-        data = render_notice(notice, self.printer.layout, self.device_id)
+        data = render_notice(notice, self._layout, self.device_id)
         with self._lock:
             self.printer.print_job(data)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from devices.escpos.status import PrinterStatus
 from queue_server.protocol.messages import MaterialLine, TicketResult
@@ -50,6 +50,13 @@ class TicketPrinter(Protocol):
         ...
 
     def print_notice(self, notice: MissingNotice) -> None: ...
+
+    def use_width(self, width_mm: Literal[58, 80]) -> None:
+        """Lay out the prints from now on for this paper width (the device config names it).
+
+        Called on the network thread: it only records the width, it never waits for the printer.
+        """
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from queue_server.protocol.defaults import HALL_TZ_NAME
+
 log = logging.getLogger(__name__)
 
 # Known to everyone who reads this file: acceptable on a developer's laptop, nowhere else.
@@ -62,7 +64,7 @@ class Settings(BaseSettings):
         description='mqtt://host:port of the hall broker, or "embedded" to start one on 127.0.0.1',
     )
     hall: str = Field("demo", pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="the default hall code")
-    tz: str = Field("Asia/Shanghai", description="IANA time zone halls show times in")
+    tz: str = Field(HALL_TZ_NAME, description="IANA time zone halls show times in")
     secret_key_file: Path | None = Field(
         None, description="file holding at least 32 random bytes; required outside development"
     )

@@ -151,6 +151,8 @@ class HallFixture:
         return Actor(Role.STAFF, login, window)
 
     def close(self) -> None:
+        # Writes still queued and hall states still owed are done before the database goes away.
+        self.services.runner.wait_idle(10)
         self.engine.dispose()
 
 

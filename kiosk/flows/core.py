@@ -32,6 +32,7 @@ from kiosk.screens import (
     View,
 )
 from kiosk.tickets import TicketDesk
+from queue_server.protocol.defaults import DEFAULT_HALL_NAME
 from queue_server.protocol.messages import DeviceConfig, HallState, MatterInfo
 
 # The flows are parts of one model: they log under its name, as the kiosk always has.
@@ -240,7 +241,7 @@ class KioskCore:
         if self._state is not None and self._state.hall_name:
             return self._state.hall_name
         catalog = self.catalog.catalog
-        return catalog.hall_name if catalog is not None and catalog.hall_name else "政务服务中心"
+        return catalog.hall_name if catalog is not None and catalog.hall_name else DEFAULT_HALL_NAME
 
     def _tiles(self) -> tuple[ServiceTile, ...]:
         return service_tiles(self._state, self.catalog.catalog, self._config, self.clock.now())

@@ -80,6 +80,16 @@ class ServiceHealth(KioskCore):
 
     def device_config(self, config: DeviceConfig) -> None:
         with self._lock:
+            if self._config is not None and config.version < self._config.version:
+                # An older config (a retained copy replayed by a broker, a server behind another):
+                # the newest one wins, as PROTOCOL.md asks of every device.
+                log.info("config version %d ignored: %d is newer", config.version, self._config.version)
+                return
+        # The hall file names this kiosk's paper (default 80 mm): the config is where the kiosk
+        # learns it, so the ``--printer-width`` it started with only holds until the first config.
+        # First, so that whoever sees the new screen also gets tickets on the new paper.
+        self.printer.use_width(config.printer_width_mm)
+        with self._lock:
             self._config = config
             self._refresh_home()
         self._notify()

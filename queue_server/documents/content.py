@@ -17,6 +17,7 @@ from devices.codes import notice_payload
 from devices.printer import MissingMaterial, NoticePrint, ReceiptPrint, RejectionPrint
 from devices.printer.documents import DEFAULT_REMEDY, DEFAULT_RETURN_INSTRUCTIONS
 from queue_server.domain.cases import DocumentKind
+from queue_server.protocol.defaults import HALL_TZ_NAME
 
 # The regulation the one-time notice rests on (seed notice, 三(五)): cited on every notice, after the
 # matter's own legal basis.
@@ -39,7 +40,7 @@ class _Content(BaseModel):
     department: str
     window: str | None = None
     issued_at: AwareDatetime
-    time_zone: str = "Asia/Shanghai"
+    time_zone: str = HALL_TZ_NAME
 
 
 class ReceiptContent(_Content):

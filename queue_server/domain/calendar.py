@@ -27,6 +27,17 @@ def knows_year(year: int) -> bool:
     return True
 
 
+@lru_cache(maxsize=1024)
+def _nationally_working(d: date) -> bool:
+    """The national arrangement for `d` (Monday–Friday for a year the package does not know).
+
+    Cached: every ticket asks about today, and the package's lookup validates the date each time.
+    """
+    if knows_year(d.year):
+        return bool(chinese_calendar.is_workday(d))
+    return d.weekday() < 5
+
+
 @dataclass(frozen=True, slots=True)
 class HallCalendar:
     """Which days a hall works. The hall's own lists override the national arrangement."""
@@ -50,9 +61,7 @@ class HallCalendar:
             return False
         if d in self.extra_workdays:
             return True
-        if knows_year(d.year):
-            return bool(chinese_calendar.is_workday(d))
-        return d.weekday() < 5
+        return _nationally_working(d)
 
     def is_holiday(self, d: date) -> bool:
         """A rest day: a weekend day that is not a make-up working day, or a holiday."""

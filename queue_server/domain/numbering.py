@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, tzinfo
-from zoneinfo import ZoneInfo
 
-# The default hall time zone; a hall elsewhere configures its own.
-HALL_TZ = ZoneInfo("Asia/Shanghai")
+# The default hall time zone (one definition for server and devices); a hall elsewhere configures its own.
+from queue_server.protocol.defaults import HALL_TZ as HALL_TZ
+
 # Three digits is what halls print and announce ("A012"); a busy day simply grows a fourth digit.
 MIN_DIGITS = 3
 

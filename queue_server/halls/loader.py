@@ -380,6 +380,9 @@ class _Loader:
                 "device_id": device.id,
                 "kind": device.kind.value,
                 "window_id": self.window_ids[device.window] if device.window is not None else None,
+                "printer_width_mm": device.printer_width_mm,
+                # An empty list in the file means "every service": NULL, the one spelling of it.
+                "services": list(device.services) or None,
             }
             self._upsert("device", rows.pop(device.id, None), t.Device, values)
         for gone in rows.values():

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from queue_server.protocol.defaults import HALL_TZ_NAME
 from queue_server.protocol.messages import DeviceKind
 from queue_server.protocol.topics import ID_PATTERN, WINDOW_PATTERN
 
@@ -122,9 +123,7 @@ class HallInfo(_Section):
     short_name: str | None = Field(
         default=None, max_length=20, title="short name", description="for narrow screens"
     )
-    tz: str = Field(
-        default="Asia/Shanghai", title="time zone", description="IANA name; times are shown in it"
-    )
+    tz: str = Field(default=HALL_TZ_NAME, title="time zone", description="IANA name; times are shown in it")
     level: HallLevel = Field(
         default=HallLevel.CITY, title="level", description="city 市 / county 县 / township 乡"
     )

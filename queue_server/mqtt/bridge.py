@@ -40,7 +40,7 @@ from queue_server.protocol.topics import Channel, DeviceTopic, TopicError, parse
 from queue_server.services.ports import HallServices
 
 from .announcer import MqttAnnouncer
-from .dispatch import handle_request
+from .dispatch import dispatch_request
 from .executor import KeyedExecutor
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ SHARE_GROUP = "hallq-server"
 VERSION = "0.1.0"
 
 CONFIG_REFRESH_S = 30.0
+# How long stop() waits for the answers of requests still being committed.
+STOP_ANSWERS_S = 10.0
 """How often the bridge looks for changed device configs (a hall file loaded by another process)."""
 
 
@@ -101,6 +103,10 @@ class MqttBridge:
         self._config_refresh_s = config_refresh_s
         self._refresher: threading.Thread | None = None
         self._stopping = threading.Event()
+        # Requests taken and not yet answered: a ticket.issue is answered from the services' writer
+        # thread after its worker has moved on, and stop() waits for those answers.
+        self._unanswered = 0
+        self._answered = threading.Condition()
 
     @property
     def link(self) -> MqttLink:
@@ -142,6 +148,9 @@ class MqttBridge:
             undo()
         self._undo.clear()
         self._executor.shutdown(wait=True)
+        with self._answered:
+            if not self._answered.wait_for(lambda: self._unanswered == 0, STOP_ANSWERS_S):
+                log.warning("stopping with %d requests unanswered", self._unanswered)
         self._announcer.close()
         offline = ServerStatus(
             state="offline", instance=self._instance, boot=self._boot, version=VERSION, ts=time.time()
@@ -219,9 +228,27 @@ class MqttBridge:
     # --- workers ---------------------------------------------------------------------------------
 
     def _handle_request(self, hall: str, device: str, payload: bytes) -> None:
-        response = handle_request(self._services, hall, device, payload)
-        if response is not None:
-            self._reply(hall, device, response)
+        def reply(response: Response) -> None:
+            try:
+                self._reply(hall, device, response)
+            except Exception:  # never into the services' writer thread
+                log.exception("reply %s to %s/%s not published", response.id, hall, device)
+            finally:
+                self._answer_counted(-1)
+
+        self._answer_counted(+1)
+        answered = False
+        try:
+            answered = dispatch_request(self._services, hall, device, payload, reply)
+        finally:
+            if not answered:
+                self._answer_counted(-1)  # dropped (no usable id) or failed: never to be answered
+
+    def _answer_counted(self, delta: int) -> None:
+        with self._answered:
+            self._unanswered += delta
+            if not self._unanswered:
+                self._answered.notify_all()
 
     def _reply(self, hall: str, device: str, response: Response) -> None:
         try:

@@ -7,6 +7,7 @@ the service's ``HallqError`` code, anything unexpected ``internal`` (logged with
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
@@ -41,6 +42,43 @@ ID_SCAN_LIMIT = 1024 * 1024
 
 def handle_request(services: HallServices, hall: str, device_id: str, payload: bytes) -> Response | None:
     """The reply to one payload from ``dev/{device_id}/req``; None when no request id can be found."""
+    decoded = _decode(hall, device_id, payload)
+    if not isinstance(decoded, tuple):
+        return decoded
+    request, op, args = decoded
+    return _answer(services, hall, device_id, request.id, op, args)
+
+
+def dispatch_request(
+    services: HallServices, hall: str, device_id: str, payload: bytes, reply: Callable[[Response], None]
+) -> bool:
+    """``handle_request`` for the bridge: ``reply`` gets the answer, now or, for ``ticket.issue``, from
+    the services' writer thread once the ticket is committed (the caller's thread is free at once).
+    ``reply`` is called exactly once; False (and no reply, ever) for a payload without a usable id."""
+    decoded = _decode(hall, device_id, payload)
+    if decoded is None:
+        return False
+    if not isinstance(decoded, tuple):
+        reply(decoded)
+        return True
+    request, op, args = decoded
+    if not isinstance(args, TicketIssueArgs):
+        reply(_answer(services, hall, device_id, request.id, op, args))
+        return True
+    rid = request.id
+
+    def done(result: BaseModel | None, exc: BaseException | None) -> None:
+        reply(_outcome(rid, op, hall, device_id, result, exc))
+
+    try:
+        services.issue_ticket_async(hall, args, done, request_id=rid, device_id=device_id)
+    except Exception as exc:  # not even queued: answered here, once
+        reply(_outcome(rid, op, hall, device_id, None, exc))
+    return True
+
+
+def _decode(hall: str, device_id: str, payload: bytes) -> tuple[Request, Op, BaseModel] | Response | None:
+    """The request, or the ``bad_request`` reply to it, or None when it has no usable id."""
     try:
         request = decode(Request, payload)
         op, args = parse_args(request)
@@ -53,15 +91,28 @@ def handle_request(services: HallServices, hall: str, device_id: str, payload: b
             return None
         log.warning("bad request %s from %s/%s: %s", rid, hall, device_id, reason)
         return Response.failure(rid, ErrorCode.BAD_REQUEST, reason=reason)
+    return request, op, args
+
+
+def _answer(services: HallServices, hall: str, device_id: str, rid: str, op: Op, args: BaseModel) -> Response:
     try:
-        result = _run(services, hall, device_id, request.id, op, args)
-    except HallqError as exc:
-        log.info("%s %s from %s/%s refused: %s", op.value, request.id, hall, device_id, exc)
-        return _failure(request.id, exc)
-    except Exception:
-        log.exception("%s %s from %s/%s failed", op.value, request.id, hall, device_id)
-        return Response.failure(request.id, ErrorCode.INTERNAL)
-    return Response.success(request.id, result)
+        result = _run(services, hall, device_id, rid, op, args)
+    except Exception as exc:
+        return _outcome(rid, op, hall, device_id, None, exc)
+    return Response.success(rid, result)
+
+
+def _outcome(
+    rid: str, op: Op, hall: str, device_id: str, result: BaseModel | None, exc: BaseException | None
+) -> Response:
+    """The reply for a use case's outcome: its result, its refusal's code, or ``internal``."""
+    if isinstance(exc, HallqError):
+        log.info("%s %s from %s/%s refused: %s", op.value, rid, hall, device_id, exc)
+        return _failure(rid, exc)
+    if exc is not None or result is None:
+        log.error("%s %s from %s/%s failed", op.value, rid, hall, device_id, exc_info=exc)
+        return Response.failure(rid, ErrorCode.INTERNAL)
+    return Response.success(rid, result)
 
 
 def _failure(request_id: str, exc: HallqError) -> Response:

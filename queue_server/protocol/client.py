@@ -33,6 +33,9 @@ from .messages import DeviceStatus, ErrorCode, Request, Response, decode, encode
 
 log = logging.getLogger(__name__)
 
+# Topics whose handlers a link remembers (a hall's devices times their request and event topics).
+ROUTES_KEPT = 4096
+
 Payload = bytes | str | BaseModel
 
 
@@ -108,6 +111,9 @@ class MqttLink:
         self._client.on_subscribe = self._on_subscribe
         self._lock = threading.RLock()
         self._subs: dict[int, tuple[str, int, Handler]] = {}
+        # topic -> its handlers, in subscription order: matching every filter against every message
+        # cost the server ~5% of its CPU under load. Emptied whenever the subscriptions change.
+        self._routes: dict[str, list[Handler]] = {}
         self._sub_ids = itertools.count(1)
         self._connected = threading.Event()
         self._on_connect_hooks: list[Callable[[], None]] = []
@@ -117,6 +123,8 @@ class MqttLink:
         self._unacked_subs: set[int] = set()
         self._early_subacks: set[int] = set()
         self._started = False
+        # Set by stop(): the disconnect that follows is ours, not an outage worth a warning.
+        self._stopping = False
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -125,6 +133,7 @@ class MqttLink:
         if self._started:
             return
         self._started = True
+        self._stopping = False
         self._client.connect_async(self.broker.host, self.broker.port, keepalive=self._keepalive)
         self._client.loop_start()
 
@@ -133,6 +142,7 @@ class MqttLink:
             return
         if before_disconnect is not None and self.connected:
             before_disconnect()
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
         self._started = False
@@ -147,8 +157,10 @@ class MqttLink:
 
     def on_connect(self, hook: Callable[[], None]) -> Callable[[], None]:
         """Run ``hook`` after every (re)connect, once subscriptions are renewed. Returns the undo."""
-        self._on_connect_hooks.append(hook)
-        if self.connected:
+        with self._lock:  # against _on_connect's snapshot: the hook runs once for this connection
+            self._on_connect_hooks.append(hook)
+            now = self.connected
+        if now:
             hook()
         return lambda: self._on_connect_hooks.remove(hook)
 
@@ -163,6 +175,7 @@ class MqttLink:
         with self._lock:
             key = next(self._sub_ids)
             self._subs[key] = (topic_filter, qos, handler)
+            self._routes.clear()
             others = any(f == topic_filter for k, (f, _, _) in self._subs.items() if k != key)
         if self.connected and not others:
             self._send_subscribe(topic_filter, qos)
@@ -170,6 +183,7 @@ class MqttLink:
         def undo() -> None:
             with self._lock:
                 self._subs.pop(key, None)
+                self._routes.clear()
                 still = any(f == topic_filter for f, _, _ in self._subs.values())
             if not still and self.connected:
                 self._client.unsubscribe(topic_filter)
@@ -238,9 +252,11 @@ class MqttLink:
             filters = {(f, q) for f, q, _ in self._subs.values()}
         for topic_filter, qos in sorted(filters):
             self._send_subscribe(topic_filter, qos)
-        self._connected.set()
+        with self._lock:  # a hook added from now on runs at once (see on_connect), not here too
+            self._connected.set()
+            hooks = list(self._on_connect_hooks)
         log.info("mqtt %s: connected to %s:%s", self.client_id, self.broker.host, self.broker.port)
-        for hook in list(self._on_connect_hooks):
+        for hook in hooks:
             try:
                 hook()
             except Exception:
@@ -255,7 +271,9 @@ class MqttLink:
             self._unacked_subs.clear()  # renewed, and waited for again, on the next connect
             self._early_subacks.clear()
             self._ack_cond.notify_all()
-        if was:
+        if was and self._stopping:
+            log.debug("mqtt %s: disconnected (stopped)", self.client_id)
+        elif was:
             log.warning("mqtt %s: disconnected (%s); reconnecting", self.client_id, reason)
         for hook in list(self._on_disconnect_hooks):
             try:
@@ -281,7 +299,12 @@ class MqttLink:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         received = Received(msg.topic, bytes(msg.payload), bool(msg.retain), int(msg.qos))
         with self._lock:
-            handlers = [h for f, _, h in self._subs.values() if _matches(f, msg.topic)]
+            handlers = self._routes.get(msg.topic)
+            if handlers is None:
+                handlers = [h for f, _, h in self._subs.values() if _matches(f, msg.topic)]
+                if len(self._routes) >= ROUTES_KEPT:
+                    self._routes.clear()
+                self._routes[msg.topic] = handlers
         for handler in handlers:
             try:
                 handler(received)

@@ -55,6 +55,9 @@ QUEUE_READ_LIMIT = 2000
 
 
 def console(tx: Tx, window_no: str, actor: Actor) -> ConsoleView:
+    # First, so that whatever is read after it is at least as new as the version says (on PostgreSQL
+    # each statement of a read sees the latest commits).
+    version = view_version(tx)
     window = window_by_number(tx, window_no)
     authorize_window(tx, actor, window)
     served = window_services(tx, window)
@@ -93,7 +96,20 @@ def console(tx: Tx, window_no: str, actor: Actor) -> ConsoleView:
         open_rectifications=0 if staff is None else rectification.open_count_for(tx, staff),
         has_printer=tx.session.get(WindowPrinter, pk(window)) is not None,
         ts=tx.now.timestamp(),
+        version=version,
     )
+
+
+def view_version(tx: Tx) -> int:
+    """The latest event id of the database: every state change appends an event in its transaction
+    and events are never deleted, so a read made later never gets a smaller value.
+
+    The whole table's, not the hall's: ``max(id)`` is one step down the primary key, while the hall's
+    newest event has no index to find it by. Writes are serialised per database on SQLite (ids in
+    commit order); on PostgreSQL two halls commit in parallel, so two pictures can share a version
+    without sharing every change: the console breaks such ties by the order it asked for them.
+    """
+    return int(tx.session.exec(select(func.max(Event.id))).one() or 0)
 
 
 def ticket_token(tx: Tx, number: str) -> str:

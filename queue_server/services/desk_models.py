@@ -10,7 +10,13 @@ from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from queue_server.protocol.messages import MaterialLine, TicketResult, WindowOpResult, WindowState
+from queue_server.protocol.messages import (
+    MaterialLine,
+    TicketResult,
+    TicketStatusResult,
+    WindowOpResult,
+    WindowState,
+)
 
 
 class _Body(BaseModel):
@@ -298,6 +304,22 @@ class ConsoleView(_Model):
     open_rectifications: int
     has_printer: bool
     ts: float
+    version: int = Field(
+        ge=0,
+        description="the database's latest event id when this picture was read (0: none yet). Every "
+        "change appends an event, so a picture read later never has a smaller version: the console "
+        "never replaces what it shows by a picture of a smaller version",
+    )
+
+
+class ConsoleReply(_Model):
+    """A console action's answer: the window's picture read right after the action committed, which
+    the console shows at once (no refresh that might land later), and what the action answered."""
+
+    view: ConsoleView
+    op: WindowOpResult | None = Field(None, description="a window action's result")
+    ticket: TicketStatusResult | None = Field(None, description="hold or resume: the ticket now")
+    finished: FinishResult | None = Field(None, description="finish as a case: the case and its printing")
 
 
 # --- citizen page -------------------------------------------------------------------------------

@@ -6,10 +6,13 @@ The content comes from the database and the settings, never from the device:
 - the hall: ``hall_name``; ``extra.elderly_age`` is the hall's age of elderly priority (kiosks select
   老年人优先 for a citizen that old), ``extra.voice_repeat`` / ``extra.voice_repeat_gap_s`` how often
   the displays say a call;
-- ``services``: the hall's active services for kiosks and the hall display, the window's for window
-  devices;
-- ``printer_width_mm``: the paper width of the window's printer (``WindowPrinter``) for a window
-  agent; the model's default (80) otherwise (the Device table has no printer width);
+- ``services``: the window's for window devices (primary first, then the hall's order); for a kiosk
+  the ones its row lists (``Device.services``, from the hall file), in the hall's order and only the
+  active ones; for a kiosk that lists none, and for the hall display, every active service. A kiosk
+  whose listed services are all inactive gets an empty list, which the contract reads as "all";
+- ``printer_width_mm``: the device's own width (``Device.printer_width_mm``, from the hall file) when
+  its row has one; else, for a window agent, the paper width of the window's printer
+  (``WindowPrinter``); else 80. Devices without a printer get 80, the model's default;
 - ``citizen_base_url``: the settings' public base URL with the citizen page's path (``…/t/``);
   ``language``: zh-CN.
 
@@ -48,6 +51,8 @@ VOICE_REPEAT_GAP_S = 1.0
 CONFIGURED_KINDS = frozenset(
     {DeviceKind.KIOSK, DeviceKind.HALL_DISPLAY, DeviceKind.WINDOW_DISPLAY, DeviceKind.WINDOW_AGENT}
 )
+# The devices with a printer (as ``halls.schema.PRINTING_KINDS``, which this layer does not import).
+PRINTING_KINDS = frozenset({DeviceKind.KIOSK, DeviceKind.WINDOW_AGENT})
 
 
 class DeviceConfigs(RootModel[dict[str, DeviceConfig]]):
@@ -63,6 +68,7 @@ def build(tx: Tx) -> dict[str, DeviceConfig]:
         .order_by(col(Service.position), col(Service.code))
     ).all()
     rank = {pk(s): (i, s.code) for i, s in enumerate(active)}
+    hall_order = [s.code for s in active]
     window_services: defaultdict[int, list[tuple[int, int, str]]] = defaultdict(list)
     for window_id, service_id, weight in tx.session.exec(
         select(WindowService.window_id, WindowService.service_id, WindowService.weight)
@@ -90,18 +96,20 @@ def build(tx: Tx) -> dict[str, DeviceConfig]:
         if device.kind not in CONFIGURED_KINDS:
             continue
         window = windows.get(device.window_id) if device.window_id is not None else None
-        if window is None:
-            services = [code for _, code in rank.values()]
-        else:
+        if window is not None:
             services = [code for *_, code in sorted(window_services[pk(window)])]
-        printer = printers.get(pk(window), {}) if window is not None else {}
+        elif device.kind == DeviceKind.KIOSK and device.services:
+            offered = set(device.services)
+            services = [code for code in hall_order if code in offered]
+        else:
+            services = list(hall_order)
         configs[device.device_id] = DeviceConfig(
             version=0,
             kind=device.kind,
             hall_name=hall.name,
             window=None if window is None else window.number,
             services=services,
-            printer_width_mm=_width(printer) if device.kind == DeviceKind.WINDOW_AGENT else DEFAULT_WIDTH,
+            printer_width_mm=_device_width(device, window, printers),
             language=LANGUAGE,
             citizen_base_url=citizen_base_url,
             extra=dict(extra),
@@ -109,9 +117,22 @@ def build(tx: Tx) -> dict[str, DeviceConfig]:
     return configs
 
 
-def _width(printer: dict[str, Any]) -> Literal[58, 80]:
-    """The paper width of a window printer's config (``devices.printer.PrinterConfig.width_mm``)."""
-    return 58 if printer.get("width_mm") == 58 else DEFAULT_WIDTH
+def _device_width(
+    device: Device, window: Window | None, printers: dict[int, dict[str, Any]]
+) -> Literal[58, 80]:
+    """The device's own width, else (a window agent) its window printer's, else 80."""
+    if device.kind not in PRINTING_KINDS:
+        return DEFAULT_WIDTH
+    if device.printer_width_mm is not None:
+        return _width(device.printer_width_mm)
+    if device.kind == DeviceKind.WINDOW_AGENT and window is not None:
+        return _width(printers.get(pk(window), {}).get("width_mm"))
+    return DEFAULT_WIDTH
+
+
+def _width(value: object) -> Literal[58, 80]:
+    """58 or 80 (``devices.printer.PrinterConfig.width_mm``); anything else is the default 80."""
+    return 58 if value == 58 else DEFAULT_WIDTH
 
 
 def content_hash(config: DeviceConfig) -> str:

@@ -51,7 +51,7 @@ from queue_server.services.models import (
     StaffInfo,
     StatsResult,
 )
-from queue_server.services.ports import Actor, Announcer, Role
+from queue_server.services.ports import Actor, Announcer, IssueDone, Role
 from queue_server.services.runner import Clock, Runner
 from queue_server.services.security import BadTokenError, TokenClaims, verify_token
 from queue_server.services.tx import Tx
@@ -96,17 +96,28 @@ class Services:
     def issue_ticket(
         self, hall: str, args: TicketIssueArgs, *, request_id: str, device_id: str | None
     ) -> TicketResult:
+        fn, op = self._issue(args)
+        return self.runner.write(hall, op, fn, TicketResult, request_id=request_id, device_id=device_id)
+
+    def issue_ticket_async(
+        self,
+        hall: str,
+        args: TicketIssueArgs,
+        done: IssueDone,
+        *,
+        request_id: str,
+        device_id: str | None,
+    ) -> None:
+        fn, op = self._issue(args)
+        self.runner.write_async(hall, op, fn, TicketResult, done, request_id=request_id, device_id=device_id)
+
+    @staticmethod
+    def _issue(args: TicketIssueArgs) -> tuple[Callable[[Tx], TicketResult], str]:
+        """The use case a kiosk's ``ticket.issue`` means: a walk-in ticket, or an appointment's."""
         if args.appointment is not None:
             checkin = AppointmentCheckinArgs(code=args.appointment)
-            return self.checkin_appointment(hall, checkin, request_id=request_id, device_id=device_id)
-        return self.runner.write(
-            hall,
-            "ticket.issue",
-            lambda tx: tickets.issue(tx, args),
-            TicketResult,
-            request_id=request_id,
-            device_id=device_id,
-        )
+            return (lambda tx: appointments.checkin(tx, checkin)), "appointment.checkin"
+        return (lambda tx: tickets.issue(tx, args)), "ticket.issue"
 
     def checkin_appointment(
         self, hall: str, args: AppointmentCheckinArgs, *, request_id: str, device_id: str | None

@@ -51,15 +51,16 @@ class SharedRows(Generic[M]):
         row = conn.execute(statement, params).first()
         return None if row is None else self.adopt(row)
 
-    def adopt(self, row: sa.Row[Any]) -> M:
-        """The shared object for a full row of the model's table (all columns, ``id`` first)."""
-        values = tuple(row)
+    def adopt(self, row: sa.Row[Any], width: int | None = None) -> M:
+        """The shared object for a full row of the model's table (all columns, ``id`` first), or for
+        its first ``width`` values (a row with columns of a joined table after them)."""
+        values = tuple(row)[:width]
         known = self._known.get(values[0])
         if known is not None and known[0] == values:
             return known[1]
         if len(self._known) >= self.LIMIT:
             self._known.clear()
-        made = self._model(**row._mapping)
+        made = self._model(**dict(zip(row._fields[: len(values)], values, strict=True)))
         self._known[values[0]] = (values, made)  # one dict store: atomic, the newest row wins
         return made
 
@@ -145,14 +146,11 @@ def staff_by_login(tx: Tx, login: str) -> Staff:
 
 
 def window_services(tx: Tx, window: Window) -> list[tuple[Service, int]]:
-    """The services a window handles with their skill weights, primary first."""
-    rows = tx.session.exec(
-        select(Service, WindowService.weight)
-        .join(WindowService, col(WindowService.service_id) == col(Service.id))
-        .where(WindowService.window_id == window.id, col(Service.active))
-        .order_by(col(WindowService.weight).desc(), col(Service.position), col(Service.code))
-    ).all()
-    return [(service, weight) for service, weight in rows]
+    """The services a window handles with their skill weights, primary first: shared, read-only
+    ``Service`` rows (see :class:`SharedRows`)."""
+    rows = tx.session.execute(_WINDOW_SERVICES, {"window_id": window.id}).all()
+    width = len(_SERVICE.columns)
+    return [(SERVICES.adopt(row, width), row[width]) for row in rows]
 
 
 HALLS = SharedRows(Hall)
@@ -169,6 +167,13 @@ _ACTIVE_SERVICE = sa.select(_SERVICE).where(
     _SERVICE.c.active,
 )
 _SERVICE_BY_ID = sa.select(_SERVICE).where(_SERVICE.c.id == sa.bindparam("id"))
+_WINDOW_SERVICE: sa.Table = SQLModel.metadata.tables[WindowService.__tablename__]
+_WINDOW_SERVICES = (
+    sa.select(_SERVICE, _WINDOW_SERVICE.c.weight)
+    .join(_WINDOW_SERVICE, _WINDOW_SERVICE.c.service_id == _SERVICE.c.id)
+    .where(_WINDOW_SERVICE.c.window_id == sa.bindparam("window_id"), _SERVICE.c.active)
+    .order_by(_WINDOW_SERVICE.c.weight.desc(), _SERVICE.c.position, _SERVICE.c.code)
+)
 _PUBLISHED_MATTER = (
     sa.select(_MATTER)
     .where(

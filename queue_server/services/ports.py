@@ -10,7 +10,7 @@ staff/manager operations that have no MQTT op.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -29,6 +29,9 @@ from queue_server.protocol.messages import (
     WindowOpResult,
     WindowState,
 )
+
+# The outcome of an asynchronous ticket issue: the ticket, or the refusal (HallqError) or failure.
+IssueDone = Callable[[TicketResult | None, BaseException | None], None]
 
 
 class Role(StrEnum):
@@ -65,6 +68,20 @@ class HallServices(Protocol):
     def issue_ticket(
         self, hall: str, args: TicketIssueArgs, *, request_id: str, device_id: str | None
     ) -> TicketResult: ...
+
+    def issue_ticket_async(
+        self,
+        hall: str,
+        args: TicketIssueArgs,
+        done: IssueDone,
+        *,
+        request_id: str,
+        device_id: str | None,
+    ) -> None:
+        """``issue_ticket`` without holding the caller: returns at once, and ``done(ticket, None)`` or
+        ``done(None, refusal)`` follows from the services' writer thread once committed. The MQTT
+        bridge uses it so that a hall's kiosks do not each hold a worker while tickets are committed."""
+        ...
 
     def checkin_appointment(
         self, hall: str, args: AppointmentCheckinArgs, *, request_id: str, device_id: str | None

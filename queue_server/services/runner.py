@@ -6,16 +6,27 @@ inserting the request-log row before doing anything, and stores the reply in the
 the change. A concurrent duplicate blocks on that unique row (PostgreSQL) or on the write lock
 (SQLite), then sees the committed reply: one ticket, one call, also across restarts (FIELD-NOTES).
 
-Group commit. Writes that arrive while another is being committed queue up, and the next free
-thread commits up to ``MAX_BATCH`` of them in ONE transaction, each use case inside a savepoint of
-its own (a refusal rolls back that one only), then all replies go out. SQLite has one writer at a
-time anyway, so this is how it takes hundreds of tickets a second: the fixed cost of a transaction
-is paid per batch, and the writers wait in Python, in order, not in SQLite's busy loop. Everything
-else stays per use case: its claim of the request id, the stored reply, its events, its clock
-reading. A duplicate request id later in the same batch finds the earlier one's claim and replays
-its reply. Whatever the batch cannot decide (a lost race, an unexpected error) is run again alone,
-as before. Writes queue per database on SQLite and per hall on PostgreSQL (row locks let halls
-proceed in parallel there).
+Group commit. Writes queue up, and ONE writer thread per queue commits up to ``MAX_BATCH`` of them
+in ONE transaction, then all replies go out. SQLite has one writer at a time anyway, so this is how
+it takes hundreds of tickets a second: the fixed cost of a transaction (begin, the hall row, the
+commit) is paid per batch, and the writers wait in Python, in order, not in SQLite's busy loop.
+``write`` waits for its use case to be decided; ``write_async`` returns at once and the writer thread
+hands the outcome to a callback (the MQTT bridge publishes its reply from there, so a hall's kiosks
+do not hold a thread each while their tickets are committed). Each use case still decides alone,
+with its own clock reading:
+
+- ticket issues (``BATCHED_OPS``) run one after the other without savepoints (they refuse before
+  writing anything, or give their number back), share a memo of what they read, and their events,
+  counter and request-log rows go in together at the end, one multi-row INSERT each. Their request
+  id is claimed by their ticket's own unique (hall, request id) and then by that request-log row: a
+  concurrent duplicate on another connection still stops on one of them;
+- any other use case runs in a savepoint of its own (a refusal rolls back that one only), with its
+  claim first, after the rows deferred before it are written.
+
+A duplicate request id later in the same batch gets the earlier one's reply. Whatever the batch
+cannot decide (a lost race, an unexpected error: the whole transaction is rolled back) runs again
+alone, as before. Writes queue per database on SQLite and per hall on PostgreSQL (row locks let halls
+proceed in parallel there). Under load a short batch of issues lingers up to ``LINGER_S`` for more.
 
 After commit the calls are announced at once (in commit order), then the changed windows; the hall
 state is built by :class:`HallStatePublisher`, coalesced.
@@ -66,6 +77,9 @@ STATE_INTERVAL_S = 0.05
 
 # Use cases committed together at most (the last one's reply waits for all of them).
 MAX_BATCH = 16
+# Under load, a batch of BATCHED_OPS waits this long at most for more of them (see GroupCommit._linger).
+LINGER_S = 0.001
+LINGER_STEP_S = 0.00025
 
 # Use cases a batch runs without a savepoint, sharing one memo (see Tx.memo) between consecutive
 # ones. Their contract: a refusal (HallqError) leaves nothing written and the memo as it was; they
@@ -92,6 +106,8 @@ class _Write:
     alone: bool = False  # the batch could not decide it: run it in a transaction of its own
     done: bool = False
     wake: threading.Event = field(default_factory=threading.Event)
+    # write_async: called by the writer thread once decided, instead of waking a waiting caller.
+    callback: Callable[[_Write], None] | None = None
 
     @property
     def decided(self) -> bool:
@@ -112,7 +128,9 @@ class Runner:
         self._reader = reader(engine)
         self.catalog_etag: Callable[[Tx], str] = lambda _tx: ""
         self._hall_states = HallStatePublisher(self._announce_hall)
-        self._commits = GroupCommit(self._commit_batch, MAX_BATCH)
+        self._commits = GroupCommit(
+            self._commit_batch, MAX_BATCH, lingers=lambda item: item.op in BATCHED_OPS, linger_s=LINGER_S
+        )
         # Writes per committed group (1: alone): for the benchmark's figures and the tests.
         self.batch_sizes: Counter[int] = Counter()
         self._one_writer = is_sqlite(engine)
@@ -134,21 +152,56 @@ class Runner:
         device_id: str | None = None,
         actor: Actor | None = None,
     ) -> R:
+        """Run the use case (group-committed) and return its reply; raises its refusal."""
         item = _Write(hall, op, fn, model, request_id, device_id, actor, self.clock())
         if getattr(self._local, "committing", False):
             # A use case writing from inside a batch this thread commits: waiting for the group would
             # wait for ourselves. A transaction of its own, as before group commit.
             self._write_alone(item)
         else:
-            self._commits.submit("" if self._one_writer else hall, item)
-            if item.alone:
-                item.reset()
-                self._write_alone(item)
+            self._commits.submit(self._key(hall), item)
+            item.wake.wait()
+        self._settle(item)
         if item.error is not None:
             raise item.error
-        if item.outbox is not None:
-            self._announce_after_calls(hall, item.outbox)
         return cast(R, item.result)
+
+    def write_async(
+        self,
+        hall: str,
+        op: str,
+        fn: Callable[[Tx], R],
+        model: type[R],
+        done: Callable[[R | None, BaseException | None], None],
+        *,
+        request_id: str | None,
+        device_id: str | None = None,
+        actor: Actor | None = None,
+    ) -> None:
+        """Queue the use case and return at once; ``done(reply, None)`` or ``done(None, refusal)``
+        follows on the writer thread, after the commit. ``done`` must be quick and must not write."""
+
+        def decided(item: _Write) -> None:
+            self._settle(item, inline=False)  # on the writer thread: the hall state is built elsewhere
+            done(cast(R | None, item.result), item.error)
+
+        item = _Write(hall, op, fn, model, request_id, device_id, actor, self.clock(), callback=decided)
+        if getattr(self._local, "committing", False):
+            self._write_alone(item)
+            decided(item)
+            return
+        self._commits.submit(self._key(hall), item)
+
+    def _key(self, hall: str) -> str:
+        return "" if self._one_writer else hall
+
+    def _settle(self, item: _Write, *, inline: bool = True) -> None:
+        """After the batch: what it could not decide runs alone; then the windows and hall state."""
+        if item.alone:
+            item.reset()
+            self._write_alone(item)
+        if item.outbox is not None:
+            self._announce_after_calls(item.hall, item.outbox, inline=inline)
 
     def announce(self, hall: str, outbox: Outbox) -> None:
         """Tell the announcers what the committed transaction changed; never raises.
@@ -208,10 +261,7 @@ class Runner:
                         stored = _stored(session, tx.hall_id, request_id)
                         if stored is not None:
                             return _replay(stored, item.op, item.model), None
-                        _claim(tx, request_id, item.op)
-                    result = item.fn(tx)
-                    if request_id is not None:
-                        _store(tx, request_id, result)
+                    result = self._claimed(tx, item)
                 return result, tx.outbox
             except IntegrityError:
                 if request_id is not None:
@@ -233,9 +283,10 @@ class Runner:
         """Several use cases in ONE transaction (see the module doc); raises when it must be rolled back.
 
         The stored replies of all their request ids are read in one statement. A ``BATCHED_OPS`` use
-        case runs without a savepoint (it leaves nothing behind when it refuses), its events and its
-        request-log row wait in ``deferred`` and go in with one executemany each; any other use case
-        runs in a savepoint, after the deferred rows are written (it may read them).
+        case runs without a savepoint (it leaves nothing behind when it refuses); its events, counter
+        and request-log row wait in ``deferred`` and go in together (one multi-row INSERT per table).
+        Any other use case runs in a savepoint with its claim first, after the deferred rows are
+        written (it may read them).
         """
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             halls: dict[str, Hall] = {}
@@ -277,7 +328,7 @@ class Runner:
                     tx = self._tx(session, hall, item, {})
                     savepoint = session.begin_nested()
                     try:
-                        result = item.fn(tx)
+                        result = self._claimed(tx, item)
                     except HallqError as exc:
                         savepoint.rollback()
                         item.error = exc
@@ -293,10 +344,20 @@ class Runner:
                 if item.request_id is not None:
                     reply = item.op, result.model_dump(mode="json")
                     replies[key] = reply
-                    deferred.append((_CLAIM, _log_row(tx, item.request_id, *reply), None))
+                    if item.op in BATCHED_OPS:
+                        deferred.append((_CLAIM, _log_row(tx, item.request_id, *reply), None))
                 item.result = result
                 item.outbox = tx.outbox
             _write_deferred(session, deferred)
+
+    def _claimed(self, tx: Tx, item: _Write) -> BaseModel:
+        """The use case with its request id claimed first and its reply stored (see the module doc)."""
+        if item.request_id is not None:
+            _claim(tx, item.request_id, item.op)
+        result = item.fn(tx)
+        if item.request_id is not None:
+            _store(tx, item.request_id, result)
+        return result
 
     def _tx(self, session: Session, hall: Hall, item: _Write, memo: dict[Hashable, Any]) -> Tx:
         return Tx(
@@ -316,8 +377,12 @@ class Runner:
         for call in outbox.calls:
             for announcer in self.announcers:
                 _safely(announcer.call_made, hall, call)
+        if outbox.calls and self.announcers:
+            # The MQTT announcer only queues the call for paho's network thread, woken to send it; give
+            # it the GIL now rather than after our window and hall states (a display is waiting).
+            time.sleep(0)
 
-    def _announce_after_calls(self, hall: str, outbox: Outbox) -> None:
+    def _announce_after_calls(self, hall: str, outbox: Outbox, *, inline: bool = True) -> None:
         if not self.announcers or not (outbox.calls or outbox.windows or outbox.hall_changed):
             return
         if outbox.windows:
@@ -329,15 +394,20 @@ class Runner:
             for window in windows:
                 for announcer in self.announcers:
                     _safely(announcer.window_changed, hall, window)
-        self._hall_states.changed(hall)
+        self._hall_states.changed(hall, inline=inline)
 
     def queued(self) -> int:
         """Writes waiting for a committing thread (tests use it to build a batch on purpose)."""
         return self._commits.queued()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until every hall state owed to a committed change has been announced (tests, shutdown)."""
-        return self._hall_states.wait_idle(timeout)
+        """Wait until every queued write is decided and every hall state owed to a committed change
+        has been announced (tests, shutdown)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._commits.wait_idle(timeout):
+            return False
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return self._hall_states.wait_idle(left)
 
     def _announce_hall(self, hall: str) -> None:
         try:
@@ -364,7 +434,9 @@ class HallStatePublisher:
     then looks sees its change: the tests, a console). A change made while a build is running only
     marks the hall dirty and returns; ONE background thread per hall then rebuilds, at most every
     ``interval`` seconds, each build including every change committed before it began, and exits once
-    the hall has been quiet for an interval. Builds of a hall never overlap and each begins after the
+    the hall has been quiet for an interval. A change reported from the services' writer thread
+    (``inline=False``, an asynchronous write) always goes to that background thread: the writer must
+    not stop committing to build it. Builds of a hall never overlap and each begins after the
     previous one ended, so a state is never announced after a newer one.
     """
 
@@ -374,7 +446,9 @@ class HallStatePublisher:
         self._cond = threading.Condition()
         self._halls: dict[str, _Hall] = {}
 
-    def changed(self, hall: str) -> None:
+    def changed(self, hall: str, *, inline: bool = True) -> None:
+        """Build and announce the hall's state after a committed change (see the class doc); with
+        ``inline`` False never in this thread (the services' writer thread must not pay for it)."""
         with self._cond:
             slot = self._halls.setdefault(hall, _Hall())
             if slot.busy:
@@ -382,7 +456,17 @@ class HallStatePublisher:
                 self._cond.notify_all()
                 return
             slot.busy = True
-        self._run(hall, slot)
+            slot.dirty = not inline
+        if not inline:
+            self._start_background(hall, slot)
+            return
+        try:
+            self._run(hall, slot)
+        except BaseException:  # interrupted (Ctrl-C): nobody builds now, the next change does
+            with self._cond:
+                slot.busy = slot.dirty = False
+                self._cond.notify_all()
+            raise
         with self._cond:
             slot.last = time.monotonic()
             if not slot.dirty:
@@ -436,63 +520,120 @@ class HallStatePublisher:
 
 
 class GroupCommit:
-    """Leader/follower group commit (see the module doc), one queue per key.
+    """One writer thread per key commits the key's queued writes in batches (see the module doc).
 
-    ``submit`` queues the write and returns once it is decided. While no thread commits for the key,
-    the caller leads: it takes up to ``max_batch`` queued writes (its own among them, or ahead of it),
-    commits them and wakes their threads; then it hands the lead to the thread of the next queued
-    write, or leads again while its own is still queued. Each thread is woken once, when its write is
-    decided or when it is its turn to lead (no broadcast: a dozen waiting threads cost nothing).
+    ``submit`` queues a write and returns at once. The key's writer thread (started on demand, gone
+    after ``IDLE_EXIT_S`` without work) takes up to ``max_batch`` queued writes, commits them, marks
+    each decided and either calls its ``callback`` or wakes the thread waiting on it. A thread of its
+    own rather than whichever caller came first: callers need not wait (``write_async``), and the
+    thread that commits is always the same one, whatever the caller's thread is doing.
     """
 
-    def __init__(self, commit: Callable[[list[_Write]], None], max_batch: int) -> None:
+    IDLE_EXIT_S = 5.0
+
+    def __init__(
+        self,
+        commit: Callable[[list[_Write]], None],
+        max_batch: int,
+        *,
+        lingers: Callable[[_Write], bool] = lambda _item: False,
+        linger_s: float = 0.0,
+    ) -> None:
         self._commit = commit
         self._max = max_batch
-        self._lock = threading.Lock()
+        self._lingers = lingers
+        self._linger_s = linger_s
+        self._cond = threading.Condition()
         self._queues: dict[str, deque[_Write]] = {}
-        self._leading: set[str] = set()
+        self._writers: set[str] = set()  # keys whose writer thread runs
+        self._busy = 0  # writes taken from a queue and not yet decided
+        self._last: dict[str, int] = {}  # the size of each key's last batch
 
     def submit(self, key: str, item: _Write) -> None:
-        with self._lock:
+        with self._cond:
             queue = self._queues.setdefault(key, deque())
             queue.append(item)
-            follow = key in self._leading
-            self._leading.add(key)
-        if follow:
-            item.wake.wait()
-            if item.done:
+            if key in self._writers:
+                self._cond.notify_all()
                 return
-            # Not decided but woken: the lead was handed to us.
-        while True:
-            with self._lock:
-                batch = [queue.popleft() for _ in range(min(self._max, len(queue)))]
-            try:
-                self._commit(batch)
-            finally:
-                handed_on = self._decided(key, queue, batch, item)
-            if handed_on:
-                return
+            self._writers.add(key)
+        thread = threading.Thread(target=self._write, args=(key, queue), name="hallq-writer", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # the interpreter is shutting down: decide it here, alone
+            with self._cond:
+                self._writers.discard(key)
+            self._write(key, queue, once=True)
 
     def queued(self) -> int:
-        with self._lock:
+        with self._cond:
             return sum(len(queue) for queue in self._queues.values())
 
-    def _decided(self, key: str, queue: deque[_Write], batch: list[_Write], mine: _Write) -> bool:
-        """Wake the batch's threads; once ``mine`` is decided, pass the lead on (True)."""
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every submitted write is decided (its callback called)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._busy == 0 and not any(self._queues.values()), timeout)
+
+    def _write(self, key: str, queue: deque[_Write], *, once: bool = False) -> None:
+        while True:
+            with self._cond:
+                if not queue and not once:
+                    self._cond.wait_for(lambda: bool(queue), self.IDLE_EXIT_S)
+                if not queue:
+                    self._writers.discard(key)
+                    self._cond.notify_all()
+                    return
+            self._linger(key, queue)
+            with self._cond:
+                batch = [queue.popleft() for _ in range(min(self._max, len(queue)))]
+                self._last[key] = len(batch)
+                self._busy += len(batch)
+            try:
+                self._commit(batch)
+            except Exception:  # a bug: the writes are decided alone below; this thread goes on
+                log.exception("a batch of %d writes could not be committed", len(batch))
+            finally:
+                self._decided(batch)
+            if once:
+                once = bool(queue)
+                if not once:
+                    return
+
+    def _linger(self, key: str, queue: deque[_Write]) -> None:
+        """Under load (the last batch was a group), let a short batch of lingering writes grow.
+
+        A transaction costs more than a ticket in it, and under load more requests are a moment away
+        (being decoded by the bridge's other threads): waiting for them a fraction of a millisecond
+        buys fewer, fuller transactions. Alone (a console, a window agent) nobody waits.
+        """
+        waited = 0.0
+        while (
+            waited < self._linger_s
+            and self._last.get(key, 0) > 1
+            and 0 < len(queue) < self._max
+            and self._lingers(queue[0])
+        ):
+            before = len(queue)
+            time.sleep(LINGER_STEP_S)  # gives the GIL to the threads bringing the next writes
+            waited += LINGER_STEP_S
+            if len(queue) == before:
+                return  # nothing more is coming
+
+    def _decided(self, batch: list[_Write]) -> None:
         for written in batch:
-            if not written.decided:  # the leader was interrupted: each tries alone
+            if not written.decided:  # the commit was interrupted: each tries alone
                 written.alone = True
             written.done = True
-            if written is not mine:
+            if written.callback is None:
                 written.wake.set()
-        if not mine.done:
-            return False
-        with self._lock:
-            if queue:
-                queue[0].wake.set()  # its thread leads the next batch
-            else:
-                self._leading.discard(key)
-        return True
+                continue
+            try:
+                written.callback(written)
+            except Exception:
+                log.exception("the outcome of %s could not be delivered", written.op)
+        with self._cond:
+            self._busy -= len(batch)
+            self._cond.notify_all()
 
 
 def _window_states(tx: Tx, window_ids: set[int]) -> list[WindowState]:

@@ -1,6 +1,7 @@
 """Engines for SQLite (the appliance default) and PostgreSQL (a city's shared database).
 
-SQLite: WAL with synchronous=NORMAL, foreign keys on, a 5 s busy timeout (FIELD-NOTES). Transactions
+SQLite: WAL with synchronous=NORMAL, foreign keys on, a 5 s busy timeout (FIELD-NOTES), and the WAL
+checkpointed by a background thread rather than inside a commit (``store/checkpoint.py``). Transactions
 begin with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes cannot wait for a
 concurrent writer (SQLite answers "database is locked" at once, busy timeout or not), whereas an
 immediate one queues for the write lock up front. Read-only work uses :func:`reader` for a plain
@@ -9,19 +10,25 @@ immediate one queues for the write lock up front. Read-only work uses :func:`rea
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from .checkpoint import AUTOCHECKPOINT_PAGES, WalCheckpointer
+
 READ_ONLY = "hallq_read_only"
+
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
+    f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}",
 )
 
 
@@ -50,6 +57,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
+    file = parsed.database if parsed.database and parsed.database != ":memory:" else None
+    checkpointer = WalCheckpointer(file) if file is not None else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -59,6 +68,12 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
         cursor.close()
+        if checkpointer is not None:
+            checkpointer.start()  # once the file exists and is in WAL mode
+
+    if checkpointer is not None:
+        _CHECKPOINTERS[engine] = checkpointer
+        event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stop())
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -66,6 +81,11 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def checkpointer_of(engine: Engine) -> WalCheckpointer | None:
+    """The background WAL checkpointer of a SQLite file engine (None for others)."""
+    return _CHECKPOINTERS.get(engine)
 
 
 def is_sqlite(engine: Engine) -> bool:

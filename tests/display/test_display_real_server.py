@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from display.voice.pack import VoicePack
+from queue_server.protocol import topics
+from queue_server.protocol.messages import HallState, decode
 from queue_server.services.ports import Actor
 from tests.conftest import MosquittoBroker
 from tests.display.helpers import CuttableProxy, make_hall_display, wait_for
 from tests.factories import HallFixture, build_hall
-from tests.mqtt.conftest import start_bridge
+from tests.mqtt.conftest import Probe, start_bridge
 
 pytestmark = pytest.mark.broker
 
@@ -43,6 +45,16 @@ def serve(hall: HallFixture, window: str, actor: Actor, *, recall: bool = False)
     return seqs
 
 
+def retained_state_reaches(broker: MosquittoBroker, hall: str, seq: int) -> None:
+    probe = Probe(broker.address)
+    try:
+        probe.listen(topics.state(hall))
+        while decode(HallState, probe.next_on(topics.state(hall)).payload).seq < seq:
+            pass
+    finally:
+        probe.close()
+
+
 def test_real_server_calls_reach_the_display_once_in_order_through_a_cut(
     broker: MosquittoBroker, hall: HallFixture, voice_pack: VoicePack
 ) -> None:
@@ -55,6 +67,9 @@ def test_real_server_calls_reach_the_display_once_in_order_through_a_cut(
         zhang = hall.open_window("1", "zhang")
         zhao = hall.open_window("3", "zhao")
         history = serve(hall, "1", zhang)  # before the screen starts: painted, not announced
+        # The server publishes the hall state coalesced, a moment after the calls; the screen boots
+        # once the retained state holds that visit (booting within that moment, it would announce it).
+        retained_state_reaches(broker, hall.code, history[-1])
         display.start()
         wait_for(lambda: display.sequencer.last == history[-1], what="baseline from the retained state")
         assert [line.ticket for line in display.view().recent] == ["A001"]

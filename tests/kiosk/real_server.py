@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from queue_server.protocol.client import BrokerAddress
 from queue_server.protocol.messages import TicketIssueArgs, TicketResult
-from queue_server.services.ports import HallServices
+from queue_server.services.ports import HallServices, IssueDone
 from queue_server.store import tables as t
 from tests.factories import HallFixture, build_hall
 from tests.mqtt.conftest import Served, start_bridge
@@ -31,6 +31,16 @@ class IssueHook:
         ticket: TicketResult = self._real.issue_ticket(hall, args, request_id=request_id, device_id=device_id)
         self._after_issue(ticket)
         return ticket
+
+    def issue_ticket_async(
+        self, hall: str, args: TicketIssueArgs, done: IssueDone, *, request_id: str, device_id: str | None
+    ) -> None:
+        def hooked(ticket: TicketResult | None, exc: BaseException | None) -> None:
+            if ticket is not None:
+                self._after_issue(ticket)
+            done(ticket, exc)
+
+        self._real.issue_ticket_async(hall, args, hooked, request_id=request_id, device_id=device_id)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

@@ -4,6 +4,7 @@ simulated ESC/POS printer. No window: the model is plain Python."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 
 import pytest
@@ -116,18 +117,60 @@ def test_waiting_counts_follow_the_retained_hall_state(demo: DemoServer, kiosk_f
     )
 
 
-def test_config_limits_the_services_shown(demo: DemoServer, kiosk_factory: KioskFactory) -> None:
+def rule_widths(printed: bytes) -> set[int]:
+    """The lengths of the printed ``-----`` separators: a rule spans the paper (32 columns on 58 mm)."""
+    return {len(line) for line in texts(printed) if line and set(line) == {"-"}}
+
+
+def test_config_limits_the_services_shown(
+    demo: DemoServer, kiosk_factory: KioskFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     from queue_server.protocol import topics
     from queue_server.protocol.messages import DeviceConfig
 
     k = kiosk_factory()
-    demo.link.publish_and_wait(
-        topics.dev_config(demo.hall, "kiosk-1"),
-        DeviceConfig(version=1, kind="kiosk", services=["B", "C"], hall_name="示范市政务服务中心（东区）"),
-        retain=True,
+    config = topics.dev_config(demo.hall, "kiosk-1")
+    small = DeviceConfig(
+        version=1,
+        kind="kiosk",
+        services=["B", "C"],
+        printer_width_mm=58,
+        hall_name="示范市政务服务中心（东区）",
     )
+    demo.link.publish_and_wait(config, small, retain=True)
     wait_for(lambda: [t.code for t in getattr(k.model.screen, "tiles", ())] == ["B", "C"])
     assert k.model.hall_name == "示范市政务服务中心（东区）"
+    k.model.open_service("A")  # not offered here: no button, and no way to it
+    assert view_of(k.model) is View.HOME
+
+    # Its tickets are laid out for the paper the config names.
+    k.model.open_service("B")
+    k.model.take_service_ticket()
+    k.model.take_ticket()
+    assert isinstance(k.model.screen, TicketScreen)
+    assert rule_widths(k.printer.core.wait_output(lambda out: b"\x1dV" in out)) == {32}
+    k.printer.core.clear()
+    k.model.home()
+
+    wide = DeviceConfig(version=2, kind="kiosk", services=[], printer_width_mm=80)
+    demo.link.publish_and_wait(config, wide, retain=True)
+    wait_for(lambda: len(getattr(k.model.screen, "tiles", ())) == 4, what="every service again")
+    k.model.open_service("B")
+    k.model.take_service_ticket()
+    k.model.take_ticket()
+    assert rule_widths(k.printer.core.wait_output(lambda out: b"\x1dV" in out)) == {48}
+    k.printer.core.clear()
+    k.model.home()
+
+    # An older config arriving late (a broker's retained copy, a lagging server) changes nothing.
+    with caplog.at_level(logging.INFO, logger="kiosk"):
+        demo.link.publish_and_wait(config, small, retain=True)
+        wait_for(lambda: "config version 1 ignored" in caplog.text, what="the stale config dropped")
+    assert len(getattr(k.model.screen, "tiles", ())) == 4
+    k.model.open_service("B")
+    k.model.take_service_ticket()
+    k.model.take_ticket()
+    assert rule_widths(k.printer.core.wait_output(lambda out: b"\x1dV" in out)) == {48}
 
 
 def test_search_finds_matters_by_chinese_and_pinyin_initials(

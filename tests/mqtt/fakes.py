@@ -40,7 +40,7 @@ from queue_server.protocol.messages import (
     WindowState,
     WindowStatus,
 )
-from queue_server.services.ports import Actor, Announcer
+from queue_server.services.ports import Actor, Announcer, IssueDone
 
 R = TypeVar("R")
 
@@ -201,6 +201,16 @@ class FakeHall:
         if issued:
             self._announce()
         return result
+
+    def issue_ticket_async(
+        self, hall: str, args: TicketIssueArgs, done: IssueDone, *, request_id: str, device_id: str | None
+    ) -> None:
+        try:
+            ticket = self.issue_ticket(hall, args, request_id=request_id, device_id=device_id)
+        except Exception as exc:
+            done(None, exc)
+        else:
+            done(ticket, None)
 
     def checkin_appointment(
         self, hall: str, args: AppointmentCheckinArgs, *, request_id: str, device_id: str | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -33,6 +34,17 @@ def state(seq: int, ts: float, notice: str = "") -> HallState:
 
 def window(ts: float, status: WindowStatus) -> WindowState:
     return WindowState(window="5", name="5号窗口", status=status, ts=ts)
+
+
+def flushed(link: MqttLink) -> None:
+    """Return once the broker has handled everything ``link`` published so far.
+
+    ``MqttLink.publish`` only queues the message for paho's network thread (the announcer must never
+    block a service), so returning from the announcer says nothing about the broker. The broker
+    handles one connection's packets in order: the PUBACK of a later message means the earlier ones
+    are routed and, when retained, stored.
+    """
+    assert link.publish_and_wait(f"hallq-test/flush/{uuid.uuid4().hex}", b"x", timeout=WAIT), "no PUBACK"
 
 
 def drain(probe: Probe, topic: str, until: int) -> list[int]:
@@ -92,6 +104,8 @@ def test_window_state_retained_and_monotonic(
     announcer.window_changed(hall_code, window(2.0, WindowStatus.SERVING))
     announcer.window_changed(hall_code, window(1.0, WindowStatus.CALLING))  # older: dropped
     announcer.close()
+    # Subscribing before the broker has the message would get it live, not retained (retain=0).
+    flushed(link)
     probe.listen(topics.window_state(hall_code, "5"))
     msg = probe.next_on(topics.window_state(hall_code, "5"))
     assert msg.retain

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable
 
@@ -16,8 +17,10 @@ from queue_server.protocol.messages import (
     DeviceStatus,
     ErrorCode,
     ServerStatus,
+    TicketIssueArgs,
     decode,
 )
+from queue_server.services.ports import IssueDone
 from tests.conftest import MosquittoBroker
 from tests.mqtt.conftest import Device, Probe, Served, start_bridge
 from tests.mqtt.fakes import CATALOG_ETAG, FakeHall
@@ -360,3 +363,43 @@ def test_two_instances_share_the_requests(
     finally:
         a.bridge.stop()
         b.bridge.stop()
+
+
+class SlowCommits(FakeHall):
+    """Issues tickets as the real services do for the bridge: later, from another thread."""
+
+    def __init__(self, hall: str) -> None:
+        super().__init__(hall)
+        self.pending: list[Callable[[], None]] = []
+        self.taken = threading.Event()
+
+    def issue_ticket_async(
+        self, hall: str, args: TicketIssueArgs, done: IssueDone, *, request_id: str, device_id: str | None
+    ) -> None:
+        def commit() -> None:
+            ticket = self.issue_ticket(hall, args, request_id=request_id, device_id=device_id)
+            done(ticket, None)
+
+        self.pending.append(commit)
+        self.taken.set()
+
+
+def test_stop_waits_for_the_answers_of_tickets_still_being_committed(
+    broker: MosquittoBroker, hall_code: str, devices: DeviceMaker
+) -> None:
+    slow = SlowCommits(hall_code)
+    s = start_bridge(broker.address, slow, hall_code, attach=slow.announcers.append)
+    kiosk = devices("kiosk-1")
+    kiosk.send({"id": "r-1", "op": "ticket.issue", "args": {"service": "A"}})
+    assert slow.taken.wait(5)  # the worker has handed it on and is free
+    stopper = threading.Thread(target=s.bridge.stop)
+    stopper.start()
+    stopper.join(0.5)
+    assert stopper.is_alive(), "stop() returned with a ticket still being committed"
+    writer = threading.Thread(target=slow.pending[0])  # the services' writer thread commits it
+    writer.start()
+    reply = kiosk.reply()
+    assert (reply["id"], reply["ok"], reply["result"]["number"]) == ("r-1", True, "A001")
+    stopper.join(10)
+    writer.join(10)
+    assert not stopper.is_alive()

@@ -103,6 +103,9 @@ def test_retained_state_reflects_the_database(
     for _ in range(3):
         kiosk.ask("ticket.issue", {"service": "A"})
     agent.ask("window.next")
+    # The hall state is coalesced (built off the request path): once the services are idle, the
+    # announcer has the newest one, and closing it publishes what it still holds back.
+    assert hall.services.runner.wait_idle(10)
     real.announcer.close()
     screen = Probe(broker.address)
     try:

@@ -52,6 +52,34 @@ def test_subscribe_delivers_and_undo_stops(broker: MosquittoBroker, hall_code: s
     b.stop()
 
 
+def test_handlers_follow_subscriptions_made_after_a_topic_was_routed(
+    broker: MosquittoBroker, hall_code: str
+) -> None:
+    """A link remembers which handlers a topic goes to; a later or undone subscription must count."""
+    a, b = MqttLink("a-" + hall_code, broker.address), MqttLink("b-" + hall_code, broker.address)
+    for link in (a, b):
+        link.start()
+        assert link.wait_connected()
+    topic = topics.calls(hall_code)
+    first, second = queue.Queue[Received](), queue.Queue[Received]()
+    undo_first = a.subscribe(topic, first.put)
+    assert a.wait_subscribed()
+    b.publish_and_wait(topic, b"one")
+    assert first.get(timeout=2).payload == b"one"  # the topic is routed, and remembered, now
+    a.subscribe(topic, second.put)  # the same filter: nothing new for the broker, a new handler here
+    b.publish_and_wait(topic, b"two")
+    assert first.get(timeout=2).payload == b"two"
+    assert second.get(timeout=2).payload == b"two"
+    undo_first()
+    b.publish_and_wait(topic, b"three")
+    assert second.get(timeout=2).payload == b"three"
+    b.publish_and_wait(topics.state(hall_code), b"sync", retain=True)
+    _collect(a, topics.state(hall_code)).get(timeout=2)  # what came before it has been delivered
+    assert first.empty()
+    a.stop()
+    b.stop()
+
+
 def test_resubscribes_after_broker_restart(fresh_broker: MosquittoBroker, hall_code: str) -> None:
     sub, pub = (
         MqttLink("s-" + hall_code, fresh_broker.address),

@@ -142,3 +142,68 @@ def test_a_new_public_address_is_a_new_config(hall: HallFixture) -> None:
     after = Services(hall.engine, moved, hall.clock).device_configs(hall.code)["kiosk-1"]
     assert after.citizen_base_url == "https://hall.example.gov.cn/t/"
     assert after.version > before.version
+
+
+def _set_device(hall: HallFixture, device_id: str, **values: object) -> None:
+    def change(session: Session) -> None:
+        device = _device(session, hall, device_id)
+        for key, value in values.items():
+            setattr(device, key, value)
+        session.add(device)
+
+    _edit(hall, change)
+
+
+def test_a_kiosk_offers_its_own_active_services_in_the_halls_order_on_its_own_paper(
+    hall: HallFixture,
+) -> None:
+    v1 = hall.services.device_configs(hall.code)
+    assert (v1["kiosk-1"].services, v1["kiosk-1"].printer_width_mm) == (["A", "B", "C"], 80)
+
+    _set_device(hall, "kiosk-1", services=["C", "A"], printer_width_mm=58)
+    v2 = hall.services.device_configs(hall.code)
+    assert (v2["kiosk-1"].services, v2["kiosk-1"].printer_width_mm) == (["A", "C"], 58)
+    assert v2["kiosk-1"].version > v1["kiosk-1"].version  # the content hash saw the change
+    assert v2["agent-1"] == v1["agent-1"]
+
+    def retire_a(session: Session) -> None:
+        service = session.exec(
+            select(t.Service).where(t.Service.hall_id == hall.hall_id, t.Service.code == "A")
+        ).one()
+        service.active = False
+        session.add(service)
+
+    _edit(hall, retire_a)
+    v3 = hall.services.device_configs(hall.code)
+    assert v3["kiosk-1"].services == ["C"]  # only active ones
+    assert v3["kiosk-1"].version > v2["kiosk-1"].version
+
+    _set_device(hall, "kiosk-1", services=None)
+    v4 = hall.services.device_configs(hall.code)
+    assert (v4["kiosk-1"].services, v4["kiosk-1"].printer_width_mm) == (["B", "C"], 58)
+    assert v4["kiosk-1"].version > v3["kiosk-1"].version
+    assert hall.services.device_configs(hall.code) == v4  # and it stays while nothing changes
+
+
+def test_a_window_agents_own_width_comes_before_its_window_printers(hall: HallFixture) -> None:
+    def printer_58(session: Session) -> None:
+        session.add(
+            WindowPrinter(
+                window_id=_window_id(session, hall, "1"),
+                hall_id=hall.hall_id,
+                config={"transport": "tcp", "width_mm": 58},
+                updated_at=datetime.now(UTC),
+            )
+        )
+
+    _edit(hall, printer_58)
+    from_printer = hall.services.device_configs(hall.code)["agent-1"]
+    assert from_printer.printer_width_mm == 58
+    _set_device(hall, "agent-1", printer_width_mm=80)
+    own = hall.services.device_configs(hall.code)["agent-1"]
+    assert own.printer_width_mm == 80
+    assert own.version > from_printer.version
+    _set_device(hall, "agent-1", printer_width_mm=None)
+    back = hall.services.device_configs(hall.code)["agent-1"]
+    assert back.printer_width_mm == 58
+    assert back.version > own.version  # never back to an older version: the device would drop it

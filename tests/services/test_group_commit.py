@@ -259,3 +259,69 @@ def test_the_hall_state_after_a_burst_counts_every_ticket(shared_url: str, hall_
         assert waiting == sorted(waiting)  # never an older state after a newer one
     finally:
         hall.close()
+
+
+# --- asynchronous writes (the MQTT bridge's ticket.issue) --------------------------------------------
+
+
+class Outcomes:
+    """What ``issue_ticket_async`` hands to its callbacks, with the thread that called each."""
+
+    def __init__(self) -> None:
+        self.got: dict[int, list[tuple[Any, BaseException | None, str]]] = {}
+        self._cond = threading.Condition()
+
+    def done(self, index: int) -> Callable[[Any, BaseException | None], None]:
+        def deliver(result: Any, exc: BaseException | None) -> None:
+            with self._cond:
+                self.got.setdefault(index, []).append((result, exc, threading.current_thread().name))
+                self._cond.notify_all()
+
+        return deliver
+
+    def wait(self, count: int) -> None:
+        with self._cond:
+            assert self._cond.wait_for(lambda: len(self.got) >= count, 30), self.got
+
+
+def test_async_issues_return_at_once_and_hear_once_from_the_writer(hall: HallFixture) -> None:
+    outcomes = Outcomes()
+    runner = hall.services.runner
+    with batch(hall) as queued:
+        # The commit is held: an asynchronous issue must not wait for it (a blocking one would hang here).
+        for i in range(6):
+            queued.outcomes.append(None)  # one batch of six, as batch() checks
+            hall.services.issue_ticket_async(
+                hall.code,
+                TicketIssueArgs(service="A"),
+                outcomes.done(i),
+                request_id=hall.rid(),
+                device_id="k",
+            )
+        assert runner.queued() == 6 and not outcomes.got
+    outcomes.wait(6)
+    assert runner.wait_idle(10)
+    assert all(len(calls) == 1 for calls in outcomes.got.values())  # each hears exactly once
+    results = [outcomes.got[i][0][0] for i in range(6)]
+    assert all(
+        exc is None and thread == "hallq-writer" for _, exc, thread in (c[0] for c in outcomes.got.values())
+    )
+    assert [r.number for r in results] == [f"A{n:03d}" for n in range(1, 7)]  # submission order
+    assert _count(hall, t.Ticket, t.Ticket.hall_id == hall.hall_id) == 6
+
+
+def test_async_refusal_and_retransmission(hall: HallFixture) -> None:
+    outcomes = Outcomes()
+    issue = hall.services.issue_ticket_async
+    issue(hall.code, TicketIssueArgs(service="Z"), outcomes.done(0), request_id=hall.rid(), device_id="k")
+    issue(hall.code, TicketIssueArgs(service="A"), outcomes.done(1), request_id="kiosk-2-1-1", device_id="k")
+    issue(hall.code, TicketIssueArgs(service="A"), outcomes.done(2), request_id="kiosk-2-1-1", device_id="k")
+    outcomes.wait(3)
+    ((refused, error, _),) = outcomes.got[0]
+    assert refused is None and isinstance(error, HallqError) and error.code is ErrorCode.UNKNOWN_SERVICE
+    first, again = outcomes.got[1][0][0], outcomes.got[2][0][0]
+    assert isinstance(first, TicketResult) and again == first
+    assert _count(hall, t.Ticket, t.Ticket.hall_id == hall.hall_id) == 1
+    # The synchronous door sees the same stored reply.
+    args = TicketIssueArgs(service="A")
+    assert hall.services.issue_ticket(hall.code, args, request_id="kiosk-2-1-1", device_id="k") == first

@@ -1,24 +1,38 @@
 """The counter console's own requests: the window's picture, finishing a visit as a case, transfer to
 a person, and the window's thermal printer. The plain window actions (next, recall, start, no-show,
-pause, resume, open, close, call a ticket, hold) are the core's ``windows``/``tickets`` routes."""
+pause, resume, open, close, call a ticket, hold) are the core's ``windows``/``tickets`` routes.
+
+The console itself acts through ``…/console/<action>``: the same use cases, answered with the
+window's picture read right after the commit (``ConsoleReply``). The page shows that picture at once
+instead of asking for one afterwards, and never replaces it by a picture of a smaller ``version`` (a
+refresh that left before the action and lands after its answer).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
 
 from fastapi import APIRouter, Response
 
 from devices.printer import PrinterConfig
-from queue_server.api.deps import HallDep, HallStaff, HallSupervisor, IdempotencyKey
+from queue_server.api.deps import HallDep, HallStaff, HallSupervisor, IdempotencyKey, request_id
 from queue_server.api.problems import PROBLEM_RESPONSES
 from queue_server.api.routes.desk_deps import DeskDep
+from queue_server.api.schemas import PriorityRequest
 from queue_server.errors import NotFoundError
-from queue_server.protocol.messages import WindowOpResult
+from queue_server.protocol.messages import TicketStatusResult, WindowOpResult, WindowPauseArgs
+from queue_server.services.desk import Desk
 from queue_server.services.desk_models import (
     CallNumberRequest,
     CaseRequest,
+    ConsoleReply,
     ConsoleView,
     FinishResult,
     TransferRequest,
 )
+from queue_server.services.hall import Services
+from queue_server.services.ports import Actor
 
 router = APIRouter(prefix="/api/halls/{hall}/windows/{window}", tags=["console"], responses=PROBLEM_RESPONSES)
 
@@ -89,3 +103,157 @@ def call_number(
     key: IdempotencyKey = None,
 ) -> WindowOpResult:
     return desk.call_number(hall, window, body.number, body.reason, actor=staff.actor, request_id=key)
+
+
+# --- the console's actions, answered with the window's picture --------------------------------------
+
+C = "/console"
+
+
+def _reply(
+    desk: Desk,
+    hall: str,
+    window: str,
+    actor: Actor,
+    *,
+    op: WindowOpResult | None = None,
+    ticket: TicketStatusResult | None = None,
+    finished: FinishResult | None = None,
+) -> ConsoleReply:
+    # A read of its own after the action's commit: its version is at least the action's event.
+    view = desk.console(hall, window, actor=actor)
+    return ConsoleReply(view=view, op=op, ticket=ticket, finished=finished)
+
+
+@router.post(C + "/pause", response_model=ConsoleReply, summary="pause the window; the picture after it")
+def console_pause(
+    hall: HallDep,
+    window: str,
+    body: WindowPauseArgs,
+    staff: HallStaff,
+    desk: DeskDep,
+    key: IdempotencyKey = None,
+) -> ConsoleReply:
+    op = desk.services.pause(hall, window, body.reason, actor=staff.actor, request_id=request_id(key))
+    return _reply(desk, hall, window, staff.actor, op=op)
+
+
+@router.post(
+    C + "/priority", response_model=ConsoleReply, summary="confirm or reject a priority; the picture after it"
+)
+def console_priority(
+    hall: HallDep,
+    window: str,
+    body: PriorityRequest,
+    staff: HallStaff,
+    desk: DeskDep,
+    key: IdempotencyKey = None,
+) -> ConsoleReply:
+    op = desk.services.confirm_priority(hall, window, body.confirmed, actor=staff.actor, request_id=key)
+    return _reply(desk, hall, window, staff.actor, op=op)
+
+
+@router.post(
+    C + "/call-number",
+    response_model=ConsoleReply,
+    summary="call a ticket by its number; the picture after it",
+)
+def console_call_number(
+    hall: HallDep,
+    window: str,
+    body: CallNumberRequest,
+    staff: HallStaff,
+    desk: DeskDep,
+    key: IdempotencyKey = None,
+) -> ConsoleReply:
+    op = desk.call_number(hall, window, body.number, body.reason, actor=staff.actor, request_id=key)
+    return _reply(desk, hall, window, staff.actor, op=op)
+
+
+@router.post(
+    C + "/transfer-to", response_model=ConsoleReply, summary="transfer the visit; the picture after it"
+)
+def console_transfer_to(
+    hall: HallDep,
+    window: str,
+    body: TransferRequest,
+    staff: HallStaff,
+    desk: DeskDep,
+    key: IdempotencyKey = None,
+) -> ConsoleReply:
+    op = desk.transfer(hall, window, body, actor=staff.actor, request_id=key)
+    return _reply(desk, hall, window, staff.actor, op=op)
+
+
+@router.post(
+    C + "/finish-case",
+    response_model=ConsoleReply,
+    summary="finish the visit as a case; the picture after it",
+)
+def console_finish_case(
+    hall: HallDep, window: str, body: CaseRequest, staff: HallStaff, desk: DeskDep, key: IdempotencyKey = None
+) -> ConsoleReply:
+    finished = desk.finish(hall, window, body, actor=staff.actor, request_id=key)
+    return _reply(desk, hall, window, staff.actor, finished=finished)
+
+
+@router.post(
+    C + "/tickets/{ticket_id}/hold",
+    response_model=ConsoleReply,
+    summary="set a ticket aside; the picture after it",
+)
+def console_hold(
+    hall: HallDep, window: str, ticket_id: str, staff: HallStaff, desk: DeskDep, key: IdempotencyKey = None
+) -> ConsoleReply:
+    ticket = desk.services.hold_ticket(hall, ticket_id, actor=staff.actor, request_id=key)
+    return _reply(desk, hall, window, staff.actor, ticket=ticket)
+
+
+@router.post(
+    C + "/tickets/{ticket_id}/resume",
+    response_model=ConsoleReply,
+    summary="put a held ticket back in the queue; the picture after it",
+)
+def console_resume_ticket(
+    hall: HallDep, window: str, ticket_id: str, staff: HallStaff, desk: DeskDep, key: IdempotencyKey = None
+) -> ConsoleReply:
+    ticket = desk.services.resume_ticket(hall, ticket_id, actor=staff.actor, request_id=key)
+    return _reply(desk, hall, window, staff.actor, ticket=ticket)
+
+
+class ConsoleAction(StrEnum):
+    """The window actions without a body (the core's ``windows`` routes of the same names)."""
+
+    OPEN = "open"
+    CLOSE = "close"
+    NEXT = "next"
+    RECALL = "recall"
+    START = "start"
+    NO_SHOW = "no-show"
+    RESUME = "resume"
+
+
+_Act = Callable[[Services, str, str, Actor, str], WindowOpResult]
+_ACTIONS: dict[ConsoleAction, _Act] = {
+    ConsoleAction.OPEN: lambda s, h, w, a, k: s.open_window(h, w, actor=a, request_id=k),
+    ConsoleAction.CLOSE: lambda s, h, w, a, k: s.close_window(h, w, actor=a, request_id=k),
+    ConsoleAction.NEXT: lambda s, h, w, a, k: s.call_next(h, w, actor=a, request_id=k),
+    ConsoleAction.RECALL: lambda s, h, w, a, k: s.recall(h, w, actor=a, request_id=k),
+    ConsoleAction.START: lambda s, h, w, a, k: s.start(h, w, actor=a, request_id=k),
+    ConsoleAction.NO_SHOW: lambda s, h, w, a, k: s.no_show(h, w, actor=a, request_id=k),
+    ConsoleAction.RESUME: lambda s, h, w, a, k: s.resume(h, w, actor=a, request_id=k),
+}
+
+
+# Last: the routes above are not actions of this one (a path matches the first route that has it).
+@router.post(C + "/{action}", response_model=ConsoleReply, summary="a window action; the picture after it")
+def console_action(
+    hall: HallDep,
+    window: str,
+    action: ConsoleAction,
+    staff: HallStaff,
+    desk: DeskDep,
+    key: IdempotencyKey = None,
+) -> ConsoleReply:
+    op = _ACTIONS[action](desk.services, hall, window, staff.actor, request_id(key))
+    return _reply(desk, hall, window, staff.actor, op=op)

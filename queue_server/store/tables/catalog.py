@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
+from queue_server.protocol.defaults import HALL_TZ_NAME
 from queue_server.store.tables import _meta  # noqa: F401  (naming convention first)
 from queue_server.store.types import json_field, utc_field
 
@@ -24,7 +25,7 @@ class Hall(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True)
     name: str = Field(max_length=100)
-    tz: str = Field(default="Asia/Shanghai", max_length=64)
+    tz: str = Field(default=HALL_TZ_NAME, max_length=64)
     notice: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     schedule: dict[str, Any] | None = json_field()
     rest_day_schedule: list[Any] | None = json_field()

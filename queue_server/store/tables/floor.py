@@ -97,7 +97,12 @@ class Pause(SQLModel, table=True):
 
 
 class Device(SQLModel, table=True):
-    """A provisioned device; ``status`` is its last retained status payload (health, version)."""
+    """A provisioned device; ``status`` is its last retained status payload (health, version).
+
+    ``printer_width_mm`` (58/80) and ``services`` (a kiosk's service letters) come from the hall file;
+    NULL means the file did not say: the device config then uses the window printer's width (else 80)
+    and every active service.
+    """
 
     __tablename__ = "device"
     __table_args__ = (UniqueConstraint("hall_id", "device_id"),)
@@ -107,6 +112,8 @@ class Device(SQLModel, table=True):
     device_id: str = Field(max_length=40)
     kind: str = Field(max_length=32)
     window_id: int | None = Field(default=None, foreign_key="window.id")
+    printer_width_mm: int | None = None
+    services: list[str] | None = json_field()
     state: str = Field(default="unknown", max_length=16)
     boot: int = 0
     status: dict[str, Any] | None = json_field()

@@ -19,13 +19,21 @@
     paused: ["resume", "close", "sign_out"],
   };
 
-  // Observable by tests and by whoever watches the console: when the page last showed a change.
-  const probe = { renders: [], connected: false, snapshots: 0 };
+  // Observable by tests and by whoever watches the console: when the page last showed a change, how
+  // many pictures it showed (snapshots) and how many it dropped as older than the one shown (stale).
+  const probe = { renders: [], connected: false, snapshots: 0, stale: 0, version: null };
   window.hallqConsole = probe;
 
   let me = null;          // StaffInfo
   let windowNo = null;    // the window signed in at
   let view = null;        // ConsoleView
+  // Pictures can arrive out of order: a refresh that left before an action may land after the
+  // action's answer. Each picture has a version (the server's latest event id when it was read; a
+  // later read never has a smaller one). "turn" numbers what the page sends and receives, in order.
+  let turn = 0;
+  let shownTurn = 0;      // the turn the picture on screen arrived on
+  let painted = null;     // this window's state as the live channel last painted it (a WindowState)
+  let paintedTurn = 0;    // and the turn it arrived on
   let refreshing = false;
   let again = false;
   let refreshTimer = null;
@@ -98,6 +106,9 @@
   });
 
   function showDesk() {
+    view = null;
+    shownTurn = 0;
+    painted = null;
     $("login").hidden = true;
     $("desk").hidden = false;
     $("live").hidden = false;
@@ -115,8 +126,10 @@
       window: (data) => {
         if (data.window !== windowNo) return scheduleRefresh();
         paintWindow(data);
+        painted = data;
+        paintedTurn = ++turn;
         mark("window", data.ticket, data.status);
-        scheduleRefresh();
+        scheduleRefresh();  // asked for after the paint: show() takes it
       },
       call: (data) => {
         if (data.window === windowNo) {
@@ -153,9 +166,8 @@
     try {
       do {
         again = false;
-        view = await api("GET", "/api/halls/" + hall + "/windows/" + windowNo + "/console");
-        probe.snapshots += 1;
-        render();
+        const asked = ++turn;
+        show(await api("GET", "/api/halls/" + hall + "/windows/" + windowNo + "/console"), asked);
       } while (again);
     } catch (e) {
       if (e.status === 401) { me = null; windowNo = null; return showLogin(); }
@@ -164,6 +176,32 @@
     } finally {
       refreshing = false;
     }
+  }
+
+  /* Show a picture asked for on turn `asked`, unless the one on screen is newer. A picture asked
+     for after the one on screen arrived was read later by the server: it is never older. One asked
+     for before is newer only if its version is greater (the same version may lack what the picture
+     on screen shows: a tie on PostgreSQL, or a change made between the two reads). An action's own
+     answer was read after the action committed: it wins a tie. The live channel paints the window's
+     state as soon as it changes, without a version: a picture asked for before that paint and
+     showing the window otherwise may be older, and waits for the refresh the paint set off. */
+  function show(next, asked, own) {
+    const newer = !view || asked > shownTurn || next.version > view.version || (own && next.version === view.version);
+    const unpainted = painted !== null && asked < paintedTurn && !sameWindow(next.window, painted);
+    if (!newer || unpainted) {
+      probe.stale += 1;
+      return false;
+    }
+    view = next;
+    shownTurn = ++turn;
+    probe.snapshots += 1;
+    probe.version = next.version;
+    render();
+    return true;
+  }
+
+  function sameWindow(a, b) {
+    return a.status === b.status && (a.ticket || null) === (b.ticket || null);
   }
 
   // --- rendering -------------------------------------------------------------------------------
@@ -311,9 +349,18 @@
     resume: "resume", open: "open", close: "close",
   };
 
+  /* POST a console action (…/console/<path>); its answer carries the window's picture read right
+     after the action committed, shown here at once. A refresh already on its way may land later
+     with an older picture: show() drops it. */
+  async function post(path, body) {
+    const asked = ++turn;
+    const reply = await api("POST", "/api/halls/" + hall + "/windows/" + windowNo + "/console/" + path, body, { idempotent: true });
+    show(reply.view, asked, true);
+    return reply;
+  }
+
   async function act(name, body) {
-    const base = "/api/halls/" + hall + "/windows/" + windowNo + "/";
-    return api("POST", base + ROUTE[name], body, { idempotent: true });
+    return post(ROUTE[name], body);
   }
 
   async function run(name) {
@@ -328,39 +375,35 @@
     if (name === "close" && !window.confirm("确定关闭本窗口？")) return;
     try {
       button.disabled = true;
-      const result = await act(name);
-      if (result && result.window) paintWindow(result.window);
-      if (name === "next" && result && result.call) say("已呼叫 " + result.call.ticket);
+      const reply = await act(name);
+      if (name === "next" && reply.op && reply.op.call) say("已呼叫 " + reply.op.call.ticket);
       else say("");
     } catch (e) {
       say(e.message, true);
-    } finally {
-      refresh();
+      refresh();  // refused: the window may not be what the page showed
     }
   }
 
   async function hold() {
     if (!view || !view.current) return;
+    const number = view.current.number;
     try {
-      await api("POST", "/api/halls/" + hall + "/tickets/" + view.current.ticket_id + "/hold", undefined, { idempotent: true });
-      say(view.current.number + " 已暂挂，可在左侧恢复排队");
-    } catch (e) { say(e.message, true); }
-    refresh();
+      await post("tickets/" + encodeURIComponent(view.current.ticket_id) + "/hold");
+      say(number + " 已暂挂，可在左侧恢复排队");
+    } catch (e) { say(e.message, true); refresh(); }
   }
 
   async function resumeHeld(t) {
     try {
-      await api("POST", "/api/halls/" + hall + "/tickets/" + t.ticket_id + "/resume", undefined, { idempotent: true });
+      await post("tickets/" + encodeURIComponent(t.ticket_id) + "/resume");
       say(t.number + " 已恢复排队");
-    } catch (e) { say(e.message, true); }
-    refresh();
+    } catch (e) { say(e.message, true); refresh(); }
   }
 
   async function confirmPriority(confirmed) {
     try {
-      await api("POST", "/api/halls/" + hall + "/windows/" + windowNo + "/priority", { confirmed: confirmed }, { idempotent: true });
-    } catch (e) { say(e.message, true); }
-    refresh();
+      await post("priority", { confirmed: confirmed });
+    } catch (e) { say(e.message, true); refresh(); }
   }
 
   async function signOut() {
@@ -428,23 +471,20 @@
     const body = { note: form.note.value };
     body["to_" + form.kind.value] = form.target.value;
     try {
-      await api("POST", "/api/halls/" + hall + "/windows/" + windowNo + "/transfer-to", body, { idempotent: true });
+      await post("transfer-to", body);
       $("dlg-transfer").close();
       say("已转移");
-    } catch (e) { $("transfer-error").textContent = e.message; }
-    refresh();
+    } catch (e) { $("transfer-error").textContent = e.message; refresh(); }
   });
 
   $("call-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = event.target;
     try {
-      const result = await api("POST", "/api/halls/" + hall + "/windows/" + windowNo + "/call-number",
-        { number: form.number.value.trim().toUpperCase(), reason: form.reason.value }, { idempotent: true });
+      const reply = await post("call-number", { number: form.number.value.trim().toUpperCase(), reason: form.reason.value });
       $("dlg-call").close();
-      say("已点名呼叫 " + (result.call ? result.call.ticket : ""));
-    } catch (e) { $("call-error").textContent = e.message; }
-    refresh();
+      say("已点名呼叫 " + (reply.op && reply.op.call ? reply.op.call.ticket : ""));
+    } catch (e) { $("call-error").textContent = e.message; refresh(); }
   });
 
   $("pause-preset").addEventListener("change", () => { $("pause-reason-input").value = $("pause-preset").value; });
@@ -454,11 +494,10 @@
     const reason = ($("pause-reason-input").value || $("pause-preset").value).trim();
     if (!reason) { $("pause-error").textContent = "请填写暂停原因"; return; }
     try {
-      await api("POST", "/api/halls/" + hall + "/windows/" + windowNo + "/pause", { reason: reason }, { idempotent: true });
+      await post("pause", { reason: reason });
       $("dlg-pause").close();
       say("已暂停：" + reason);
-    } catch (e) { $("pause-error").textContent = e.message; }
-    refresh();
+    } catch (e) { $("pause-error").textContent = e.message; refresh(); }
   });
 
   // --- finishing as a case ---------------------------------------------------------------------
@@ -524,14 +563,14 @@
     if (type === "special") body.special_reason = form.special_reason.value.trim();
     $("finish-submit").disabled = true;
     try {
-      const result = await api("POST", "/api/halls/" + hall + "/windows/" + windowNo + "/finish-case", body, { idempotent: true });
+      const reply = await post("finish-case", body);
       $("dlg-finish").close();
-      showFinished(result);
+      showFinished(reply.finished);
     } catch (e) {
       $("finish-error").textContent = e.message;
+      refresh();
     } finally {
       $("finish-submit").disabled = false;
-      refresh();
     }
   });
 
