@@ -275,6 +275,7 @@ def serve(db: str, broker_port: int, *, stub: bool = False) -> int:
     """The server subprocess: real services (or the stub) + MQTT bridge until stdin closes."""
     from queue_server.mqtt.door import default_workers, open_door
     from queue_server.protocol.client import BrokerAddress
+    from queue_server.runtime.heap import settle_heap
     from queue_server.services.hall import Services
     from queue_server.store import make_engine
 
@@ -288,6 +289,7 @@ def serve(db: str, broker_port: int, *, stub: bool = False) -> int:
     )
     for announcer in door.announcers:
         services.add_announcer(announcer)
+    settle_heap()  # as `hallq server` does once started
     print("ready", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.stdin.close())
     seen: Counter[int] = Counter()

@@ -135,6 +135,7 @@ def serve(settings: Settings) -> None:
 
     from queue_server.api import create_app
     from queue_server.runtime.broker import port_is_free
+    from queue_server.runtime.heap import settle_heap
     from queue_server.runtime.http_server import HallqServer
     from queue_server.services.hall import Services
 
@@ -155,6 +156,7 @@ def serve(settings: Settings) -> None:
             app = create_app(settings, services, door.announcers if door else ())
             log.info("HTTP API on http://%s:%d/docs", settings.http_host, settings.http_port)
             config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info")
+            settle_heap()  # everything is up: keep it out of the collector's pauses
             # Ctrl-C / SIGTERM: uvicorn stops; HallqServer ends the open live streams first, so the
             # shutdown does not wait for them to reach their maximum age.
             HallqServer(config, app).run()
