@@ -560,10 +560,8 @@ class GroupCommit:
         thread = threading.Thread(target=self._write, args=(key, queue), name="hallq-writer", daemon=True)
         try:
             thread.start()
-        except RuntimeError:  # the interpreter is shutting down: decide it here, alone
-            with self._cond:
-                self._writers.discard(key)
-            self._write(key, queue, once=True)
+        except RuntimeError:  # the interpreter is shutting down: this thread drains the queue itself
+            self._write(key, queue, drain=True)
 
     def queued(self) -> int:
         with self._cond:
@@ -574,10 +572,11 @@ class GroupCommit:
         with self._cond:
             return self._cond.wait_for(lambda: self._busy == 0 and not any(self._queues.values()), timeout)
 
-    def _write(self, key: str, queue: deque[_Write], *, once: bool = False) -> None:
+    def _write(self, key: str, queue: deque[_Write], *, drain: bool = False) -> None:
+        """The key's writer: commit batches while there are writes; with ``drain``, stop once empty."""
         while True:
             with self._cond:
-                if not queue and not once:
+                if not queue and not drain:
                     self._cond.wait_for(lambda: bool(queue), self.IDLE_EXIT_S)
                 if not queue:
                     self._writers.discard(key)
@@ -594,10 +593,6 @@ class GroupCommit:
                 log.exception("a batch of %d writes could not be committed", len(batch))
             finally:
                 self._decided(batch)
-            if once:
-                once = bool(queue)
-                if not once:
-                    return
 
     def _linger(self, key: str, queue: deque[_Write]) -> None:
         """Under load (the last batch was a group), let a short batch of lingering writes grow.
