@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -246,6 +246,11 @@ class KioskCore:
     def _tiles(self) -> tuple[ServiceTile, ...]:
         return service_tiles(self._state, self.catalog.catalog, self._config, self.clock.now())
 
+    def _offered(self, matters: Iterable[MatterInfo]) -> list[MatterInfo]:
+        """The matters of services this kiosk offers (its config may name a subset of the hall's)."""
+        offered = {tile.code for tile in self._tiles()}
+        return [matter for matter in matters if matter.service in offered]
+
     def _tile(self, code: str) -> ServiceTile | None:
         return next((t for t in self._tiles() if t.code == code), None)
 
@@ -259,12 +264,13 @@ class KioskCore:
 
     def _home_screen(self) -> HomeScreen:
         query = self._citizen.query
+        found = self._offered(self.catalog.search(query)) if query else []
         return HomeScreen(
             hall_name=self._hall_name(),
             notice=self._state.notice if self._state is not None else "",
             tiles=self._tiles(),
             query=query,
-            results=matter_hits(self.catalog.search(query), self.catalog.catalog) if query else (),
+            results=matter_hits(found, self.catalog.catalog) if query else (),
             catalog_ready=self.catalog.catalog is not None,
         )
 
@@ -272,7 +278,7 @@ class KioskCore:
         query = self._citizen.query
         catalog = self.catalog.catalog
         matters = self.catalog.search(query, limit=50) if query else list(catalog.matters if catalog else [])
-        return PickScreen(query, matter_hits(matters, catalog))
+        return PickScreen(query, matter_hits(self._offered(matters), catalog))
 
     def _refresh_home(self) -> None:
         if self._screen.view is View.HOME:

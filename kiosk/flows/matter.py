@@ -75,8 +75,8 @@ class MatterFlow(TicketFlow):
         with self._lock:
             self._touch()
             matter = self.catalog.matter(code)
-            if matter is None:
-                return
+            if matter is None or self._tile(matter.service) is None:
+                return  # unknown here, or of a service this kiosk does not offer
             self._citizen.matter = code
             self._citizen.service = matter.service
             self._citizen.checked = set()

@@ -9,7 +9,8 @@ The content comes from the database and the settings, never from the device:
 - ``services``: the window's for window devices (primary first, then the hall's order); for a kiosk
   the ones its row lists (``Device.services``, from the hall file), in the hall's order and only the
   active ones; for a kiosk that lists none, and for the hall display, every active service. A kiosk
-  whose listed services are all inactive gets an empty list, which the contract reads as "all";
+  whose listed services are all inactive keeps its list (it then offers nothing: an empty list would
+  read as "all");
 - ``printer_width_mm``: the device's own width (``Device.printer_width_mm``, from the hall file) when
   its row has one; else, for a window agent, the paper width of the window's printer
   (``WindowPrinter``); else 80. Devices without a printer get 80, the model's default;
@@ -100,7 +101,9 @@ def build(tx: Tx) -> dict[str, DeviceConfig]:
             services = [code for *_, code in sorted(window_services[pk(window)])]
         elif device.kind == DeviceKind.KIOSK and device.services:
             offered = set(device.services)
-            services = [code for code in hall_order if code in offered]
+            # All of them retired: still its own list (the kiosk finds none open in the catalog and
+            # offers nothing), since an empty list would read as "every service".
+            services = [code for code in hall_order if code in offered] or sorted(offered)
         else:
             services = list(hall_order)
         configs[device.device_id] = DeviceConfig(

@@ -142,6 +142,12 @@ def test_config_limits_the_services_shown(
     assert k.model.hall_name == "示范市政务服务中心（东区）"
     k.model.open_service("A")  # not offered here: no button, and no way to it
     assert view_of(k.model) is View.HOME
+    # Nor through its matters: search finds none of A's, and opening one by code does nothing.
+    k.model.set_search("养老")
+    assert [h.code for h in screen_of(k.model, HomeScreen).results if h.code.startswith("A-")] == []
+    k.model.open_matter("A-001")
+    assert view_of(k.model) is View.HOME
+    k.model.set_search("")
 
     # Its tickets are laid out for the paper the config names.
     k.model.open_service("B")

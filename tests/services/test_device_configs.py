@@ -178,6 +178,10 @@ def test_a_kiosk_offers_its_own_active_services_in_the_halls_order_on_its_own_pa
     assert v3["kiosk-1"].services == ["C"]  # only active ones
     assert v3["kiosk-1"].version > v2["kiosk-1"].version
 
+    # Only retired ones listed: the kiosk keeps its list and offers nothing (an empty one means all).
+    _set_device(hall, "kiosk-1", services=["A"])
+    assert hall.services.device_configs(hall.code)["kiosk-1"].services == ["A"]
+
     _set_device(hall, "kiosk-1", services=None)
     v4 = hall.services.device_configs(hall.code)
     assert (v4["kiosk-1"].services, v4["kiosk-1"].printer_width_mm) == (["B", "C"], 58)
