@@ -4,8 +4,11 @@
     hallq display --device-id win5-screen --hall gy01 --window 5 --size 800x480
     hallq display --screenshot shots/            # demo data; under Xvfb when there is no screen
     hallq display --screenshot shots/ --live --hall gy01 --broker …   # from a live hall
+    hallq display --config /etc/hallq/device.toml                     # as provisioned
 
-Hall and broker default to ``$HALLQ_HALL`` and ``$HALLQ_BROKER`` (then ``demo`` and the local broker).
+``--config`` reads the device file provisioning wrote (hall, device id, broker, and the window of a
+window display); the other options override it. Without a file, hall and broker default to
+``$HALLQ_HALL`` and ``$HALLQ_BROKER`` (then ``demo`` and the local broker).
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from queue_server.protocol.client import BrokerAddress, next_boot
+from queue_server.protocol.device_file import DeviceFileError, load_device_file
+from queue_server.protocol.messages import DeviceKind
 from queue_server.protocol.topics import TopicError, check_id
 
 from . import demo
@@ -42,14 +48,19 @@ _REEXEC_ENV = "HALLQ_DISPLAY_XVFB"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device-id", help="this screen's device id (its MQTT client id and status topic)")
-    parser.add_argument("--hall", default=os.environ.get("HALLQ_HALL", "demo"), help="hall code")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="device.toml written by provisioning")
+    parser.add_argument(
+        "--device-id",
+        help="this screen's device id: MQTT client id, status topic (overrides the file)",
+    )
+    parser.add_argument("--hall", help="hall code (overrides the file; default $HALLQ_HALL or demo)")
     parser.add_argument(
         "--broker",
-        default=os.environ.get("HALLQ_BROKER", "mqtt://127.0.0.1:1883"),
-        help="broker URL, mqtt://user:pass@host:port",
+        help="broker URL, mqtt://user:pass@host:port (overrides the file; default $HALLQ_BROKER or local)",
     )
-    parser.add_argument("--window", help="run the display of this window (default: the hall display)")
+    parser.add_argument(
+        "--window", help="run the display of this window (overrides the file; default: the hall display)"
+    )
     parser.add_argument(
         "--follow-config", action="store_true", help="with --window: move to the window in the device config"
     )
@@ -85,25 +96,60 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+@dataclass(frozen=True, slots=True)
+class DisplayIdentity:
+    """Which screen this is and where its broker is: the device file, then the options over it."""
+
+    hall: str
+    device_id: str | None
+    window: str | None  # None: the hall display
+    broker: BrokerAddress
+
+
+def build_identity(args: argparse.Namespace) -> DisplayIdentity:
+    """The identity from ``--config`` and the override options (DeviceFileError for a bad file)."""
+    kinds = (DeviceKind.HALL_DISPLAY, DeviceKind.WINDOW_DISPLAY)
+    file = load_device_file(args.config, kinds) if args.config is not None else None
+    if file is None:
+        hall = os.environ.get("HALLQ_HALL", "demo")
+        broker = BrokerAddress.parse(os.environ.get("HALLQ_BROKER", "mqtt://127.0.0.1:1883"))
+        device_id, window = None, None
+    else:
+        hall, device_id, broker = file.device.hall, file.device.id, file.broker.address()
+        window = file.device.window if file.device.kind is DeviceKind.WINDOW_DISPLAY else None
+        if file.device.kind is DeviceKind.WINDOW_DISPLAY and window is None and args.window is None:
+            raise DeviceFileError(f"{args.config}: a window_display file needs [device] window")
+    return DisplayIdentity(
+        hall=args.hall or hall,
+        device_id=args.device_id or device_id,
+        window=args.window or window,
+        broker=BrokerAddress.parse(args.broker) if args.broker else broker,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        check_id(args.hall, "hall")
-        if args.device_id:
-            check_id(args.device_id, "device id")
+        ident = build_identity(args)
+        check_id(ident.hall, "hall")
+        if ident.device_id:
+            check_id(ident.device_id, "device id")
+    except DeviceFileError as exc:
+        print(f"hallq display: bad configuration: {exc}", file=sys.stderr)
+        return 2
     except TopicError as exc:
         print(f"hallq display: {exc}", file=sys.stderr)
         return 2
     if args.screenshot is not None:
-        return _screenshots(args)
-    if not args.device_id:
+        return _screenshots(args, ident)
+    if not ident.device_id:
         print("hallq display: --device-id is required (unless --screenshot)", file=sys.stderr)
         return 2
-    broker = BrokerAddress.parse(args.broker)
-    boot = next_boot(_state_dir(args) / f"{args.device_id}.boot")
-    if args.window:
+    broker = ident.broker
+    boot = next_boot(_state_dir(args) / f"{ident.device_id}.boot")
+    if ident.window:
         follow = args.follow_config
         runtime_w = window_runtime(
-            args.hall, args.device_id, args.window, boot=boot, broker=broker, follow_config_window=follow
+            ident.hall, ident.device_id, ident.window, boot=boot, broker=broker, follow_config_window=follow
         )
         if args.headless:
             return _headless(runtime_w)
@@ -112,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
         size = args.size or WINDOW_SIZE
         return run_window(runtime_w, size=size, fullscreen=args.fullscreen, snapshot_dir=args.snapshot_dir)
     announcer = None if args.no_voice else make_announcer(args)
-    runtime_h = hall_runtime(args.hall, args.device_id, boot=boot, broker=broker, announcer=announcer)
+    runtime_h = hall_runtime(ident.hall, ident.device_id, boot=boot, broker=broker, announcer=announcer)
     if args.headless:
         return _headless(runtime_h)
     from .ui.app import run_hall
@@ -171,7 +217,7 @@ def _headless(runtime: DisplayRuntime[Any]) -> int:
 # --- screenshots --------------------------------------------------------------------------------
 
 
-def _screenshots(args: argparse.Namespace) -> int:
+def _screenshots(args: argparse.Namespace, ident: DisplayIdentity) -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         if shutil.which("xvfb-run") and not os.environ.get(_REEXEC_ENV):
             # No screen: run this same command inside a virtual X server.
@@ -179,9 +225,9 @@ def _screenshots(args: argparse.Namespace) -> int:
             env = {**os.environ, _REEXEC_ENV: "1"}
             os.execvpe("xvfb-run", [*argv, *sys.argv[1:]], env)  # noqa: S606  # argv list, no shell
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-    window = args.window or "5"
+    window = ident.window or "5"
     if args.live:
-        hall_view, window_view = _live_views(args, window)
+        hall_view, window_view = _live_views(ident, window)
         now = time.time()
     else:
         now = demo.NOW
@@ -231,11 +277,11 @@ def demo_window_view(window: str, now: float) -> Any:
     return board.view(now)
 
 
-def _live_views(args: argparse.Namespace, window: str) -> tuple[Any, Any]:
-    broker = BrokerAddress.parse(args.broker)
-    base = args.device_id or f"shot-{uuid.uuid4().hex[:8]}"
-    hall = hall_runtime(args.hall, base, boot=1, broker=broker)
-    win = window_runtime(args.hall, f"{base}-w", window, boot=1, broker=broker)
+def _live_views(ident: DisplayIdentity, window: str) -> tuple[Any, Any]:
+    broker = ident.broker
+    base = ident.device_id or f"shot-{uuid.uuid4().hex[:8]}"
+    hall = hall_runtime(ident.hall, base, boot=1, broker=broker)
+    win = window_runtime(ident.hall, f"{base}-w", window, boot=1, broker=broker)
     for rt in (hall, win):
         rt.start()
     deadline = time.monotonic() + 5.0

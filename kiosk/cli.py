@@ -2,6 +2,10 @@
 
     hallq kiosk --device-id kiosk-1 --hall demo --broker mqtt://127.0.0.1:1883 --printer tcp://10.0.0.9:9100
     hallq kiosk --simulate-devices --demo-server --screenshot shots/
+    hallq kiosk --config /etc/hallq/device.toml
+
+``--config`` reads the device file provisioning wrote (hall, device id, broker, printer width); the
+other options override it or, without a file, are the whole configuration.
 
 ``--screenshot DIR`` walks home → matter → materials → ticket → out of service, saves a PNG of each
 and checks that every Chinese character on them was drawn with a real glyph. Without a display it
@@ -17,10 +21,13 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from queue_server.protocol.client import BrokerAddress
+from queue_server.protocol.device_file import DeviceFileError, load_device_file
+from queue_server.protocol.messages import DeviceKind
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +36,15 @@ _REEXEC_ENV = "HALLQ_KIOSK_UNDER_XVFB"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, metavar="FILE", help="device.toml written by provisioning")
     parser.add_argument(
-        "--device-id", default="kiosk-1", help="this kiosk's device id (also its MQTT client id)"
+        "--device-id",
+        help="this kiosk's device id and MQTT client id (overrides the file; default kiosk-1)",
     )
-    parser.add_argument("--hall", default="demo", help="hall code")
+    parser.add_argument("--hall", help="hall code (overrides the file; default demo)")
     parser.add_argument(
-        "--broker", default="mqtt://127.0.0.1:1883", help="broker URL mqtt://user:pass@host:port"
+        "--broker",
+        help="broker URL mqtt://user:pass@host:port (overrides the file; default mqtt://127.0.0.1:1883)",
     )
     parser.add_argument(
         "--data-dir", type=Path, help="catalog cache, outbox, boot counter (default ~/.local/…)"
@@ -47,8 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--printer-width",
         type=int,
         choices=(58, 80),
-        default=80,
-        help="paper width until the device config (the hall file's printer_width_mm) names it",
+        help="paper width in mm (overrides the file's [printer] width_mm; default 80)",
     )
     parser.add_argument("--printer-image", action="store_true", help="printer has no Chinese font ROM")
     parser.add_argument("--scanner", help="scanner serial port, e.g. /dev/serial/by-id/…")
@@ -64,7 +73,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=Path, help="where the tap script writes its JSON report")
 
 
+@dataclass(frozen=True, slots=True)
+class KioskIdentity:
+    """Who this kiosk is and where its broker is: the device file, then the options over it."""
+
+    hall: str
+    device_id: str
+    broker: BrokerAddress
+    printer_width: int
+
+
+def build_identity(args: argparse.Namespace) -> KioskIdentity:
+    """The identity from ``--config`` and the override options (DeviceFileError for a bad file)."""
+    file = load_device_file(args.config, (DeviceKind.KIOSK,)) if args.config is not None else None
+    width = file.printer.width_mm if file is not None and file.printer is not None else 80
+    return KioskIdentity(
+        hall=args.hall or (file.device.hall if file is not None else "demo"),
+        device_id=args.device_id or (file.device.id if file is not None else "kiosk-1"),
+        broker=BrokerAddress.parse(args.broker)
+        if args.broker
+        else (file.broker.address() if file is not None else BrokerAddress()),
+        printer_width=args.printer_width or width,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    try:
+        build_identity(args)
+    except DeviceFileError as exc:
+        print(f"hallq kiosk: bad configuration: {exc}", file=sys.stderr)
+        return 2
     scripted = args.screenshot is not None or args.drive is not None
     if scripted and not os.environ.get("DISPLAY") and not os.environ.get(_REEXEC_ENV):
         return _rerun_under_xvfb()
@@ -114,22 +152,23 @@ def _run(args: argparse.Namespace) -> int:
     from .demo_server import DemoServer
     from .runtime import KioskOptions, KioskRuntime
 
-    broker = BrokerAddress.parse(args.broker)
-    data_dir = args.data_dir or Path.home() / ".local/share/hallq" / f"kiosk-{args.device_id}"
+    identity = build_identity(args)
+    broker = identity.broker
+    data_dir = args.data_dir or Path.home() / ".local/share/hallq" / f"kiosk-{identity.device_id}"
     scripted = args.screenshot is not None or args.drive is not None
     options = KioskOptions(
-        hall=args.hall,
-        device_id=args.device_id,
+        hall=identity.hall,
+        device_id=identity.device_id,
         broker=broker,
         data_dir=data_dir,
-        printer=printer_config(args.printer, args.printer_width, args.printer_image)
+        printer=printer_config(args.printer, identity.printer_width, args.printer_image)
         if args.printer
         else None,
         scanner=SerialPortConfig(path=args.scanner) if args.scanner else None,
         simulate_devices=args.simulate_devices,
         voice=not args.no_voice and not scripted,
     )
-    demo = DemoServer(args.hall, broker) if args.demo_server else None
+    demo = DemoServer(identity.hall, broker) if args.demo_server else None
     if demo is not None:
         demo.start()
     runtime = KioskRuntime(options).start()

@@ -36,8 +36,8 @@ def _load(name: str) -> _Command:
     return cast(_Command, importlib.import_module(COMMANDS[name][0]))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The ``hallq`` parser, with the options of the one sub-command ``argv`` names loaded."""
     parser = argparse.ArgumentParser(prog="hallq", description="hallq: queue management for a service hall")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -46,7 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == chosen:
             _load(name).add_arguments(p)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

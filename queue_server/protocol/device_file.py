@@ -1,0 +1,117 @@
+"""The device side of ``device.toml``: the file ``hallq provision`` writes for each device machine.
+
+Provisioning owns the format (``provisioning/devices.py``); a kiosk or a screen reads it with
+``--config`` to learn who it is and where the broker is. It lives here, beside the MQTT contract,
+because kiosk/ and display/ may import ``queue_server.protocol`` but not provisioning (ARCHITECTURE.md).
+The tables are lenient: a newer provisioning may add fields (``services``, ``cafile`` …) that an older
+device does not read::
+
+    [device]
+    hall = "demo"
+    hall_name = "示范政务服务中心"
+    id = "demo-kiosk-1"
+    kind = "kiosk"
+    window = "5"          # window displays and agents only
+
+    [broker]
+    host = "10.0.0.2"
+    port = 1883
+    username = "demo-kiosk-1"
+    password = "…"
+    tls = false
+
+    [printer]             # kiosks with a printer only
+    width_mm = 80
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Collection
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import topics
+from .client import BrokerAddress
+from .messages import DeviceKind
+
+
+class DeviceFileError(ValueError):
+    """A device file that cannot be used; the message is one line, fit for a start-up error."""
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class DeviceTable(_Lenient):
+    hall: str
+    hall_name: str = ""
+    id: str
+    kind: DeviceKind
+    window: str | None = None
+
+    @field_validator("hall", "id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return topics.check_id(value)
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is not None:
+            topics.WindowTopic("x", value)  # raises TopicError (a ValueError) for a bad number
+        return value
+
+
+class BrokerTable(_Lenient):
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+    def address(self) -> BrokerAddress:
+        return BrokerAddress(self.host, self.port, self.username, self.password)
+
+
+class PrinterTable(_Lenient):
+    width_mm: Literal[58, 80] = 80
+
+
+class DeviceFile(_Lenient):
+    device: DeviceTable
+    broker: BrokerTable
+    printer: PrinterTable | None = None
+
+
+def _one_line(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors())
+
+
+def load_device_file(path: str | Path, kinds: Collection[DeviceKind]) -> DeviceFile:
+    """Read ``path`` for a device of one of ``kinds``; DeviceFileError (one line) for any problem."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        config = DeviceFile.model_validate(data)
+    except OSError as exc:
+        raise DeviceFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DeviceFileError(f"{path} is not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        raise DeviceFileError(f"{path}: {_one_line(exc)}") from exc
+    kind = config.device.kind
+    if kind not in kinds:
+        wanted = " or ".join(k.value for k in kinds)
+        raise DeviceFileError(
+            f"{path} is the file of {kind.value} {config.device.id!r}, this command runs a {wanted}"
+        )
+    if config.broker.tls:
+        # MqttLink (queue_server/protocol/client.py) has no TLS settings: refuse rather than connect in clear.
+        raise DeviceFileError(
+            f"{path} asks for a TLS broker connection, which hallq devices do not support yet "
+            "(provision the hall without TLS)"
+        )
+    return config
