@@ -35,8 +35,11 @@ MORNING = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 FAST = KioskSettings(issue_timeout_s=0.5, issue_attempts=3, probe_timeout_s=0.5)
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    """Wait for something another thread does (a retained message, a reconnect); not a timing test."""
+def wait_for(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+    """Wait for something another thread does (a retained message, a reconnect); not a timing test.
+
+    Generous: a kiosk's first catalog, state and config can take seconds on a loaded CI machine
+    (one CI run took over 5 s for the first home screen against the real server)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
