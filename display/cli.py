@@ -115,7 +115,7 @@ def build_identity(args: argparse.Namespace) -> DisplayIdentity:
         broker = BrokerAddress.parse(os.environ.get("HALLQ_BROKER", "mqtt://127.0.0.1:1883"))
         device_id, window = None, None
     else:
-        hall, device_id, broker = file.device.hall, file.device.id, file.broker.address()
+        hall, device_id, broker = file.device.hall, file.device.id, file.broker.address
         window = file.device.window if file.device.kind is DeviceKind.WINDOW_DISPLAY else None
         if file.device.kind is DeviceKind.WINDOW_DISPLAY and window is None and args.window is None:
             raise DeviceFileError(f"{args.config}: a window_display file needs [device] window")

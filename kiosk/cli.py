@@ -92,7 +92,7 @@ def build_identity(args: argparse.Namespace) -> KioskIdentity:
         device_id=args.device_id or (file.device.id if file is not None else "kiosk-1"),
         broker=BrokerAddress.parse(args.broker)
         if args.broker
-        else (file.broker.address() if file is not None else BrokerAddress()),
+        else (file.broker.address if file is not None else BrokerAddress()),
         printer_width=args.printer_width or width,
     )
 

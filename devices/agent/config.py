@@ -40,7 +40,7 @@ import tomllib
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from devices.agent.keys import DEFAULT_FINISH_OUTCOMES, DEFAULT_PAUSE_REASON, DEFAULT_PAUSE_REASONS, KeyMap
 from devices.keypad.keypad import DEFAULT_DEBOUNCE_S as KEYPAD_DEBOUNCE_S
@@ -48,42 +48,23 @@ from devices.ratingpad.protocol import DEFAULT_DEBOUNCE_S as PAD_DEBOUNCE_S
 from devices.ratingpad.protocol import DEFAULT_PROMPT_GUARD_S
 from devices.serialport import SerialPortConfig
 from devices.sign import SignConfig
-from queue_server.protocol import topics
-from queue_server.protocol.client import BrokerAddress
-
-
-class _Lenient(BaseModel):
-    # Provisioning owns these tables and may add fields the agent does not use.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+from queue_server.protocol.device_file import BrokerTable, DeviceIdentity
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DeviceSection(_Lenient):
-    hall: str = Field(description="hall code")
-    id: str = Field(description="this agent's device id: MQTT client id and broker username")
+# [device] and [broker] are provisioning's tables, lenient (extra fields ignored), shared with the kiosk
+# and the screens (queue_server.protocol.device_file).
+class DeviceSection(DeviceIdentity):
+    """Provisioning's ``[device]`` table (``protocol.device_file``): an agent needs its window."""
+
     window: str = Field(description="the window number this agent serves (the server must bind it too)")
 
-    @field_validator("hall", "id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return topics.check_id(value)
 
-    @field_validator("window")
-    @classmethod
-    def _window(cls, value: str) -> str:
-        topics.WindowTopic("x", value)  # raises TopicError (a ValueError) for a bad number
-        return value
-
-
-class BrokerSection(_Lenient):
+class BrokerSection(BrokerTable):
     host: str = "127.0.0.1"
-    port: int = Field(default=1883, ge=1, le=65535)
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
 
     @model_validator(mode="after")
     def _no_tls(self) -> Self:
@@ -91,10 +72,6 @@ class BrokerSection(_Lenient):
             # queue_server.protocol.client.MqttLink has no TLS settings yet.
             raise ValueError("TLS broker connections are not supported by the agent yet")
         return self
-
-    @property
-    def address(self) -> BrokerAddress:
-        return BrokerAddress(self.host, self.port, self.username, self.password)
 
 
 class AgentOptions(_Strict):

@@ -46,11 +46,11 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class DeviceTable(_Lenient):
+class DeviceIdentity(_Lenient):
+    """Who the device is: what every device's ``[device]`` table says (the agent's requires ``window``)."""
+
     hall: str
-    hall_name: str = ""
     id: str
-    kind: DeviceKind
     window: str | None = None
 
     @field_validator("hall", "id")
@@ -66,6 +66,11 @@ class DeviceTable(_Lenient):
         return value
 
 
+class DeviceTable(DeviceIdentity):
+    hall_name: str = ""
+    kind: DeviceKind
+
+
 class BrokerTable(_Lenient):
     host: str
     port: int = Field(default=1883, ge=1, le=65535)
@@ -73,6 +78,7 @@ class BrokerTable(_Lenient):
     password: str | None = None
     tls: bool = False
 
+    @property
     def address(self) -> BrokerAddress:
         return BrokerAddress(self.host, self.port, self.username, self.password)
 
