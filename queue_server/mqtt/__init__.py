@@ -2,7 +2,7 @@
 
 from .announcer import MqttAnnouncer
 from .bridge import SHARE_GROUP, MqttBridge, new_boot, server_link
-from .dispatch import handle_request
+from .dispatch import dispatch_request
 from .executor import KeyedExecutor
 
 __all__ = [
@@ -10,7 +10,7 @@ __all__ = [
     "KeyedExecutor",
     "MqttAnnouncer",
     "MqttBridge",
-    "handle_request",
+    "dispatch_request",
     "new_boot",
     "server_link",
 ]

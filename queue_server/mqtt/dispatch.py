@@ -40,20 +40,12 @@ log = logging.getLogger(__name__)
 ID_SCAN_LIMIT = 1024 * 1024
 
 
-def handle_request(services: HallServices, hall: str, device_id: str, payload: bytes) -> Response | None:
-    """The reply to one payload from ``dev/{device_id}/req``; None when no request id can be found."""
-    decoded = _decode(hall, device_id, payload)
-    if not isinstance(decoded, tuple):
-        return decoded
-    request, op, args = decoded
-    return _answer(services, hall, device_id, request.id, op, args)
-
-
 def dispatch_request(
     services: HallServices, hall: str, device_id: str, payload: bytes, reply: Callable[[Response], None]
 ) -> bool:
-    """``handle_request`` for the bridge: ``reply`` gets the answer, now or, for ``ticket.issue``, from
-    the services' writer thread once the ticket is committed (the caller's thread is free at once).
+    """Answer one payload from ``dev/{device_id}/req``: ``reply`` gets the answer, now or, for
+    ``ticket.issue``, from the services' writer thread once the ticket is committed (the caller's
+    thread is free at once).
     ``reply`` is called exactly once; False (and no reply, ever) for a payload without a usable id."""
     decoded = _decode(hall, device_id, payload)
     if decoded is None:

@@ -104,7 +104,6 @@ class _Write:
     error: BaseException | None = None
     outbox: Outbox | None = None  # what the committed use case changed
     alone: bool = False  # the batch could not decide it: run it in a transaction of its own
-    done: bool = False
     wake: threading.Event = field(default_factory=threading.Event)
     # write_async: called by the writer thread once decided, instead of waking a waiting caller.
     callback: Callable[[_Write], None] | None = None
@@ -618,7 +617,6 @@ class GroupCommit:
         for written in batch:
             if not written.decided:  # the commit was interrupted: each tries alone
                 written.alone = True
-            written.done = True
             if written.callback is None:
                 written.wake.set()
                 continue
