@@ -246,9 +246,12 @@ class KioskCore:
     def _tiles(self) -> tuple[ServiceTile, ...]:
         return service_tiles(self._state, self.catalog.catalog, self._config, self.clock.now())
 
-    def _offered(self, matters: Iterable[MatterInfo]) -> list[MatterInfo]:
-        """The matters of services this kiosk offers (its config may name a subset of the hall's)."""
-        offered = {tile.code for tile in self._tiles()}
+    def _offered(
+        self, matters: Iterable[MatterInfo], tiles: tuple[ServiceTile, ...] | None = None
+    ) -> list[MatterInfo]:
+        """The matters of services this kiosk offers (its config may name a subset of the hall's);
+        ``tiles``: the service tiles when the caller has them already."""
+        offered = {tile.code for tile in (self._tiles() if tiles is None else tiles)}
         return [matter for matter in matters if matter.service in offered]
 
     def _tile(self, code: str) -> ServiceTile | None:
@@ -264,11 +267,12 @@ class KioskCore:
 
     def _home_screen(self) -> HomeScreen:
         query = self._citizen.query
-        found = self._offered(self.catalog.search(query)) if query else []
+        tiles = self._tiles()
+        found = self._offered(self.catalog.search(query), tiles) if query else []
         return HomeScreen(
             hall_name=self._hall_name(),
             notice=self._state.notice if self._state is not None else "",
-            tiles=self._tiles(),
+            tiles=tiles,
             query=query,
             results=matter_hits(found, self.catalog.catalog) if query else (),
             catalog_ready=self.catalog.catalog is not None,

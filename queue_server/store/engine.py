@@ -52,12 +52,12 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("check_same_thread", False)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    file = parsed.database if parsed.database and parsed.database != ":memory:" else None
+    if file is not None:
+        Path(file).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
-    file = parsed.database if parsed.database and parsed.database != ":memory:" else None
     checkpointer = WalCheckpointer(file) if file is not None else None
 
     @event.listens_for(engine, "connect")
