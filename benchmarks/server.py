@@ -6,13 +6,34 @@ hall file loaded twice (halls ``bench`` and ``bench-cn``) with the daily caps re
 thousands of tickets are not refused; a clock that runs in real time from a working Wednesday 09:30.
 
 The server runs in a SUBPROCESS (``python -m benchmarks.server serve …``): the real ``Services`` and
-the MQTT bridge, no HTTP. The clients (10 kiosks, a window agent, a hall display) run in this process,
-so the server's CPU and RSS are its own. Figures:
+the MQTT bridge, no HTTP, so the server's CPU and RSS are its own. The window agent and the hall
+display are paho clients in this process.
 
+The 10 kiosks of the issue benchmarks are the broker project's own C clients, driven by ONE Python
+thread (``Kiosks``): per kiosk a ``mosquitto_pub -l --nodelay -q 1`` (client id = the device id
+``bench-kiosk-{i}``; it publishes each line of its stdin at once on ``dev/{id}/req``) and a
+``mosquitto_sub --nodelay -q 1`` (client id ``{id}-sub``; it prints and flushes each reply on
+``dev/{id}/resp`` as one line). The driver writes the next request line into a kiosk's pub (closed
+loop: when its reply arrives; open loop: when it is due) and reads the replies with one ``select`` on
+the subs' stdout pipes. Before the first request each sub has printed a marker published to its own
+topic, so its subscription is in place. Why: 10 paho clients (one network thread each) plus 10 kiosk
+threads cost this process ~0.5–0.8 ms of CPU per ticket and convoyed on the GIL; against a stub
+server that answers at once they topped out near 950 tickets/s with a p99 of ~26 ms, so the load
+generator, not the server, set the issue latency, and on a 2-core machine it took CPU from the
+server too. The C clients and the driver cost ~0.2–0.25 ms per ticket together, spread over
+processes that hold no common lock (``issue_driver_cpu_ms_per_ticket``,
+``issue_kiosks_cpu_ms_per_ticket``). Figures:
+
+- ``bridge_only_issue_per_s``, ``bridge_only_issue_p99_ms``: the closed loop below against a stub
+  server that answers every ``ticket.issue`` at once: what the kiosks, the broker and the server's
+  MQTT bridge cost together, the ceiling for the real figures.
 - ``issue_per_s``, ``issue_p50_ms``, ``issue_p99_ms``: 10 kiosk clients, each sending ``ticket.issue``
   and waiting for its reply before the next (closed loop, as fast as the server answers): the
   saturation throughput. Latency from publish to reply. By Little's law its mean latency is
   10 / throughput (20 ms at 500/s), so its p99 cannot be a latency target.
+- ``issue_driver_cpu_ms_per_ticket`` / ``issue_kiosks_cpu_ms_per_ticket``: CPU (user + system) per
+  ticket of the timed closed loop, of this process (the driver, ``process_time``) and of the 20 kiosk
+  processes (/proc/PID/stat, 10 ms ticks: coarse in ``--quick`` mode).
 - ``issue_at_{250,500}_per_s`` / ``_p50_ms`` / ``_p99_ms``: the same 10 kiosks OFFERING 250 and then
   500 tickets/s together on a fixed schedule (open loop); latency from the moment each request was
   due, so a server falling behind shows it. What "p99 at 500 tickets/s" means.
@@ -39,6 +60,8 @@ import itertools
 import json
 import logging
 import os
+import selectors
+import shutil
 import signal
 import statistics
 import subprocess
@@ -54,7 +77,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 Figures = dict[str, float | int | str]
@@ -71,6 +94,9 @@ PG_ADMIN_URL = os.environ.get("HALLQ_BENCH_PG", "postgresql+psycopg://postgres@1
 REPLY_TIMEOUT_S = 10.0
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from queue_server.protocol.messages import Response
 
 
 @dataclass(frozen=True)
@@ -117,17 +143,19 @@ def run(quick: bool, db: str) -> Figures:
         with contextlib.ExitStack() as mqtt:
             broker = _start_broker(workdir)
             mqtt.callback(broker.stop)
+            # One fleet for both servers: the kiosks only know the broker. Closed before it stops.
+            kiosks = mqtt.enter_context(Kiosks(broker.port, workdir))
             with _server(url, broker.port, workdir, stub=True):
-                floor = _issue(broker.port, sizes)
+                floor = _issue(kiosks, sizes)
             figures["bridge_only_issue_per_s"] = floor["issue_per_s"]
             figures["bridge_only_issue_p99_ms"] = floor["issue_p99_ms"]
             server = mqtt.enter_context(_server(url, broker.port, workdir))
             figures["server_mode"] = "subprocess: Services + MQTT bridge, no HTTP"
             figures["broker_rtt_p50_ms"] = _broker_rtt(broker.port, sizes)
             server.commits()
-            figures.update(_issue(broker.port, sizes))
+            figures.update(_issue(kiosks, sizes))
             for rate in OFFERED_RATES:
-                figures.update(_issue_offered(broker.port, sizes, rate))
+                figures.update(_issue_offered(kiosks, sizes, rate))
             figures["server_rss_mb"] = round(_rss_mb(server.pid), 1)
             # Group commit at work: ticket.issue writes per committed transaction (warm-up included).
             commits = server.commits()
@@ -441,99 +469,308 @@ def _broker_rtt(port: int, sizes: Sizes) -> float:
     return _ms(samples, 0.5)
 
 
-def _issue(port: int, sizes: Sizes) -> Figures:
-    kiosks = [Client(port, f"bench-kiosk-{i}") for i in range(KIOSKS)]
-    latencies: list[list[float]] = [[] for _ in kiosks]
-    errors: list[BaseException] = []
-    start = threading.Barrier(KIOSKS + 1)
+# --- the kiosks of the issue benchmarks: C clients, one Python driver thread ------------------------------
 
-    def kiosk_loop(i: int) -> None:
+KIOSK_PUB = "mosquitto_pub"
+KIOSK_SUB = "mosquitto_sub"
+SYNC_PREFIX = b"hallq-bench-sync "  # not JSON: never mistaken for a reply
+ISSUE_ARGS = {"service": SERVICE}
+
+
+@dataclass(frozen=True)
+class Reply:
+    kiosk: int
+    at: float  # perf_counter when the driver read it
+    response: Response
+
+
+class Kiosks:
+    """``count`` kiosks, each a ``mosquitto_pub -l`` and a ``mosquitto_sub``, driven by the caller's thread.
+
+    Kiosk ``i`` is the device ``bench-kiosk-{i}``: its ``mosquitto_pub`` (client id = the device id)
+    publishes every line written to its stdin at once, QoS 1, on ``dev/{id}/req``; its
+    ``mosquitto_sub`` (client id ``{id}-sub``) prints every QoS 1 reply on ``dev/{id}/resp`` as one line,
+    flushed per message. The calling thread writes requests with ``send`` and collects replies with
+    ``replies`` (one ``select`` on the subs' stdout pipes): no other Python thread, no GIL to fight.
+    ``close`` ends every child; a parent-death signal ends them if this process is killed (Linux ties
+    it to the thread that started them: create and drive the kiosks from one long-lived thread).
+    """
+
+    def __init__(self, port: int, workdir: Path, count: int = KIOSKS) -> None:
+        from queue_server.protocol import topics
+        from queue_server.runtime.broker import die_with_parent
+
+        for binary in (KIOSK_PUB, KIOSK_SUB):
+            if shutil.which(binary) is None:
+                raise RuntimeError(f"{binary} not found: the issue benchmarks need mosquitto-clients")
+        self.count = count
+        self.devices = [f"bench-kiosk-{i}" for i in range(count)]
+        self._nonce = uuid.uuid4().hex[:12]  # request ids stay unique across fleets on one database
+        self._sent = itertools.count(1)
+        self._log_path = workdir / "kiosks.log"
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._pubs: list[subprocess.Popen[bytes]] = []
+        self._subs: list[subprocess.Popen[bytes]] = []
+        self._pub_fds: list[int] = []
+        self._partial = [b""] * count
+        # select(2) takes microseconds; epoll rounds a timeout up to the next millisecond, which would
+        # send the open loop's requests up to 1 ms late.
+        self._selector = selectors.SelectSelector()
+        self._closed = False
+        self._preexec = die_with_parent()
+        common = ["-h", "127.0.0.1", "-p", str(port), "-q", "1", "--nodelay"]
         try:
-            for _ in range(sizes.warmup_per_kiosk):
-                kiosks[i].request("ticket.issue", {"service": SERVICE})
-            start.wait()
-            for _ in range(sizes.issues_per_kiosk):
-                t0 = time.perf_counter()
-                kiosks[i].request("ticket.issue", {"service": SERVICE})
-                latencies[i].append(time.perf_counter() - t0)
-        except BaseException as exc:
-            errors.append(exc)
-            start.abort()
+            with self._log_path.open("ab") as log_file:
+                for i, device in enumerate(self.devices):
+                    sub = self._spawn(
+                        [KIOSK_SUB, *common, "-i", f"{device}-sub", "-t", topics.dev_resp(HALL, device)],
+                        log_file,
+                        stdout=subprocess.PIPE,
+                    )
+                    self._subs.append(sub)
+                    assert sub.stdout is not None
+                    self._selector.register(sub.stdout.fileno(), selectors.EVENT_READ, i)
+                    pub = self._spawn(
+                        [KIOSK_PUB, *common, "-i", device, "-l", "-t", topics.dev_req(HALL, device)],
+                        log_file,
+                        stdin=subprocess.PIPE,
+                    )
+                    self._pubs.append(pub)
+                    assert pub.stdin is not None
+                    self._pub_fds.append(pub.stdin.fileno())
+            self._sync(port)
+        except BaseException:
+            self.close()
+            raise
 
-    threads = [threading.Thread(target=kiosk_loop, args=(i,)) for i in range(KIOSKS)]
-    for t in threads:
-        t.start()
-    with contextlib.suppress(threading.BrokenBarrierError):  # a kiosk failed: reported below
-        start.wait()
+    def __enter__(self) -> Kiosks:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _spawn(self, argv: list[str], log_file: Any, **pipes: Any) -> subprocess.Popen[bytes]:
+        defaults: dict[str, Any] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL}
+        proc = subprocess.Popen(argv, **(defaults | pipes), stderr=log_file, preexec_fn=self._preexec)
+        self._procs.append(proc)
+        return proc
+
+    def _sync(self, port: int) -> None:
+        """Return once every sub's subscription is in place: each has printed a marker sent to its topic.
+
+        The pubs need no such check: a line written before a pub is connected waits in its stdin until
+        it is, and the untimed warm-up round trips of ``_issue`` and ``_issue_offered`` absorb that wait.
+        """
+        from queue_server.protocol import topics
+        from queue_server.protocol.client import BrokerAddress, MqttLink
+
+        marker = SYNC_PREFIX + self._nonce.encode()
+        link = MqttLink(f"bench-kiosk-sync-{self._nonce}", BrokerAddress("127.0.0.1", port))
+        link.start()
+        try:
+            if not link.wait_connected(10):
+                raise RuntimeError("kiosk sync: no broker")
+            waiting = set(range(self.count))
+            deadline = time.perf_counter() + 10
+            while waiting:
+                if time.perf_counter() > deadline:
+                    raise RuntimeError(
+                        f"mosquitto_sub never subscribed: kiosks {sorted(waiting)}; {self.log_tail()}"
+                    )
+                for i in waiting:  # again until it shows: a marker sent before the SUBSCRIBE is lost
+                    link.publish(topics.dev_resp(HALL, self.devices[i]), marker, qos=1)
+                until = time.perf_counter() + 0.05
+                while waiting and (left := until - time.perf_counter()) > 0:
+                    for i, _at, line in self._lines(left):
+                        if line == marker:
+                            waiting.discard(i)
+        finally:
+            link.stop()
+
+    def send(self, kiosk: int, op: str, args: dict[str, Any]) -> str:
+        """Write one request line into the kiosk's pub (which publishes it at once); its request id."""
+        from queue_server.protocol.messages import Request, encode
+
+        rid = f"{self._nonce}-{next(self._sent)}"
+        line = encode(Request(id=rid, op=op, args=args)) + b"\n"
+        try:
+            # One write of a line shorter than PIPE_BUF: atomic, and the pub's stdio reads whole lines.
+            os.write(self._pub_fds[kiosk], line)
+        except BrokenPipeError:
+            raise RuntimeError(f"{self.devices[kiosk]}: mosquitto_pub exited; {self.log_tail()}") from None
+        return rid
+
+    def replies(self, timeout: float) -> list[Reply]:
+        """The replies that arrive within ``timeout`` s (none if it passes): decoded, stamped when read."""
+        from queue_server.protocol.messages import ProtocolError, Response, decode
+
+        out: list[Reply] = []
+        for i, at, line in self._lines(timeout):
+            if line.startswith(SYNC_PREFIX):
+                continue  # a sync marker repeated while the first was on its way
+            try:
+                out.append(Reply(i, at, decode(Response, line)))
+            except ProtocolError as exc:
+                raise RuntimeError(f"{self.devices[i]}: not a reply: {line[:200]!r} ({exc})") from None
+        return out
+
+    def _lines(self, timeout: float) -> list[tuple[int, float, bytes]]:
+        lines: list[tuple[int, float, bytes]] = []
+        for key, _events in self._selector.select(max(timeout, 0.0)):
+            i: int = key.data
+            at = time.perf_counter()
+            data = os.read(key.fd, 65536)
+            if not data:
+                code = self._subs[i].wait(5)
+                raise RuntimeError(f"{self.devices[i]}: mosquitto_sub exited ({code}); {self.log_tail()}")
+            *complete, self._partial[i] = (self._partial[i] + data).split(b"\n")
+            lines.extend((i, at, line) for line in complete)
+        return lines
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the kiosk processes have used so far."""
+        return sum(_cpu_seconds(proc.pid) for proc in self._procs if proc.poll() is None)
+
+    def log_tail(self) -> str:
+        with contextlib.suppress(OSError):
+            tail = self._log_path.read_text(errors="replace")[-500:].strip()
+            return f"kiosk log: {tail}" if tail else "kiosk log empty"
+        return "no kiosk log"
+
+    def close(self) -> None:
+        """End every kiosk process (idempotent): pubs at the end of their input, subs by SIGTERM."""
+        if self._closed:
+            return
+        self._closed = True
+        for pub in self._pubs:
+            if pub.stdin is not None:
+                with contextlib.suppress(OSError):
+                    pub.stdin.close()
+        for sub in self._subs:
+            with contextlib.suppress(ProcessLookupError):
+                sub.terminate()
+        # One grace period for all (a pub with a dead broker waits for its PUBACKs forever), then kill.
+        deadline = time.monotonic() + 5
+        for proc in self._procs:
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        self._selector.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of another process (all its threads), from /proc/PID/stat: 10 ms ticks."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; comm may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def _checked(reply: Reply, expected: str | None) -> Response:
+    """The reply's response if it answers ``expected`` and was not refused."""
+    response = reply.response
+    if response.id != expected:
+        raise RuntimeError(f"bench-kiosk-{reply.kiosk}: reply {response.id!r}, expected {expected!r}")
+    if not response.ok:
+        raise RuntimeError(f"ticket.issue refused: {response.error}")
+    return response
+
+
+def _closed_loop(kiosks: Kiosks, per_kiosk: int) -> tuple[list[float], float]:
+    """Every kiosk sends, waits for its reply, sends the next, ``per_kiosk`` times: (latencies, wall s)."""
+    latencies: list[float] = []
+    left = [per_kiosk] * kiosks.count
+    waiting: dict[int, tuple[str, float]] = {}  # kiosk -> (its request id, sent at)
+
+    def send(i: int) -> None:
+        left[i] -= 1
+        sent = time.perf_counter()
+        waiting[i] = (kiosks.send(i, "ticket.issue", ISSUE_ARGS), sent)
+
     t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    for k in kiosks:
-        k.close()
-    if errors:
-        raise errors[0]
-    flat = list(itertools.chain.from_iterable(latencies))
+    for i in range(kiosks.count):
+        if left[i]:
+            send(i)
+    while waiting:
+        oldest = min(sent for _rid, sent in waiting.values())
+        timeout = oldest + REPLY_TIMEOUT_S - time.perf_counter()
+        if timeout <= 0:
+            raise TimeoutError(f"ticket.issue: no reply in {REPLY_TIMEOUT_S} s")
+        for reply in kiosks.replies(timeout):
+            rid, sent = waiting.pop(reply.kiosk, (None, 0.0))
+            _checked(reply, rid)
+            latencies.append(reply.at - sent)
+            if left[reply.kiosk]:
+                send(reply.kiosk)
+    return latencies, time.perf_counter() - t0
+
+
+def _issue(kiosks: Kiosks, sizes: Sizes) -> Figures:
+    """Closed loop: each kiosk sends ``ticket.issue`` as soon as its previous one is answered."""
+    _closed_loop(kiosks, sizes.warmup_per_kiosk)  # all kiosks warm before the clock starts
+    # This process: process_time() counts all its threads, to the nanosecond.
+    cpu_driver, cpu_kiosks = time.process_time(), kiosks.cpu_seconds()
+    flat, wall = _closed_loop(kiosks, sizes.issues_per_kiosk)
+    cpu_driver, cpu_kiosks = time.process_time() - cpu_driver, kiosks.cpu_seconds() - cpu_kiosks
     return {
         "issue_per_s": round(len(flat) / wall, 1),
         "issue_p50_ms": _ms(flat, 0.5),
         "issue_p99_ms": _ms(flat, 0.99),
         "issue_count": len(flat),
-        "issue_clients": KIOSKS,
+        "issue_clients": kiosks.count,
+        # What the load generator itself costs (CPU the server could not use on a small machine).
+        "issue_driver_cpu_ms_per_ticket": round(cpu_driver * 1000 / len(flat), 3),
+        "issue_kiosks_cpu_ms_per_ticket": round(cpu_kiosks * 1000 / len(flat), 3),
     }
 
 
-def _issue_offered(port: int, sizes: Sizes, rate: int) -> Figures:
+def _issue_offered(kiosks: Kiosks, sizes: Sizes, rate: int) -> Figures:
     """The 10 kiosks together OFFER ``rate`` tickets/s (open loop), whatever the replies do.
 
     Each kiosk sends on its own fixed schedule (every ``KIOSKS / rate`` s, the kiosks staggered), and a
     request's latency runs from the moment it was DUE, not from when it was sent: a server that falls
-    behind cannot hide it by slowing the senders down (no coordinated omission). This is the figure a
-    latency target at a given rate means; the closed loop of ``_issue`` cannot have a p99 below
-    ``KIOSKS / rate`` (Little's law: at 500/s its 10 kiosks wait 20 ms on average).
+    behind cannot hide it by slowing the senders down (no coordinated omission), and neither can the
+    driver if it sends late. This is the figure a latency target at a given rate means; the closed
+    loop of ``_issue`` cannot have a p99 below ``KIOSKS / rate`` (Little's law: at 500/s its 10 kiosks
+    wait 20 ms on average).
     """
-    kiosks = [Client(port, f"bench-kiosk-{i}") for i in range(KIOSKS)]
-    per_kiosk = max(1, round(sizes.offered_s * rate / KIOSKS))
-    period = KIOSKS / rate
-    latencies: list[float] = []
-    refused: list[bytes] = []
-    lock = threading.Lock()
-    answered = threading.Semaphore(0)
+    _closed_loop(kiosks, 1)  # every connection up and warm (not timed)
+    total = max(1, round(sizes.offered_s * rate / kiosks.count)) * kiosks.count
+    # Request j is kiosk j % count's, due at start + j / rate: each kiosk every count / rate s,
+    # kiosk i offset by i / rate.
     start = time.perf_counter() + 0.1
-
-    def on_reply(due: float, payload: bytes) -> None:
-        took = time.perf_counter() - due
-        with lock:
-            latencies.append(took)
-            if b'"ok":true' not in payload:
-                refused.append(payload)
-        answered.release()
-
-    def kiosk_loop(i: int) -> None:
-        for k in range(per_kiosk):
-            due = start + k * period + i * period / KIOSKS
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            kiosks[i].send("ticket.issue", {"service": SERVICE}, partial(on_reply, due))
-
-    threads = [threading.Thread(target=kiosk_loop, args=(i,)) for i in range(KIOSKS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    try:
-        for _ in range(per_kiosk * KIOSKS):
-            if not answered.acquire(timeout=REPLY_TIMEOUT_S):
+    pending: dict[str, tuple[int, float]] = {}  # request id -> (kiosk, due), oldest first
+    latencies: list[float] = []
+    refused: list[str] = []
+    sent = 0
+    last = start
+    while sent < total or pending:
+        now = time.perf_counter()
+        while sent < total and (due := start + sent / rate) <= now:
+            kiosk = sent % kiosks.count
+            pending[kiosks.send(kiosk, "ticket.issue", ISSUE_ARGS)] = (kiosk, due)
+            sent += 1
+        timeout = start + sent / rate - now if sent < total else REPLY_TIMEOUT_S
+        if pending:
+            oldest_due = next(iter(pending.values()))[1]
+            if now - oldest_due > REPLY_TIMEOUT_S:
                 raise TimeoutError(f"offered {rate}/s: replies missing")
-        wall = time.perf_counter() - start
-    finally:
-        for k in kiosks:
-            k.close()
+            timeout = min(timeout, oldest_due + REPLY_TIMEOUT_S - now)
+        for reply in kiosks.replies(timeout):
+            kiosk, due = pending.pop(reply.response.id, (-1, 0.0))
+            if kiosk != reply.kiosk:
+                raise RuntimeError(f"bench-kiosk-{reply.kiosk}: unexpected reply {reply.response.id!r}")
+            if not reply.response.ok:
+                refused.append(str(reply.response.error))
+            latencies.append(reply.at - due)
+            last = reply.at
     if refused:
-        raise RuntimeError(f"offered {rate}/s: {len(refused)} refused, e.g. {refused[0]!r}")
+        raise RuntimeError(f"offered {rate}/s: {len(refused)} refused, e.g. {refused[0]}")
     return {
-        f"issue_at_{rate}_per_s": round(len(latencies) / wall, 1),
+        f"issue_at_{rate}_per_s": round(len(latencies) / (last - start), 1),
         f"issue_at_{rate}_p50_ms": _ms(latencies, 0.5),
         f"issue_at_{rate}_p99_ms": _ms(latencies, 0.99),
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 
@@ -23,6 +24,7 @@ from queue_server.protocol.messages import (
     ProtocolError,
     Request,
     Response,
+    ResultReply,
     TicketIssueArgs,
     TicketStatusArgs,
     WindowFinishArgs,
@@ -40,36 +42,37 @@ log = logging.getLogger(__name__)
 ID_SCAN_LIMIT = 1024 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedRequest:
+    """A request that passed the contract's checks, ready for the services."""
+
+    id: str
+    op: Op
+    args: BaseModel
+
+
+Reply = Response | ResultReply
+"""An answer to send: a success is a ``ResultReply`` (its result encoded straight from its model)."""
+
+Incoming = ParsedRequest | Response
+"""What a payload on ``dev/{device_id}/req`` comes to: a request to answer, or its ``bad_request`` reply."""
+
+
 def dispatch_request(
-    services: HallServices, hall: str, device_id: str, payload: bytes, reply: Callable[[Response], None]
+    services: HallServices, hall: str, device_id: str, payload: bytes, reply: Callable[[Reply], None]
 ) -> bool:
     """Answer one payload from ``dev/{device_id}/req``: ``reply`` gets the answer, now or, for
     ``ticket.issue``, from the services' writer thread once the ticket is committed (the caller's
     thread is free at once).
     ``reply`` is called exactly once; False (and no reply, ever) for a payload without a usable id."""
-    decoded = _decode(hall, device_id, payload)
-    if decoded is None:
+    incoming = read_request(hall, device_id, payload)
+    if incoming is None:
         return False
-    if not isinstance(decoded, tuple):
-        reply(decoded)
-        return True
-    request, op, args = decoded
-    if not isinstance(args, TicketIssueArgs):
-        reply(_answer(services, hall, device_id, request.id, op, args))
-        return True
-    rid = request.id
-
-    def done(result: BaseModel | None, exc: BaseException | None) -> None:
-        reply(_outcome(rid, op, hall, device_id, result, exc))
-
-    try:
-        services.issue_ticket_async(hall, args, done, request_id=rid, device_id=device_id)
-    except Exception as exc:  # not even queued: answered here, once
-        reply(_outcome(rid, op, hall, device_id, None, exc))
+    answer_request(services, hall, device_id, incoming, reply)
     return True
 
 
-def _decode(hall: str, device_id: str, payload: bytes) -> tuple[Request, Op, BaseModel] | Response | None:
+def read_request(hall: str, device_id: str, payload: bytes) -> Incoming | None:
     """The request, or the ``bad_request`` reply to it, or None when it has no usable id."""
     try:
         request = decode(Request, payload)
@@ -83,20 +86,48 @@ def _decode(hall: str, device_id: str, payload: bytes) -> tuple[Request, Op, Bas
             return None
         log.warning("bad request %s from %s/%s: %s", rid, hall, device_id, reason)
         return Response.failure(rid, ErrorCode.BAD_REQUEST, reason=reason)
-    return request, op, args
+    return ParsedRequest(request.id, op, args)
 
 
-def _answer(services: HallServices, hall: str, device_id: str, rid: str, op: Op, args: BaseModel) -> Response:
+def never_blocks(incoming: Incoming) -> bool:
+    """Whether answering it never waits for the database: a ``bad_request`` reply is sent as it is, a
+    ``ticket.issue`` only queued for the services' writer thread (``issue_ticket_async``)."""
+    return not isinstance(incoming, ParsedRequest) or incoming.op is Op.TICKET_ISSUE
+
+
+def answer_request(
+    services: HallServices, hall: str, device_id: str, incoming: Incoming, reply: Callable[[Reply], None]
+) -> None:
+    """Answer a read request through ``reply``, exactly once: now, or for ``ticket.issue`` from the
+    services' writer thread once the ticket is committed (the caller's thread is free at once)."""
+    if not isinstance(incoming, ParsedRequest):
+        reply(incoming)
+        return
+    rid, op, args = incoming.id, incoming.op, incoming.args
+    if not isinstance(args, TicketIssueArgs):
+        reply(_answer(services, hall, device_id, rid, op, args))
+        return
+
+    def done(result: BaseModel | None, exc: BaseException | None) -> None:
+        reply(_outcome(rid, op, hall, device_id, result, exc))
+
+    try:
+        services.issue_ticket_async(hall, args, done, request_id=rid, device_id=device_id)
+    except Exception as exc:  # not even queued: answered here, once
+        reply(_outcome(rid, op, hall, device_id, None, exc))
+
+
+def _answer(services: HallServices, hall: str, device_id: str, rid: str, op: Op, args: BaseModel) -> Reply:
     try:
         result = _run(services, hall, device_id, rid, op, args)
     except Exception as exc:
         return _outcome(rid, op, hall, device_id, None, exc)
-    return Response.success(rid, result)
+    return ResultReply(id=rid, result=result)
 
 
 def _outcome(
     rid: str, op: Op, hall: str, device_id: str, result: BaseModel | None, exc: BaseException | None
-) -> Response:
+) -> Reply:
     """The reply for a use case's outcome: its result, its refusal's code, or ``internal``."""
     if isinstance(exc, HallqError):
         log.info("%s %s from %s/%s refused: %s", op.value, rid, hall, device_id, exc)
@@ -104,7 +135,7 @@ def _outcome(
     if exc is not None or result is None:
         log.error("%s %s from %s/%s failed", op.value, rid, hall, device_id, exc_info=exc)
         return Response.failure(rid, ErrorCode.INTERNAL)
-    return Response.success(rid, result)
+    return ResultReply(id=rid, result=result)
 
 
 def _failure(request_id: str, exc: HallqError) -> Response:

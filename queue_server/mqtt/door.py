@@ -24,10 +24,10 @@ log = logging.getLogger(__name__)
 
 EMBEDDED = "embedded"
 
-# Worker threads of the bridge. A ticket.issue does not hold one: the worker decodes it and queues it
-# for the services' writer thread, which commits the hall's queued writes together (group commit,
-# services/runner.py) and publishes the replies. Workers still wait for the other requests (window
-# ops, calls.since, catalog), so a few let a slow one not hold up the rest. Measured with
+# Worker threads of the bridge. A ticket.issue does not use one: the network thread reads it and queues
+# it for the services' writer thread, which commits the hall's queued writes together (group commit,
+# services/runner.py) and publishes the replies. Workers wait for the other requests (window ops,
+# calls.since, catalog) and device events, so a few let a slow one not hold up the rest. Measured with
 # benchmarks/server.py on 2 cores: 2 and 4 workers issue alike (~600 tickets/s); 12 only add threads.
 SQLITE_WORKERS = 4
 WORKERS = 4

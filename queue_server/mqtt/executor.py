@@ -2,7 +2,8 @@
 
 The paho network thread only enqueues; a slow database call then stalls one device, not the socket.
 Different keys run in parallel on the pool's threads; a key with a long backlog yields its thread after
-a batch so that one chatty device cannot starve the others.
+a batch so that one chatty device cannot starve the others. A task that never blocks may run on the
+submitting thread instead (``inline``), when its key has nothing queued: same order, no thread handoff.
 """
 
 from __future__ import annotations
@@ -29,13 +30,19 @@ class KeyedExecutor:
     ) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._lock = threading.Lock()
-        # A key is present while its drainer is scheduled or running; the deque holds tasks not yet begun.
+        self._idle = threading.Condition(self._lock)  # shutdown() waits on it for the inline runs
+        # A key is present while its drainer is scheduled or running, or a task of it runs inline; the
+        # deque holds tasks not yet begun.
         self._queues: dict[Hashable, deque[Task]] = {}
         self._max_pending = max_pending_per_key
         self._closed = False
 
-    def submit(self, key: Hashable, task: Task) -> bool:
-        """Queue ``task`` behind the others of ``key``. False when closed or the key's backlog is full."""
+    def submit(self, key: Hashable, task: Task, *, inline: bool = False) -> bool:
+        """Queue ``task`` behind the others of ``key``. False when closed or the key's backlog is full.
+
+        ``inline``: when ``key`` has nothing queued or running, run ``task`` now on the calling thread
+        (it must never block) rather than wake a worker for it.
+        """
         with self._lock:
             if self._closed:
                 return False
@@ -45,8 +52,15 @@ class KeyedExecutor:
                     return False
                 queue.append(task)
                 return True
-            self._queues[key] = deque([task])
-        self._pool.submit(self._drain, key)
+            # Present while the inline task runs: a task submitted meanwhile queues behind it.
+            self._queues[key] = deque() if inline else deque([task])
+        if inline:
+            self._run(key, task)
+            with self._lock:
+                if not self._queues[key]:
+                    self._forget(key)
+                    return True
+        self._schedule(key)
         return True
 
     def pending(self) -> int:
@@ -54,10 +68,19 @@ class KeyedExecutor:
             return sum(len(q) for q in self._queues.values())
 
     def shutdown(self, *, wait: bool = True) -> None:
-        """Refuse new tasks; with ``wait``, finish every task already queued."""
+        """Refuse new tasks; with ``wait``, finish every task already queued or running inline."""
         with self._lock:
             self._closed = True
         self._pool.shutdown(wait=wait)
+        if wait:
+            with self._idle:
+                self._idle.wait_for(lambda: not self._queues)
+
+    def _schedule(self, key: Hashable) -> None:
+        try:
+            self._pool.submit(self._drain, key)
+        except RuntimeError:  # the pool has just been shut down: finish the key's backlog here instead
+            self._drain(key)
 
     def _drain(self, key: Hashable) -> None:
         done = 0
@@ -65,7 +88,7 @@ class KeyedExecutor:
             with self._lock:
                 queue = self._queues[key]
                 if not queue:
-                    del self._queues[key]
+                    self._forget(key)
                     return
                 if done >= BATCH and not self._closed:
                     try:
@@ -76,8 +99,18 @@ class KeyedExecutor:
                         return
                 task = queue.popleft()
             done += 1
-            try:
-                task()
-            except Exception:
-                # A task is a message handler; one bad message must never stop a device's stream.
-                log.exception("task for %r failed", key)
+            self._run(key, task)
+
+    def _forget(self, key: Hashable) -> None:
+        """The key has nothing left queued or running (the lock is held)."""
+        del self._queues[key]
+        if self._closed and not self._queues:  # only shutdown() waits for this
+            self._idle.notify_all()
+
+    @staticmethod
+    def _run(key: Hashable, task: Task) -> None:
+        try:
+            task()
+        except Exception:
+            # A task is a message handler; one bad message must never stop a device's stream.
+            log.exception("task for %r failed", key)

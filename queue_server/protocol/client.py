@@ -297,19 +297,20 @@ class MqttLink:
             self._ack_cond.notify_all()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        received = Received(msg.topic, bytes(msg.payload), bool(msg.retain), int(msg.qos))
+        topic = msg.topic  # paho decodes it on every access
+        received = Received(topic, bytes(msg.payload), bool(msg.retain), int(msg.qos))
         with self._lock:
-            handlers = self._routes.get(msg.topic)
+            handlers = self._routes.get(topic)
             if handlers is None:
-                handlers = [h for f, _, h in self._subs.values() if _matches(f, msg.topic)]
+                handlers = [h for f, _, h in self._subs.values() if _matches(f, topic)]
                 if len(self._routes) >= ROUTES_KEPT:
                     self._routes.clear()
-                self._routes[msg.topic] = handlers
+                self._routes[topic] = handlers
         for handler in handlers:
             try:
                 handler(received)
             except Exception:
-                log.exception("mqtt %s: handler for %s failed", self.client_id, msg.topic)
+                log.exception("mqtt %s: handler for %s failed", self.client_id, topic)
 
 
 def _matches(topic_filter: str, topic: str) -> bool:

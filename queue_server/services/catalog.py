@@ -36,8 +36,8 @@ def catalog(tx: Tx, etag: str | None) -> CatalogResult:
     ).hexdigest()[:20]
     if etag == digest:
         return CatalogResult(etag=digest, not_modified=True, hall_name=tx.hall.name)
-    waiting = queue.waiting_counts(tx.session, tx.hall_id, tx.today)
-    serving = queue.serving_windows(tx.session, tx.hall_id)
+    waiting = queue.waiting_counts(tx.conn, tx.hall_id, tx.today)
+    serving = queue.serving_windows(tx.conn, tx.hall_id)
     return CatalogResult(
         etag=digest,
         hall_name=tx.hall.name,

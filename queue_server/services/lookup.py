@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Executable
+from sqlalchemy import Connection
 from sqlmodel import Session, SQLModel, col, select
 
 from queue_server.domain.idcard import is_valid_id, normalize_id
 from queue_server.errors import BadRequestError, NotFoundError, RefusedError
 from queue_server.protocol.messages import ErrorCode
 from queue_server.services.tx import Tx
+from queue_server.store.prepared import Prepared
 from queue_server.store.tables import Hall, Matter, Service, Staff, Ticket, Window, WindowService
 
 
@@ -47,27 +49,27 @@ class SharedRows(Generic[M]):
         self._model = model
         self._known: dict[Any, tuple[tuple[Any, ...], M]] = {}
 
-    def read(self, conn: Connection, statement: Executable, params: dict[str, Any]) -> M | None:
-        row = conn.execute(statement, params).first()
-        return None if row is None else self.adopt(row)
+    def read(self, conn: Connection, statement: Prepared, params: dict[str, Any]) -> M | None:
+        row = statement.first(conn, params)
+        return None if row is None else self.adopt(statement.names(conn, params), row)
 
-    def adopt(self, row: sa.Row[Any], width: int | None = None) -> M:
-        """The shared object for a full row of the model's table (all columns, ``id`` first), or for
-        its first ``width`` values (a row with columns of a joined table after them)."""
-        values = tuple(row)[:width]
+    def adopt(self, fields: Sequence[str], row: Sequence[Any]) -> M:
+        """The shared object for a row of the model's table: its columns named by ``fields`` (all of
+        them, ``id`` first), the row's values after those ignored (columns of a joined table)."""
+        values = tuple(row[: len(fields)])
         known = self._known.get(values[0])
         if known is not None and known[0] == values:
             return known[1]
         if len(self._known) >= self.LIMIT:
             self._known.clear()
-        made = self._model(**dict(zip(row._fields[: len(values)], values, strict=True)))
+        made = self._model(**dict(zip(fields, values, strict=True)))
         self._known[values[0]] = (values, made)  # one dict store: atomic, the newest row wins
         return made
 
 
-def hall_row(session: Session, code: str) -> Hall:
+def hall_row(conn: Connection, code: str) -> Hall:
     """``hall_by_code`` for the runner: a shared, read-only ``Hall`` (see :class:`SharedRows`)."""
-    hall = HALLS.read(session.connection(), _HALL_BY_CODE, {"code": code})
+    hall = HALLS.read(conn, _HALL_BY_CODE, {"code": code})
     if hall is None:
         raise NotFoundError(f"未找到大厅 {code}。", what="hall", hall=code)
     return hall
@@ -148,9 +150,10 @@ def staff_by_login(tx: Tx, login: str) -> Staff:
 def window_services(tx: Tx, window: Window) -> list[tuple[Service, int]]:
     """The services a window handles with their skill weights, primary first: shared, read-only
     ``Service`` rows (see :class:`SharedRows`)."""
-    rows = tx.session.execute(_WINDOW_SERVICES, {"window_id": window.id}).all()
-    width = len(_SERVICE.columns)
-    return [(SERVICES.adopt(row, width), row[width]) for row in rows]
+    params = {"window_id": window.id}
+    rows = _WINDOW_SERVICES.rows(tx.conn, params)
+    fields = _WINDOW_SERVICES.names(tx.conn, params)[:-1]  # the service's columns, then the weight
+    return [(SERVICES.adopt(fields, row), row[-1]) for row in rows]
 
 
 HALLS = SharedRows(Hall)
@@ -160,21 +163,23 @@ MATTERS = SharedRows(Matter)
 _HALL: sa.Table = SQLModel.metadata.tables[Hall.__tablename__]
 _SERVICE: sa.Table = SQLModel.metadata.tables[Service.__tablename__]
 _MATTER: sa.Table = SQLModel.metadata.tables[Matter.__tablename__]
-_HALL_BY_CODE = sa.select(_HALL).where(_HALL.c.code == sa.bindparam("code"))
-_ACTIVE_SERVICE = sa.select(_SERVICE).where(
-    _SERVICE.c.hall_id == sa.bindparam("hall_id"),
-    _SERVICE.c.code == sa.bindparam("code"),
-    _SERVICE.c.active,
+_HALL_BY_CODE = Prepared(sa.select(_HALL).where(_HALL.c.code == sa.bindparam("code")))
+_ACTIVE_SERVICE = Prepared(
+    sa.select(_SERVICE).where(
+        _SERVICE.c.hall_id == sa.bindparam("hall_id"),
+        _SERVICE.c.code == sa.bindparam("code"),
+        _SERVICE.c.active,
+    )
 )
-_SERVICE_BY_ID = sa.select(_SERVICE).where(_SERVICE.c.id == sa.bindparam("id"))
+_SERVICE_BY_ID = Prepared(sa.select(_SERVICE).where(_SERVICE.c.id == sa.bindparam("id")))
 _WINDOW_SERVICE: sa.Table = SQLModel.metadata.tables[WindowService.__tablename__]
-_WINDOW_SERVICES = (
+_WINDOW_SERVICES = Prepared(
     sa.select(_SERVICE, _WINDOW_SERVICE.c.weight)
     .join(_WINDOW_SERVICE, _WINDOW_SERVICE.c.service_id == _SERVICE.c.id)
     .where(_WINDOW_SERVICE.c.window_id == sa.bindparam("window_id"), _SERVICE.c.active)
     .order_by(_WINDOW_SERVICE.c.weight.desc(), _SERVICE.c.position, _SERVICE.c.code)
 )
-_PUBLISHED_MATTER = (
+_PUBLISHED_MATTER = Prepared(
     sa.select(_MATTER)
     .where(
         _MATTER.c.hall_id == sa.bindparam("hall_id"),

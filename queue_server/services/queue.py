@@ -15,13 +15,14 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Protocol
 
-from sqlalchemy import CompoundSelect, Select, Table, bindparam, func, select, union_all
-from sqlmodel import Session, SQLModel
+from sqlalchemy import CompoundSelect, Connection, Select, Table, bindparam, func, select, union_all
+from sqlmodel import SQLModel
 
 from queue_server.domain import kpi
 from queue_server.domain.ordering import Candidate, ServicePolicy, WindowProfile, call_order
 from queue_server.protocol.messages import TicketState, WindowStatus
 from queue_server.services.tx import Tx, pk
+from queue_server.store.prepared import Prepared
 from queue_server.store.tables import (
     LANE_MILITARY,
     LANE_NORMAL,
@@ -194,7 +195,7 @@ def people_ahead_of_new(tx: Tx, ticket: QueuedTicket, service: Service) -> int:
     waiting = tx.memo.get(key)
     if waiting is None:
         params = {"service_id": ticket.service_id, "day": ticket.service_day}
-        waiting = max(0, int(tx.conn.execute(_WAITING_HERE, params).scalar() or 0) - 1)  # not itself
+        waiting = max(0, int(_WAITING_HERE.scalar(tx.conn, params) or 0) - 1)  # not itself
     tx.memo[key] = waiting + 1  # the next ticket of this queue finds this one waiting too
     if waiting > EXACT_POSITION_LIMIT:
         return int(waiting)
@@ -202,27 +203,27 @@ def people_ahead_of_new(tx: Tx, ticket: QueuedTicket, service: Service) -> int:
     return ahead or 0
 
 
-def waiting_counts(session: Session, hall_id: int, day: date) -> dict[int, int]:
+def waiting_counts(conn: Connection, hall_id: int, day: date) -> dict[int, int]:
     """Waiting tickets per service id on ``day`` (from queue_length: one row per service)."""
-    rows = session.execute(_WAITING_COUNTS, {"hall_id": hall_id, "day": day}).all()
+    rows = _WAITING_COUNTS.rows(conn, {"hall_id": hall_id, "day": day})
     return {int(service_id): int(count) for service_id, count in rows}
 
 
-def queue_counts(session: Session, hall_id: int, day: date) -> dict[tuple[int, str], int]:
+def queue_counts(conn: Connection, hall_id: int, day: date) -> dict[tuple[int, str], int]:
     """The day's waiting, called and serving tickets per (service id, state), from queue_length."""
-    rows = session.connection().execute(_QUEUE_COUNTS, {"hall_id": hall_id, "day": day}).all()
+    rows = _QUEUE_COUNTS.rows(conn, {"hall_id": hall_id, "day": day})
     return {(int(service_id), str(state)): int(count) for service_id, state, count in rows}
 
 
-def serving_windows(session: Session, hall_id: int) -> dict[int, int]:
+def serving_windows(conn: Connection, hall_id: int) -> dict[int, int]:
     """Open windows per service id (the parallel servers of the wait estimate)."""
-    rows = session.execute(_SERVING_WINDOWS, {"hall_id": hall_id}).all()
+    rows = _SERVING_WINDOWS.rows(conn, {"hall_id": hall_id})
     return {int(service_id): int(count) for service_id, count in rows}
 
 
-def recent_handling(session: Session, hall_id: int, day: date) -> dict[int, list[timedelta]]:
+def recent_handling(conn: Connection, hall_id: int, day: date) -> dict[int, list[timedelta]]:
     """Handling times of the latest finished tickets today, per service id (newest first)."""
-    rows = session.execute(_RECENT_HANDLING, {"hall_id": hall_id, "day": day}).all()
+    rows = _RECENT_HANDLING.rows(conn, {"hall_id": hall_id, "day": day})
     samples: dict[int, list[timedelta]] = {}
     for service_id, started, finished in rows:
         bucket = samples.setdefault(int(service_id), [])
@@ -250,30 +251,36 @@ _PENDING_STATES = [s.value for s in (TicketState.WAITING, TicketState.CALLED, Ti
 _QL: Table = SQLModel.metadata.tables[QueueLength.__tablename__]
 # The counts come from queue_length (kept by triggers on ticket, migration 0004): key lookups, not a
 # count of the queue's index range.
-_WAITING_HERE = select(_QL.c.n).where(
-    _QL.c.service_id == bindparam("service_id"),
-    _QL.c.service_day == bindparam("day"),
-    _QL.c.state == TicketState.WAITING.value,
+_WAITING_HERE = Prepared(
+    select(_QL.c.n).where(
+        _QL.c.service_id == bindparam("service_id"),
+        _QL.c.service_day == bindparam("day"),
+        _QL.c.state == TicketState.WAITING.value,
+    )
 )
-_WAITING_COUNTS = select(_QL.c.service_id, _QL.c.n).where(
-    _QL.c.service_id.in_(_HALL_SERVICE_IDS),
-    _QL.c.service_day == bindparam("day"),
-    _QL.c.state == TicketState.WAITING.value,
-    _QL.c.n > 0,
+_WAITING_COUNTS = Prepared(
+    select(_QL.c.service_id, _QL.c.n).where(
+        _QL.c.service_id.in_(_HALL_SERVICE_IDS),
+        _QL.c.service_day == bindparam("day"),
+        _QL.c.state == TicketState.WAITING.value,
+        _QL.c.n > 0,
+    )
 )
-_QUEUE_COUNTS = select(_QL.c.service_id, _QL.c.state, _QL.c.n).where(
-    _QL.c.service_id.in_(_HALL_SERVICE_IDS),
-    _QL.c.service_day == bindparam("day"),
-    _QL.c.state.in_(_PENDING_STATES),
-    _QL.c.n > 0,
+_QUEUE_COUNTS = Prepared(
+    select(_QL.c.service_id, _QL.c.state, _QL.c.n).where(
+        _QL.c.service_id.in_(_HALL_SERVICE_IDS),
+        _QL.c.service_day == bindparam("day"),
+        _QL.c.state.in_(_PENDING_STATES),
+        _QL.c.n > 0,
+    )
 )
-_SERVING_WINDOWS = (
+_SERVING_WINDOWS = Prepared(
     select(_WS.c.service_id, func.count())
     .join(_W, _W.c.id == _WS.c.window_id)
     .where(_W.c.hall_id == bindparam("hall_id"), _W.c.status.in_([s.value for s in OPEN_STATUSES]))
     .group_by(_WS.c.service_id)
 )
-_RECENT_HANDLING = (
+_RECENT_HANDLING = Prepared(
     select(_T.c.service_id, _T.c.started_at, _T.c.finished_at)
     .where(
         _T.c.hall_id == bindparam("hall_id"),

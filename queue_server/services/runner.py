@@ -42,12 +42,11 @@ from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy import Engine, Executable
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel
 
@@ -59,6 +58,7 @@ from queue_server.services.state import hall_state, window_state
 from queue_server.services.tx import Deferred, Outbox, Tx
 from queue_server.settings import Settings
 from queue_server.store.engine import is_sqlite, reader
+from queue_server.store.prepared import Prepared
 from queue_server.store.tables import Hall, RequestLog, Window
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class Runner:
 
     def read(self, hall: str, fn: Callable[[Tx], T]) -> T:
         with Session(self._reader, expire_on_commit=False) as session, session.begin():
-            tx = Tx(session, hall_row(session, hall), self.clock(), self.settings)
+            tx = Tx(session, hall_row(session.connection(), hall), self.clock(), self.settings)
             return fn(tx)
 
     def write(
@@ -254,10 +254,10 @@ class Runner:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                    hall = hall_row(session, item.hall)
+                    hall = hall_row(session.connection(), item.hall)
                     tx = self._tx(session, hall, item, {})
                     if request_id is not None:
-                        stored = _stored(session, tx.hall_id, request_id)
+                        stored = _stored(tx.conn, tx.hall_id, request_id)
                         if stored is not None:
                             return _replay(stored, item.op, item.model), None
                     result = self._claimed(tx, item)
@@ -265,8 +265,8 @@ class Runner:
             except IntegrityError:
                 if request_id is not None:
                     with Session(self._reader) as session, session.begin():
-                        hall_id = _id(hall_row(session, item.hall))
-                        stored = _stored(session, hall_id, request_id)
+                        hall_id = _id(hall_row(session.connection(), item.hall))
+                        stored = _stored(session.connection(), hall_id, request_id)
                         if stored is not None:
                             return _replay(stored, item.op, item.model), None
                 if attempt == ATTEMPTS:
@@ -288,15 +288,16 @@ class Runner:
         written (it may read them).
         """
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            conn = session.connection()
             halls: dict[str, Hall] = {}
             for code in dict.fromkeys(item.hall for item in items):
                 try:
-                    halls[code] = hall_row(session, code)
+                    halls[code] = hall_row(conn, code)
                 except HallqError as exc:
                     for item in items:
                         if item.hall == code:
                             item.error = exc
-            replies = _stored_many(session, halls, items)
+            replies = _stored_many(conn, halls, items)
             memo: dict[Hashable, Any] = {}
             deferred: list[Deferred] = []
             for item in items:
@@ -322,7 +323,7 @@ class Runner:
                         continue
                     deferred.extend(tx.deferred)
                 else:
-                    _write_deferred(session, deferred)
+                    _write_deferred(conn, deferred)
                     memo.clear()
                     tx = self._tx(session, hall, item, {})
                     savepoint = session.begin_nested()
@@ -347,7 +348,7 @@ class Runner:
                         deferred.append((_CLAIM, _log_row(tx, item.request_id, *reply), None))
                 item.result = result
                 item.outbox = tx.outbox
-            _write_deferred(session, deferred)
+            _write_deferred(conn, deferred)
 
     def _claimed(self, tx: Tx, item: _Write) -> BaseModel:
         """The use case with its request id claimed first and its reply stored (see the module doc)."""
@@ -641,36 +642,34 @@ def _safely(method: Callable[..., None], *args: object) -> None:
         log.exception("announcer %r failed", method)
 
 
-def _stored(session: Session, hall_id: int, request_id: str) -> sa.Row[str, Any] | None:
-    return session.connection().execute(_STORED, {"hall_id": hall_id, "request_id": request_id}).one_or_none()
+def _stored(conn: Connection, hall_id: int, request_id: str) -> tuple[str, Any] | None:
+    row = _STORED.first(conn, {"hall_id": hall_id, "request_id": request_id})
+    return None if row is None else (row[0], row[1])
 
 
 def _claim(tx: Tx, request_id: str, op: str) -> None:
     # The unique (hall, request id) row: a concurrent duplicate stops here.
-    tx.conn.execute(_CLAIM, _log_row(tx, request_id, op, {}))
+    _CLAIM.run(tx.conn, _log_row(tx, request_id, op, {}))
 
 
 def _store(tx: Tx, request_id: str, result: BaseModel) -> None:
     response = result.model_dump(mode="json")
-    tx.conn.execute(_STORE, {"b_hall_id": tx.hall_id, "b_request_id": request_id, "b_response": response})
+    _STORE.run(tx.conn, {"b_hall_id": tx.hall_id, "b_request_id": request_id, "b_response": response})
 
 
 def _stored_many(
-    session: Session, halls: dict[str, Hall], items: list[_Write]
+    conn: Connection, halls: dict[str, Hall], items: list[_Write]
 ) -> dict[tuple[int, str | None], tuple[str, Any]]:
-    """The stored replies of the request ids of ``items``, keyed by (hall id, request id)."""
-    wanted: dict[int, list[str]] = {}
+    """The stored replies of the request ids of ``items``, keyed by (hall id, request id).
+
+    One key lookup each: on the driver's cursor that costs less than building one ``IN`` query."""
+    found: dict[tuple[int, str | None], tuple[str, Any]] = {}
     for item in items:
         hall = halls.get(item.hall)
         if hall is not None and item.request_id is not None:
-            wanted.setdefault(_id(hall), []).append(item.request_id)
-    found: dict[tuple[int, str | None], tuple[str, Any]] = {}
-    conn = session.connection()
-    for hall_id, request_ids in wanted.items():
-        for request_id, op, response in conn.execute(
-            _STORED_MANY, {"hall_id": hall_id, "request_ids": request_ids}
-        ):
-            found[(hall_id, request_id)] = (op, response)
+            stored = _stored(conn, _id(hall), item.request_id)
+            if stored is not None:
+                found[(_id(hall), item.request_id)] = stored
     return found
 
 
@@ -685,38 +684,24 @@ def _log_row(tx: Tx, request_id: str, op: str, response: Any) -> dict[str, Any]:
     }
 
 
-def _write_deferred(session: Session, deferred: list[Deferred]) -> None:
+def _write_deferred(conn: Connection, deferred: list[Deferred]) -> None:
     """Execute the deferred writes: one statement execution per statement for all their rows.
 
-    INSERTs go as ONE multi-row ``INSERT … VALUES (…), (…)`` (SQLAlchemy's insertmanyvalues, which
-    it uses for RETURNING): one step for SQLite, one round trip for PostgreSQL, where executemany
-    would make one per row (and on SQLite give the GIL away at each). For a write deferred with a
-    key, only the last one of that key is made (a counter set several times in a batch).
+    The driver's ``executemany``: one C loop over the rows for SQLite, one pipeline (one round trip)
+    for psycopg. For a write deferred with a key, only the last one of that key is made (a counter set
+    several times in a batch).
     """
     if not deferred:
         return
-    grouped: dict[Executable, dict[Hashable, dict[str, Any]]] = {}
+    grouped: dict[Prepared, dict[Hashable, dict[str, Any]]] = {}
     for index, (statement, params, key) in enumerate(deferred):
         grouped.setdefault(statement, {})[index if key is None else key] = params
-    conn = session.connection()
     for statement, rows in grouped.items():
-        many = list(rows.values())
-        if isinstance(statement, sa.Insert) and len(many) > 1:
-            conn.execute(_returning(statement), many).all()
-        else:
-            conn.execute(statement, many)
+        statement.run_many(conn, rows.values())
     deferred.clear()
 
 
-@lru_cache(maxsize=16)
-def _returning(statement: sa.Insert) -> sa.Insert:
-    """``statement`` returning its primary key: how SQLAlchemy is asked for one multi-row INSERT."""
-    table = statement.table
-    assert isinstance(table, sa.Table)
-    return statement.returning(*table.primary_key.columns)
-
-
-def _replay(stored: sa.Row[str, Any] | tuple[str, Any], op: str, model: type[R]) -> R:
+def _replay(stored: tuple[str, Any], op: str, model: type[R]) -> R:
     stored_op, response = stored
     if stored_op != op:
         raise HallqError("该请求编号已用于其他操作。", code=ErrorCode.CONFLICT, op=stored_op)
@@ -729,16 +714,14 @@ def _id(hall: Hall) -> int:
 
 
 _LOG: sa.Table = SQLModel.metadata.tables[RequestLog.__tablename__]
-_STORED = sa.select(_LOG.c.op, _LOG.c.response).where(
-    _LOG.c.hall_id == sa.bindparam("hall_id"), _LOG.c.request_id == sa.bindparam("request_id")
+_STORED = Prepared(
+    sa.select(_LOG.c.op, _LOG.c.response).where(
+        _LOG.c.hall_id == sa.bindparam("hall_id"), _LOG.c.request_id == sa.bindparam("request_id")
+    )
 )
-_STORED_MANY = sa.select(_LOG.c.request_id, _LOG.c.op, _LOG.c.response).where(
-    _LOG.c.hall_id == sa.bindparam("hall_id"),
-    _LOG.c.request_id.in_(sa.bindparam("request_ids", expanding=True)),
-)
-_CLAIM = sa.insert(_LOG)
+_CLAIM = Prepared(sa.insert(_LOG))
 # (Bound parameter names must differ from the column names in an UPDATE.)
-_STORE = (
+_STORE = Prepared(
     sa.update(_LOG)
     .where(_LOG.c.hall_id == sa.bindparam("b_hall_id"), _LOG.c.request_id == sa.bindparam("b_request_id"))
     .values(response=sa.bindparam("b_response"))

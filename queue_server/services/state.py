@@ -32,6 +32,7 @@ from queue_server.services.lookup import SERVICES
 from queue_server.services.rules import hall_schedule, service_schedule
 from queue_server.services.tx import Tx, pk
 from queue_server.store.counters import CALLS
+from queue_server.store.prepared import Prepared
 from queue_server.store.tables import (
     Call,
     Hall,
@@ -90,7 +91,7 @@ def window_state(tx: Tx, window: Window) -> WindowState:
     pause = None if window.pause_id is None else session.get(Pause, window.pause_id)
     # The window's services, read past the session: nothing pending in it changes them, and a flush
     # here would only move the commit's work earlier.
-    codes = tx.conn.execute(_WINDOW_CODES, {"window_id": window.id}).scalars().all()
+    codes = [code for (code,) in _WINDOW_CODES.rows(tx.conn, {"window_id": window.id})]
     return WindowState(
         window=window.number,
         name=window.name,
@@ -111,8 +112,8 @@ def ticket_status(tx: Tx, ticket: Ticket) -> TicketStatusResult:
     position, ahead = queue.position(tx, ticket, service)
     eta = None
     if ahead is not None:
-        windows = queue.serving_windows(tx.session, tx.hall_id).get(pk(service), 0)
-        recent = queue.recent_handling(tx.session, tx.hall_id, ticket.service_day)
+        windows = queue.serving_windows(tx.conn, tx.hall_id).get(pk(service), 0)
+        recent = queue.recent_handling(tx.conn, tx.hall_id, ticket.service_day)
         eta = queue.eta_minutes(service, ahead, windows, recent)
     window = None if ticket.window_id is None else tx.session.get(Window, ticket.window_id)
     return TicketStatusResult(
@@ -154,9 +155,10 @@ _HOURS: dict[tuple[int, int], tuple[Service, Hall, tuple[Any, ...], ServiceSched
 
 
 def service_infos(tx: Tx, waiting: dict[int, int], serving: dict[int, int]) -> list[ServiceInfo]:
-    rows = tx.conn.execute(_ACTIVE_SERVICES, {"hall_id": tx.hall_id}).all()
-    services = [SERVICES.adopt(row) for row in rows]
-    recent = queue.recent_handling(tx.session, tx.hall_id, tx.today)
+    params = {"hall_id": tx.hall_id}
+    fields = _ACTIVE_SERVICES.names(tx.conn, params)
+    services = [SERVICES.adopt(fields, row) for row in _ACTIVE_SERVICES.rows(tx.conn, params)]
+    recent = queue.recent_handling(tx.conn, tx.hall_id, tx.today)
     infos = []
     for service in services:
         sid = pk(service)
@@ -182,14 +184,13 @@ def service_infos(tx: Tx, waiting: dict[int, int], serving: dict[int, int]) -> l
 def hall_state(tx: Tx, catalog_etag: str = "") -> HallState:
     """The retained hall snapshot: a handful of index-only statements, none growing with the history
     (the counts read the queue index of today's pending tickets, nothing else)."""
-    session = tx.session
-    counts = queue.queue_counts(session, tx.hall_id, tx.today)
+    counts = queue.queue_counts(tx.conn, tx.hall_id, tx.today)
     waiting = {sid: n for (sid, state), n in counts.items() if state == TicketState.WAITING.value}
-    infos = service_infos(tx, waiting, queue.serving_windows(session, tx.hall_id))
+    infos = service_infos(tx, waiting, queue.serving_windows(tx.conn, tx.hall_id))
     mode = _mode(tx, pending=sum(counts.values()))
     params = {"hall_id": tx.hall_id}
-    calls = session.connection().execute(_RECENT_CALLS, params).all()
-    seq = session.connection().execute(_CALL_SEQ, params).scalar()
+    calls = _RECENT_CALLS.records(tx.conn, params)
+    seq = _CALL_SEQ.scalar(tx.conn, params)
     return HallState(
         seq=seq or 0,
         open=mode in (HallMode.OPEN, HallMode.WEEKEND, HallMode.EXTENDED),
@@ -215,7 +216,7 @@ def _mode(tx: Tx, pending: int) -> HallMode:
 
 
 def _window_briefs(tx: Tx) -> dict[str, WindowBrief]:
-    rows = tx.conn.execute(_WINDOW_BRIEFS, {"hall_id": tx.hall_id}).all()
+    rows = _WINDOW_BRIEFS.rows(tx.conn, {"hall_id": tx.hall_id})
     return {
         number: WindowBrief(
             status=WindowStatus(status),
@@ -233,26 +234,28 @@ _WINDOW: Table = SQLModel.metadata.tables[Window.__tablename__]
 _TICKET: Table = SQLModel.metadata.tables[Ticket.__tablename__]
 _STAFF: Table = SQLModel.metadata.tables[Staff.__tablename__]
 _SERVICE: Table = SQLModel.metadata.tables[Service.__tablename__]
-_ACTIVE_SERVICES = (
+_ACTIVE_SERVICES = Prepared(
     sa.select(_SERVICE)
     .where(_SERVICE.c.hall_id == bindparam("hall_id"), _SERVICE.c.active)
     .order_by(_SERVICE.c.position, _SERVICE.c.code)
 )
-_RECENT_CALLS = (
+_RECENT_CALLS = Prepared(
     sa.select(_CALL)
     .where(_CALL.c.hall_id == bindparam("hall_id"))
     .order_by(_CALL.c.seq.desc())
     .limit(RECENT_CALLS)
 )
-_CALL_SEQ = sa.select(_SEQ.c.value).where(_SEQ.c.hall_id == bindparam("hall_id"), _SEQ.c.name == CALLS)
+_CALL_SEQ = Prepared(
+    sa.select(_SEQ.c.value).where(_SEQ.c.hall_id == bindparam("hall_id"), _SEQ.c.name == CALLS)
+)
 _WINDOW_SERVICE: Table = SQLModel.metadata.tables[WindowService.__tablename__]
-_WINDOW_CODES = (
+_WINDOW_CODES = Prepared(
     sa.select(_SERVICE.c.code)
     .join(_WINDOW_SERVICE, _WINDOW_SERVICE.c.service_id == _SERVICE.c.id)
     .where(_WINDOW_SERVICE.c.window_id == bindparam("window_id"))
     .order_by(_WINDOW_SERVICE.c.weight.desc(), _SERVICE.c.code)
 )
-_WINDOW_BRIEFS = (
+_WINDOW_BRIEFS = Prepared(
     sa.select(_WINDOW.c.number, _WINDOW.c.status, _TICKET.c.number, _STAFF.c.name)
     .outerjoin(_TICKET, _TICKET.c.id == _WINDOW.c.current_ticket_id)
     .outerjoin(_STAFF, _STAFF.c.id == _WINDOW.c.staff_id)

@@ -49,6 +49,7 @@ from queue_server.services.security import new_citizen_token
 from queue_server.services.state import service_hours, ticket_status, window_state
 from queue_server.services.tx import Tx, pk
 from queue_server.store.counters import give_back_ticket_seq, next_ticket_seq
+from queue_server.store.prepared import Prepared
 from queue_server.store.tables import (
     LANE_MILITARY,
     LANE_NORMAL,
@@ -148,7 +149,7 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
         "queued_at": tx.now,
     }
     ticket = NewTicket(
-        id=tx.conn.execute(_INSERT_TICKET, values).scalar_one(),
+        id=_INSERT_TICKET.scalar(tx.conn, values),
         service_id=service_id,
         service_day=tx.today,
         number=values["number"],
@@ -182,9 +183,9 @@ def ticket_result(
     appointment: Appointment | None,
 ) -> TicketResult:
     ahead = queue.people_ahead_of_new(tx, ticket, service)
-    session, hall_id, today = tx.session, tx.hall_id, tx.today
-    windows = tx.remember(("serving",), lambda: queue.serving_windows(session, hall_id)).get(pk(service), 0)
-    recent = tx.remember(("recent", today), lambda: queue.recent_handling(session, hall_id, today))
+    conn, hall_id, today = tx.conn, tx.hall_id, tx.today
+    windows = tx.remember(("serving",), lambda: queue.serving_windows(conn, hall_id)).get(pk(service), 0)
+    recent = tx.remember(("recent", today), lambda: queue.recent_handling(conn, hall_id, today))
     eta = queue.eta_minutes(service, ahead, windows, recent)
     grant_class = None if ticket.priority_class is None else PriorityClass(ticket.priority_class)
     return TicketResult(
@@ -363,7 +364,7 @@ def _refuse(code: RefusalCode | None) -> None:
 
 def _tickets_for_id(tx: Tx, service: Service, id_hash: str) -> int:
     params = {"service_id": service.id, "day": tx.today, "id_hash": id_hash}
-    return int(tx.conn.execute(_TICKETS_FOR_ID, params).scalar_one())
+    return int(_TICKETS_FOR_ID.scalar(tx.conn, params))
 
 
 def _priority(tx: Tx, args: TicketIssueArgs) -> PriorityGrant | None:
@@ -391,7 +392,7 @@ def _lane(special: bool, grant: PriorityGrant | None) -> str:
 
 def _material_lines(tx: Tx, matter: Matter, checked: list[str]) -> list[MaterialLine]:
     conn, params = tx.conn, {"matter_id": matter.id}
-    rows = tx.remember(("materials", matter.id), lambda: conn.execute(_MATERIALS, params).all())
+    rows = tx.remember(("materials", matter.id), lambda: _MATERIALS.rows(conn, params))
     return [
         MaterialLine(code=code, name=name, required=required, checked=code in checked, note=note)
         for code, name, required, note in rows
@@ -402,9 +403,9 @@ def _material_lines(tx: Tx, matter: Matter, checked: list[str]) -> list[Material
 _T: Table = SQLModel.metadata.tables[Ticket.__tablename__]
 _M: Table = SQLModel.metadata.tables[Material.__tablename__]
 _C: Table = SQLModel.metadata.tables[TicketCounter.__tablename__]
-_INSERT_TICKET = sa.insert(_T).returning(_T.c.id)
+_INSERT_TICKET = Prepared(sa.insert(_T).returning(_T.c.id))
 # (Bound parameter names must differ from the column names in an UPDATE.)
-_SET_COUNTER = (
+_SET_COUNTER = Prepared(
     sa.update(_C)
     .where(
         _C.c.hall_id == sa.bindparam("b_hall_id"),
@@ -413,13 +414,15 @@ _SET_COUNTER = (
     )
     .values(value=sa.bindparam("b_value"))
 )
-_TICKETS_FOR_ID = sa.select(sa.func.count()).where(
-    _T.c.service_id == sa.bindparam("service_id"),
-    _T.c.service_day == sa.bindparam("day"),
-    _T.c.id_hash == sa.bindparam("id_hash"),
-    _T.c.parent_ticket_id.is_(None),
+_TICKETS_FOR_ID = Prepared(
+    sa.select(sa.func.count()).where(
+        _T.c.service_id == sa.bindparam("service_id"),
+        _T.c.service_day == sa.bindparam("day"),
+        _T.c.id_hash == sa.bindparam("id_hash"),
+        _T.c.parent_ticket_id.is_(None),
+    )
 )
-_MATERIALS = (
+_MATERIALS = Prepared(
     sa.select(_M.c.code, _M.c.name, _M.c.required, _M.c.note)
     .where(_M.c.matter_id == sa.bindparam("matter_id"))
     .order_by(_M.c.position, _M.c.id)

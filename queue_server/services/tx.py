@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Executable, insert
+from sqlalchemy import Connection, insert
 from sqlmodel import Session, SQLModel
 
 from queue_server.domain.calendar import HallCalendar
@@ -28,10 +28,11 @@ from queue_server.protocol.messages import CallEvent
 from queue_server.services.ports import Actor
 from queue_server.services.rules import hall_calendar
 from queue_server.settings import Settings
+from queue_server.store.prepared import Prepared
 from queue_server.store.tables import Event, Hall, Ticket, Window
 
 # A write the runner makes later: statement, parameters, and a key (the last write of a key wins).
-Deferred = tuple[Executable, dict[str, Any], Hashable | None]
+Deferred = tuple[Prepared, dict[str, Any], Hashable | None]
 
 
 class Identified(Protocol):
@@ -71,7 +72,7 @@ class Tx:
     # executemany per statement, before anything else runs in the transaction.
     deferred: list[Deferred] | None = None
 
-    @property
+    @cached_property
     def conn(self) -> Connection:
         """The transaction's connection, for prebuilt Core statements (Session.execute adds ORM work)."""
         return self.session.connection()
@@ -104,7 +105,7 @@ class Tx:
             value = self.memo[key] = load()
             return value
 
-    def defer(self, statement: Executable, params: dict[str, Any], key: Hashable | None = None) -> None:
+    def defer(self, statement: Prepared, params: dict[str, Any], key: Hashable | None = None) -> None:
         """Execute a write nothing reads back in this use case: now, or with the batch (``deferred``).
 
         Deferred writes with the same statement and ``key`` replace each other: the last one is made.
@@ -112,7 +113,7 @@ class Tx:
         if self.deferred is not None:
             self.deferred.append((statement, params, key))
         else:
-            self.conn.execute(statement, params)
+            statement.run(self.conn, params)
 
     def event(
         self,
@@ -149,7 +150,7 @@ class Tx:
 
 T = TypeVar("T")
 
-_INSERT_EVENT = insert(SQLModel.metadata.tables[Event.__tablename__])
+_INSERT_EVENT = Prepared(insert(SQLModel.metadata.tables[Event.__tablename__]))
 
 
 def pk(row: SQLModel) -> int:

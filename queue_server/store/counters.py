@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert, Update
 from sqlmodel import Session, SQLModel
 
+from queue_server.store.prepared import Prepared
 from queue_server.store.tables import HallSequence, SlotCounter, TicketCounter
 
 CALLS = "calls"
@@ -24,17 +24,17 @@ CALLS = "calls"
 def _bump(session: Session, table: Table, keys: dict[str, Any]) -> int:
     insert, bump = _statements(session.get_bind().dialect.name, table.name, tuple(keys))
     params = {f"k_{name}": value for name, value in keys.items()}
-    conn = session.connection()  # prebuilt Core statements: the Session's ORM layer adds nothing here
+    conn = session.connection()  # prebuilt statements: the Session's ORM layer adds nothing here
     # The row exists but for the first bump of a day: try the bump alone, insert only when it found none.
-    value = conn.execute(bump, params).scalar_one_or_none()
+    value = bump.scalar(conn, params)
     if value is None:
-        conn.execute(insert, params)
-        value = conn.execute(bump, params).scalar_one()
+        insert.run(conn, params)
+        value = bump.scalar(conn, params)
     return int(value)
 
 
 @lru_cache(maxsize=32)
-def _statements(dialect: str, table_name: str, keys: tuple[str, ...]) -> tuple[Insert, Update]:
+def _statements(dialect: str, table_name: str, keys: tuple[str, ...]) -> tuple[Prepared, Prepared]:
     """The insert-if-missing and the bump of one counter table, built once (bound parameters)."""
     table = SQLModel.metadata.tables[table_name]
     # Bound parameter names must differ from column names in INSERT/UPDATE statements.
@@ -47,7 +47,7 @@ def _statements(dialect: str, table_name: str, keys: tuple[str, ...]) -> tuple[I
         .values(value=table.c.value + 1)
         .returning(table.c.value)
     )
-    return insert, bump
+    return Prepared(insert), Prepared(bump)
 
 
 def next_ticket_seq(session: Session, hall_id: int, service_id: int, day: date) -> int:

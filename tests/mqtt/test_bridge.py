@@ -10,9 +10,11 @@ from collections.abc import Callable
 import pytest
 
 from queue_server.errors import HallqError
+from queue_server.mqtt.bridge import READ_INLINE_BYTES
 from queue_server.protocol import topics
 from queue_server.protocol.messages import (
     MAX_PAYLOAD_BYTES,
+    CatalogResult,
     DeviceConfig,
     DeviceStatus,
     ErrorCode,
@@ -264,6 +266,57 @@ def test_one_device_is_served_in_order(served: Served, devices: DeviceMaker) -> 
     replies = [kiosk.reply() for _ in rids]
     assert [r["id"] for r in replies] == rids
     assert [r["result"]["number"] for r in replies] == [f"A{i:03d}" for i in range(1, 41)]
+
+
+class SlowCatalog(FakeHall):
+    """``catalog.get`` holds its worker until a ticket is asked for, or for half a second at most."""
+
+    def __init__(self, hall: str) -> None:
+        super().__init__(hall)
+        self.catalog_started = threading.Event()
+        self.ticket_asked = threading.Event()
+
+    def catalog(self, hall: str, etag: str | None) -> CatalogResult:
+        self.catalog_started.set()
+        # Served in order, the ticket cannot be asked for before this returns: the wait runs out.
+        self.ticket_asked.wait(0.5)
+        return super().catalog(hall, etag)
+
+    def issue_ticket_async(
+        self, hall: str, args: TicketIssueArgs, done: IssueDone, *, request_id: str, device_id: str | None
+    ) -> None:
+        self.ticket_asked.set()
+        super().issue_ticket_async(hall, args, done, request_id=request_id, device_id=device_id)
+
+
+def test_a_ticket_waits_behind_a_slower_request_of_its_device(
+    broker: MosquittoBroker, hall_code: str, devices: DeviceMaker
+) -> None:
+    # A ticket.issue is handed to the services on the network thread, but never ahead of what the
+    # same device sent before it and a worker still has in hand.
+    slow = SlowCatalog(hall_code)
+    s = start_bridge(broker.address, slow, hall_code, attach=slow.announcers.append)
+    try:
+        kiosk = devices("kiosk-1")
+        kiosk.send({"id": "catalog", "op": "catalog.get"})
+        assert slow.catalog_started.wait(5)
+        kiosk.send({"id": "ticket", "op": "ticket.issue", "args": {"service": "A"}})
+        assert [kiosk.reply()["id"], kiosk.reply()["id"]] == ["catalog", "ticket"]
+    finally:
+        s.bridge.stop()
+
+
+def test_a_ticket_request_too_big_to_read_on_the_network_thread_is_answered(
+    served: Served, devices: DeviceMaker, fake: FakeHall
+) -> None:
+    kiosk = devices("kiosk-1")
+    materials = [f"material-{i:03d}-" + "x" * 60 for i in range(100)]
+    args = {"service": "A", "materials": materials}
+    assert len(json.dumps({"id": "big", "op": "ticket.issue", "args": args})) > READ_INLINE_BYTES
+    reply = kiosk.ask("ticket.issue", args, rid="big")
+    assert reply["ok"] is True
+    assert reply["result"]["number"] == "A001"
+    assert len(fake.tickets) == 1
 
 
 def test_request_from_invalid_device_id_is_dropped(

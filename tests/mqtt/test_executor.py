@@ -68,3 +68,49 @@ def test_long_backlog_yields_to_other_keys() -> None:
     # One thread: the quiet key still gets its turn before the chatty backlog is drained.
     assert order.index("quiet") < order.index("chatty-39")
     assert [o for o in order if o != "quiet"] == [f"chatty-{i}" for i in range(40)]
+
+
+def test_an_inline_task_of_an_idle_key_runs_at_once_on_the_caller() -> None:
+    pool = KeyedExecutor(2)
+    ran_on: list[threading.Thread] = []
+    assert pool.submit("kiosk", lambda: ran_on.append(threading.current_thread()), inline=True)
+    assert ran_on == [threading.current_thread()]
+    pool.shutdown(wait=True)
+
+
+def test_an_inline_task_waits_behind_its_keys_backlog() -> None:
+    pool = KeyedExecutor(2)
+    gate = threading.Event()
+    order: list[str] = []
+    pool.submit("kiosk", partial(gate.wait, 10))
+    pool.submit("kiosk", partial(order.append, "queued"))
+    assert pool.submit("kiosk", partial(order.append, "inline"), inline=True)
+    assert order == []  # not run here, ahead of the task queued before it
+    gate.set()
+    pool.shutdown(wait=True)
+    assert order == ["queued", "inline"]
+
+
+def test_tasks_submitted_during_an_inline_run_follow_it_and_shutdown_waits_for_it() -> None:
+    pool = KeyedExecutor(2)
+    order: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def inline_task() -> None:
+        started.set()
+        release.wait(10)
+        order.append("inline")
+
+    submitter = threading.Thread(target=pool.submit, args=("kiosk", inline_task), kwargs={"inline": True})
+    submitter.start()
+    assert started.wait(5)
+    assert pool.submit("kiosk", partial(order.append, "after"))
+    stopper = threading.Thread(target=pool.shutdown)
+    stopper.start()
+    stopper.join(0.3)
+    assert stopper.is_alive(), "shutdown() returned with a task still running inline"
+    release.set()
+    stopper.join(10)
+    submitter.join(10)
+    assert not stopper.is_alive()
+    assert order == ["inline", "after"]

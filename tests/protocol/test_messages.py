@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 
 from queue_server.protocol.messages import (
     MAX_PAYLOAD_BYTES,
@@ -14,11 +15,14 @@ from queue_server.protocol.messages import (
     DeviceStatus,
     ErrorCode,
     HallState,
+    MaterialLine,
     Op,
     ProtocolError,
     Request,
     Response,
+    ResultReply,
     TicketIssueArgs,
+    TicketResult,
     WindowBrief,
     WindowStatus,
     decode,
@@ -119,6 +123,84 @@ def test_failure_reply_carries_code_and_chinese_message() -> None:
     assert resp.error.code == "cutoff_passed"
     assert "停止取号" in resp.error.message
     assert decode(Response, encode(resp)) == resp
+
+
+def test_result_reply_has_the_wire_form_of_a_success_response() -> None:
+    ticket = TicketResult(
+        ticket_id="t-1",
+        number="A001",
+        service="A",
+        service_name="综合受理",
+        hall_name="政务服务中心",
+        issued_at=1.5,
+        people_ahead=3,
+        eta_min=None,
+        citizen_url="http://127.0.0.1/t/t-1",
+        materials=[MaterialLine(code="id", name="身份证", checked=True)],
+    )
+    rid = 'k-1-"7"\n'
+    wire = encode(ResultReply(id=rid, result=ticket))
+    assert wire == encode(Response.success(rid, ticket))
+    assert decode(Response, wire) == Response.success(rid, ticket)
+
+
+_texts = st.text(st.characters(codec="utf-8"), max_size=8)  # no lone surrogates: no UTF-8 form
+_json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _texts
+)
+_json_values = st.recursive(
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_texts, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _as_python(model: type[BaseModel], raw: object) -> BaseModel | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return None
+
+
+def _as_decoded(model: type[BaseModel], raw: object) -> BaseModel | None:
+    try:
+        return decode(model, json.dumps(raw, ensure_ascii=False).encode())
+    except ProtocolError:
+        return None
+
+
+_requests = st.fixed_dictionaries(
+    {"id": _texts | _json_values, "op": st.sampled_from(["ticket.issue", "calls.since"]) | _json_values},
+    optional={
+        "args": st.dictionaries(_texts, _json_values, max_size=3) | _json_values,
+        "ts": st.floats(allow_nan=False) | _json_values,
+        "newer_field": _json_values,
+    },
+)
+_statuses = st.fixed_dictionaries(
+    {
+        "state": st.sampled_from(["online", "offline"]) | _json_values,
+        "boot": st.integers(-1, 2**40) | _json_values,
+    },
+    optional={
+        "kind": _texts | _json_values,
+        "health": st.dictionaries(_texts, _texts, max_size=3) | _json_values,
+        "ts": st.floats(allow_nan=False, allow_infinity=False) | _json_values,
+    },
+)
+
+
+@given(request=_requests, status=_statuses)
+def test_decode_reads_the_bytes_as_json_loads_then_validate_would(
+    request: dict[str, object], status: dict[str, object]
+) -> None:
+    # decode() lets pydantic parse the JSON itself; what it accepts, and as what, must not change.
+    assert _as_decoded(Request, request) == _as_python(Request, request)
+    assert _as_decoded(DeviceStatus, status) == _as_python(DeviceStatus, status)
 
 
 def test_request_id_of_finds_the_id_of_a_bad_request_only_when_sane() -> None:

@@ -1,0 +1,117 @@
+"""Prepared statements do on the driver's cursor what SQLAlchemy would: same rows in, same values out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from queue_server.store.engine import make_engine
+from queue_server.store.prepared import Prepared
+from queue_server.store.types import UTCDateTime
+
+META = sa.MetaData()
+ITEM = sa.Table(
+    "item",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(20), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False, default="new"),
+    sa.Column("flag", sa.Boolean, nullable=False, default=False),
+    sa.Column("day", sa.Date),
+    sa.Column("at", UTCDateTime()),
+    sa.Column("data", sa.JSON),
+)
+STAMPED = sa.Table(
+    "stamped",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("made", sa.String(40), default=lambda: "made in Python"),
+)
+
+AT = datetime(2025, 3, 12, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+INSERT = Prepared(sa.insert(ITEM).returning(ITEM.c.id))
+BY_STATE = Prepared(
+    sa.select(ITEM.c.id, ITEM.c.name, ITEM.c.flag, ITEM.c.day, ITEM.c.at, ITEM.c.data)
+    .where(ITEM.c.state.in_(["new", "old"]), ITEM.c.day == sa.bindparam("day"))
+    .order_by(ITEM.c.id)
+)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(db_url)
+    META.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_rows_written_and_read_are_sqlalchemys(engine: sa.Engine) -> None:
+    """A row inserted by a Prepared INSERT reads back through SQLAlchemy as given (the types' bind
+    processors ran, the left-out columns got their scalar defaults), and a Prepared SELECT returns
+    exactly the values SQLAlchemy's own execution returns (result processors: aware UTC, JSON, date)."""
+    with engine.begin() as conn:
+        first = INSERT.scalar(
+            conn, {"name": "甲", "day": date(2025, 3, 12), "at": AT, "data": {"k": [1, "二"]}}
+        )
+        INSERT.scalar(conn, {"name": "乙", "day": date(2025, 3, 13), "at": None, "data": None, "flag": True})
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(ITEM).where(ITEM.c.id == first)).one()
+        assert (row.name, row.state, row.flag, row.day) == ("甲", "new", False, date(2025, 3, 12))
+        assert row.at == AT and row.at.tzinfo == UTC
+        assert row.data == {"k": [1, "二"]}
+        ours = BY_STATE.rows(conn, {"day": date(2025, 3, 12)})
+        theirs = conn.execute(BY_STATE.statement, {"day": date(2025, 3, 12)}).all()
+    assert (
+        ours == [tuple(r) for r in theirs] == [(first, "甲", False, date(2025, 3, 12), AT, {"k": [1, "二"]})]
+    )
+
+
+def test_fixed_in_list_and_records(engine: sa.Engine) -> None:
+    """The statement's own IN list is expanded with its values; records name the columns (a repeated
+    name is renamed, not lost)."""
+    twice = Prepared(
+        sa.select(ITEM.c.name, ITEM.c.state, sa.literal_column("'x'").label("name"))
+        .where(ITEM.c.state.in_(["new", "gone"]))
+        .order_by(ITEM.c.id)
+    )
+    with engine.begin() as conn:
+        INSERT.run_many(conn, [{"name": "a", "state": "new"}, {"name": "b", "state": "old"}])
+        INSERT.run(conn, {"name": "c", "state": "gone"})
+        records = twice.records(conn, {})
+    assert [(r.name, r.state) for r in records] == [("a", "new"), ("c", "gone")]
+    assert [r[2] for r in records] == ["x", "x"]
+
+
+def test_writes_belong_to_the_callers_transaction(engine: sa.Engine) -> None:
+    """A Prepared write runs in the SQLAlchemy transaction it is given: rolled back with it."""
+    count = sa.select(sa.func.count()).select_from(ITEM)
+    with engine.connect() as conn:
+        with conn.begin() as tx:
+            INSERT.run(conn, {"name": "gone"})
+            assert conn.execute(count).scalar() == 1
+            tx.rollback()
+        with conn.begin():
+            assert conn.execute(count).scalar() == 0
+            update = Prepared(
+                sa.update(ITEM).where(ITEM.c.name == sa.bindparam("b_name")).values(state="old")
+            )
+            assert update.run(conn, {"b_name": "nobody"}) == 0
+
+
+def test_refuses_what_it_cannot_do_as_sqlalchemy_would(engine: sa.Engine) -> None:
+    """An expanding parameter of the caller's, a Python-callable column default and a missing
+    parameter are refused when compiled, not silently executed differently."""
+    expanding = Prepared(sa.select(ITEM.c.id).where(ITEM.c.name.in_(sa.bindparam("names", expanding=True))))
+    stamped = Prepared(sa.insert(STAMPED))
+    needs_day = Prepared(sa.select(ITEM.c.id).where(ITEM.c.day == sa.bindparam("day")))
+    with engine.begin() as conn:
+        with pytest.raises(ValueError, match="expanding"):
+            expanding.rows(conn, {"names": ["a"]})
+        with pytest.raises(ValueError, match="made"):
+            stamped.run(conn, {})
+        with pytest.raises(sa.exc.InvalidRequestError, match="day"):
+            needs_day.rows(conn, {})
+        assert stamped.run(conn, {"made": "given"}) == 1
