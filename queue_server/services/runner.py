@@ -16,7 +16,8 @@ do not hold a thread each while their tickets are committed). Each use case stil
 with its own clock reading:
 
 - ticket issues (``BATCHED_OPS``) run one after the other without savepoints (they refuse before
-  writing anything, or give their number back), share a memo of what they read, and their events,
+  writing anything, or give their number back), share a memo of what they read per hall (and the
+  hall's kept reads, carried from batch to batch: see ``tx`` and ``KeptReads``), and their events,
   counter and request-log rows go in together at the end, one multi-row INSERT each. Their request
   id is claimed by their ticket's own unique (hall, request id) and then by that request-log row: a
   concurrent duplicate on another connection still stops on one of them;
@@ -81,6 +82,11 @@ MAX_BATCH = 16
 LINGER_S = 0.001
 LINGER_STEP_S = 0.00025
 
+# What issues read that no issue changes (Tx.kept) is carried from one batch to the next for this long
+# at most, and dropped at once after any other write of the hall, which may change it: a change made
+# outside this process (the hall file loaded again) shows within this time.
+KEEP_S = 1.0
+
 # Use cases a batch runs without a savepoint, sharing one memo (see Tx.memo) between consecutive
 # ones. Their contract: a refusal (HallqError) leaves nothing written and the memo as it was; they
 # change no row that another of them reads from the memo except through the memo; what they defer
@@ -134,6 +140,7 @@ class Runner:
         self.batch_sizes: Counter[int] = Counter()
         self._one_writer = is_sqlite(engine)
         self._local = threading.local()
+        self._kept = KeptReads()
 
     def read(self, hall: str, fn: Callable[[Tx], T]) -> T:
         with Session(self._reader, expire_on_commit=False) as session, session.begin():
@@ -248,6 +255,9 @@ class Runner:
         else:
             if item.outbox is not None:
                 self._announce_calls(item.hall, item.outbox)
+        finally:
+            if item.op not in BATCHED_OPS:
+                self._kept.drop(item.hall)  # it may have changed what issues keep
 
     def _transaction(self, item: _Write) -> tuple[BaseModel, Outbox | None]:
         request_id = item.request_id
@@ -255,7 +265,7 @@ class Runner:
             try:
                 with Session(self.engine, expire_on_commit=False) as session, session.begin():
                     hall = hall_row(session.connection(), item.hall)
-                    tx = self._tx(session, hall, item, {})
+                    tx = self._tx(session, hall, item, {}, {})
                     if request_id is not None:
                         stored = _stored(tx.conn, tx.hall_id, request_id)
                         if stored is not None:
@@ -298,7 +308,8 @@ class Runner:
                         if item.hall == code:
                             item.error = exc
             replies = _stored_many(conn, halls, items)
-            memo: dict[Hashable, Any] = {}
+            memos: dict[str, dict[Hashable, Any]] = {}  # per hall: its issues' memo
+            kept: dict[str, tuple[float, dict[Hashable, Any]]] = {}  # per hall: KeptReads.take
             deferred: list[Deferred] = []
             for item in items:
                 hall = halls.get(item.hall)
@@ -313,7 +324,9 @@ class Runner:
                         item.error = exc
                     continue
                 if item.op in BATCHED_OPS:
-                    tx = self._tx(session, hall, item, memo)
+                    if item.hall not in kept:
+                        kept[item.hall] = self._kept.take(item.hall)
+                    tx = self._tx(session, hall, item, memos.setdefault(item.hall, {}), kept[item.hall][1])
                     tx.deferred = []
                     try:
                         result = item.fn(tx)
@@ -324,8 +337,10 @@ class Runner:
                     deferred.extend(tx.deferred)
                 else:
                     _write_deferred(conn, deferred)
-                    memo.clear()
-                    tx = self._tx(session, hall, item, {})
+                    memos.clear()
+                    kept.pop(item.hall, None)  # it may change what issues keep
+                    self._kept.drop(item.hall)
+                    tx = self._tx(session, hall, item, {}, {})
                     savepoint = session.begin_nested()
                     try:
                         result = self._claimed(tx, item)
@@ -349,6 +364,8 @@ class Runner:
                 item.result = result
                 item.outbox = tx.outbox
             _write_deferred(conn, deferred)
+        for code, (since, values) in kept.items():  # committed: good for the next batch
+            self._kept.give_back(code, since, values)
 
     def _claimed(self, tx: Tx, item: _Write) -> BaseModel:
         """The use case with its request id claimed first and its reply stored (see the module doc)."""
@@ -359,7 +376,14 @@ class Runner:
             _store(tx, item.request_id, result)
         return result
 
-    def _tx(self, session: Session, hall: Hall, item: _Write, memo: dict[Hashable, Any]) -> Tx:
+    def _tx(
+        self,
+        session: Session,
+        hall: Hall,
+        item: _Write,
+        memo: dict[Hashable, Any],
+        kept: dict[Hashable, Any],
+    ) -> Tx:
         return Tx(
             session,
             hall,
@@ -369,6 +393,7 @@ class Runner:
             item.device_id,
             item.actor,
             memo=memo,
+            kept=kept,
         )
 
     # --- announcing ----------------------------------------------------------------------------------
@@ -417,6 +442,31 @@ class Runner:
             return
         for announcer in self.announcers:
             _safely(announcer.hall_changed, hall, state)
+
+
+class KeptReads:
+    """Each hall's ``Tx.kept`` between batches of issues (see ``KEEP_S`` and the ``tx`` module doc).
+
+    ``take`` hands a batch the hall's kept reads (empty once older than ``keep_s``) and forgets them:
+    only a batch that committed gives them back, so a failed one cannot leave anything behind. Per hall
+    code; the writer threads of different halls (PostgreSQL) touch different entries.
+    """
+
+    def __init__(self, keep_s: float = KEEP_S) -> None:
+        self.keep_s = keep_s
+        self._halls: dict[str, tuple[float, dict[Hashable, Any]]] = {}
+
+    def take(self, hall: str) -> tuple[float, dict[Hashable, Any]]:
+        """(when they were first read, the reads) for a batch of ``hall``."""
+        now = time.monotonic()
+        since, values = self._halls.pop(hall, (now, {}))
+        return (since, values) if now - since <= self.keep_s else (now, {})
+
+    def give_back(self, hall: str, since: float, values: dict[Hashable, Any]) -> None:
+        self._halls[hall] = (since, values)
+
+    def drop(self, hall: str) -> None:
+        self._halls.pop(hall, None)
 
 
 @dataclass

@@ -184,8 +184,8 @@ def ticket_result(
 ) -> TicketResult:
     ahead = queue.people_ahead_of_new(tx, ticket, service)
     conn, hall_id, today = tx.conn, tx.hall_id, tx.today
-    windows = tx.remember(("serving",), lambda: queue.serving_windows(conn, hall_id)).get(pk(service), 0)
-    recent = tx.remember(("recent", today), lambda: queue.recent_handling(conn, hall_id, today))
+    windows = tx.keep(("serving",), lambda: queue.serving_windows(conn, hall_id)).get(pk(service), 0)
+    recent = tx.keep(("recent", today), lambda: queue.recent_handling(conn, hall_id, today))
     eta = queue.eta_minutes(service, ahead, windows, recent)
     grant_class = None if ticket.priority_class is None else PriorityClass(ticket.priority_class)
     return TicketResult(
@@ -289,8 +289,8 @@ def confirm_priority(tx: Tx, window_no: str, confirmed: bool, actor: Actor) -> W
 
 
 def _resolve(tx: Tx, args: TicketIssueArgs) -> tuple[Matter | None, Service]:
-    """The matter and service asked for: shared read-only rows (see lookup.SharedRows), kept in the
-    memo for the next issue of a batch."""
+    """The matter and service asked for: shared read-only rows (see lookup.SharedRows), kept for the
+    next issues (``Tx.keep``)."""
     if args.matter is None and args.service is None and args.return_for is not None:
         # A return visit from a one-time notice's QR: the first case names the matter and its queue.
         # (With a service or matter chosen, the link is kept as given: the case may be another hall's.)
@@ -305,9 +305,9 @@ def _resolve(tx: Tx, args: TicketIssueArgs) -> tuple[Matter | None, Service]:
     if args.matter is None:
         assert args.service is not None  # the args model requires service, matter or return_for
         code = args.service
-        return None, tx.remember(("service", code), lambda: active_service(tx, code))
+        return None, tx.keep(("service", code), lambda: active_service(tx, code))
     matter_code = args.matter
-    matter = tx.remember(("matter", matter_code), lambda: newest_published_matter(tx, matter_code))
+    matter = tx.keep(("matter", matter_code), lambda: newest_published_matter(tx, matter_code))
     service = service_by_id(tx, matter.service_id)
     if service is None or not service.active:
         raise RefusedError(code=ErrorCode.UNKNOWN_SERVICE, matter=args.matter)
@@ -392,7 +392,7 @@ def _lane(special: bool, grant: PriorityGrant | None) -> str:
 
 def _material_lines(tx: Tx, matter: Matter, checked: list[str]) -> list[MaterialLine]:
     conn, params = tx.conn, {"matter_id": matter.id}
-    rows = tx.remember(("materials", matter.id), lambda: _MATERIALS.rows(conn, params))
+    rows = tx.keep(("materials", matter.id), lambda: _MATERIALS.rows(conn, params))
     return [
         MaterialLine(code=code, name=name, required=required, checked=code in checked, note=note)
         for code, name, required, note in rows

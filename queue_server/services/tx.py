@@ -5,9 +5,12 @@ must be announced after commit (calls, changed windows). ``Tx.event`` appends th
 every state change owes, in the same transaction.
 
 ``Tx.memo`` keeps what a use case looked up for the next one of the same transaction: the runner
-commits a burst of ticket issues together (one transaction, a savepoint each) and hands them one
-memo, so the service rows, the open windows and the queue length are read once per burst. The runner
-gives every other kind of use case a memo of its own, and drops a shared one after any failure.
+commits a burst of ticket issues together (one transaction) and hands the issues of one hall one
+memo, so the queue length and the day's counter are read once per burst. ``Tx.kept`` goes further,
+for what no issue changes (the hall's service and matter rows, its open windows, its recent handling
+times): the runner keeps it from one burst of issues to the next, for a second at most, and drops it
+after any other write of the hall (which may change it). Every other kind of use case gets a memo and
+kept reads of its own; a failed burst's are dropped.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class Tx:
     actor: Actor | None = None
     outbox: Outbox = field(default_factory=Outbox)
     memo: dict[Hashable, Any] = field(default_factory=dict)
+    kept: dict[Hashable, Any] = field(default_factory=dict)
     # Set by the runner for a use case it batches: writes nobody reads back in the transaction
     # (events, counters drawn from the memo) wait here and go to the database together, one
     # executemany per statement, before anything else runs in the transaction.
@@ -99,11 +103,12 @@ class Tx:
 
     def remember(self, key: Hashable, load: Callable[[], T]) -> T:
         """``load()`` once per memo (see the module doc): for rows no use case of a burst changes."""
-        try:
-            return cast(T, self.memo[key])
-        except KeyError:
-            value = self.memo[key] = load()
-            return value
+        return _once(self.memo, key, load)
+
+    def keep(self, key: Hashable, load: Callable[[], T]) -> T:
+        """``load()`` once while the runner keeps ``kept`` (see the module doc): for what no issue
+        changes, only the hall's other writes."""
+        return _once(self.kept, key, load)
 
     def defer(self, statement: Prepared, params: dict[str, Any], key: Hashable | None = None) -> None:
         """Execute a write nothing reads back in this use case: now, or with the batch (``deferred``).
@@ -149,6 +154,15 @@ class Tx:
 
 
 T = TypeVar("T")
+
+
+def _once(values: dict[Hashable, Any], key: Hashable, load: Callable[[], T]) -> T:
+    try:
+        return cast(T, values[key])
+    except KeyError:
+        value = values[key] = load()
+        return value
+
 
 _INSERT_EVENT = Prepared(insert(SQLModel.metadata.tables[Event.__tablename__]))
 

@@ -122,6 +122,45 @@ def test_issues_committed_together_are_numbered_once_each(hall: HallFixture) -> 
     )
 
 
+def test_issues_of_two_halls_in_one_batch_each_use_their_own_halls_rows(
+    hall: HallFixture, shared_url: str, hall_code: str
+) -> None:
+    """One SQLite writer commits several halls' issues together: a service or a queue read for one
+    hall's ticket must never serve another hall's (both halls have a service A)."""
+    if not shared_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL commits each hall on a writer of its own: halls never share a batch")
+    other = build_hall(shared_url, code=f"{hall_code}-other", migrate=False)
+    try:
+        hall.open_window("1", "zhang")  # A is served here only: the other hall's ETA has no window
+        args = TicketIssueArgs(service="A")
+        with batch(hall) as queued:
+            for code in (hall.code, other.code, hall.code, other.code):
+                rid = hall.rid()
+                queued.add(
+                    lambda c=code, r=rid: hall.services.issue_ticket(c, args, request_id=r, device_id="k")
+                )
+        ours, theirs = queued.outcomes[0::2], queued.outcomes[1::2]
+        assert [o.number for o in ours] == [o.number for o in theirs] == ["A001", "A002"]
+        assert [o.eta_min is None for o in ours + theirs] == [False, False, True, True]
+        with Session(hall.engine) as session:
+            tickets = session.exec(
+                select(t.Ticket.hall_id, t.Service.hall_id)
+                .join(t.Service, col(t.Service.id) == t.Ticket.service_id)
+                .where(col(t.Ticket.hall_id).in_([hall.hall_id, other.hall_id]))
+            ).all()
+        assert len(tickets) == 4 and all(ticket_hall == service_hall for ticket_hall, service_hall in tickets)
+    finally:
+        other.close()
+
+
+def test_what_issues_keep_between_batches_is_dropped_after_another_write(hall: HallFixture) -> None:
+    """An issue's open windows and handling times are kept for the next batches, but a window that
+    opens in between is in the very next ticket's estimate."""
+    assert hall.issue("A").eta_min is None  # no window serves A yet
+    hall.open_window("1", "zhang")
+    assert hall.issue("A").eta_min == 5  # one person ahead, 5 min each (no history), one window
+
+
 def test_a_refusal_in_a_batch_leaves_no_trace_and_the_others_go_on(hall: HallFixture) -> None:
     with Session(hall.engine) as session, session.begin():
         service = session.exec(
