@@ -3,7 +3,9 @@
 Set-up, all real: a private Mosquitto with ``set_tcp_nodelay`` on a free loopback port; a fresh
 database (a SQLite file, or a new PostgreSQL database on 127.0.0.1:5432 dropped afterwards); the demo
 hall file loaded twice (halls ``bench`` and ``bench-cn``) with the daily caps removed so that
-thousands of tickets are not refused; a clock that runs in real time from a working Wednesday 09:30.
+thousands of tickets are not refused; window 1 of ``bench`` open, having served 200 tickets (20 in
+``--quick``) so that the wait estimates read a handling history; a clock that runs in real time from a
+working Wednesday 09:30.
 
 The server runs in a SUBPROCESS (``python -m benchmarks.server serve …``): the real ``Services`` and
 the MQTT bridge, no HTTP, so the server's CPU and RSS are its own. The window agent and the hall
@@ -108,10 +110,11 @@ class Sizes:
     call_next_samples: int
     waiting: tuple[int, ...]
     offered_s: float  # how long each offered rate runs
+    served: int  # tickets window 1 has served before the benchmarks (the hall's handling history)
 
 
-QUICK = Sizes(5, 30, 20, 100, 5, (1_000, 10_000), 1.0)
-FULL = Sizes(50, 400, 200, 500, 21, (1_000, 10_000, 100_000), 8.0)
+QUICK = Sizes(5, 30, 20, 100, 5, (1_000, 10_000), 1.0, 20)
+FULL = Sizes(50, 400, 200, 500, 21, (1_000, 10_000, 100_000), 8.0, 200)
 # Rates the kiosks offer together in the open-loop runs (tickets/s); 500 is the issue's target.
 OFFERED_RATES = (250, 500)
 
@@ -139,7 +142,7 @@ def run(quick: bool, db: str) -> Figures:
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hallq-bench-")))
         url = stack.enter_context(_database(db, workdir))
-        _prepare(url)
+        _prepare(url, sizes.served)
         with contextlib.ExitStack() as mqtt:
             broker = _start_broker(workdir)
             mqtt.callback(broker.stop)
@@ -225,9 +228,12 @@ def _settings(url: str, hall: str) -> Any:
     return Settings(environment="development", database_url=url, hall=hall)
 
 
-def _prepare(url: str) -> None:
-    """Migrate, load both halls, open window 1 of each with a signed-in person."""
+def _prepare(url: str, served: int) -> None:
+    """Migrate, load both halls, open window 1 of each with a signed-in person, and let it serve
+    ``served`` tickets of hall ``bench`` first: a hall at work has a handling history, which every
+    ticket's wait estimate reads (up to ``queue.RECENT_HANDLING_ROWS`` finished tickets)."""
     from queue_server.halls.loader import load_hall
+    from queue_server.protocol.messages import TicketIssueArgs
     from queue_server.services.hall import Services
     from queue_server.services.ports import Actor, Role
     from queue_server.store import init_db
@@ -242,9 +248,21 @@ def _prepare(url: str) -> None:
             services = Services(engine, _settings(url, code), clock)
             actor = Actor(Role.STAFF, STAFF)
             services.sign_in(code, WINDOW, actor=actor)
-            services.open_window(code, WINDOW, actor=Actor(Role.STAFF, STAFF, WINDOW))
+            at_window = Actor(Role.STAFF, STAFF, WINDOW)
+            services.open_window(code, WINDOW, actor=at_window)
+            for _ in range(served if code == HALL else 0):
+                services.issue_ticket(
+                    code, TicketIssueArgs(service=SERVICE), request_id=_rid(), device_id=None
+                )
+                services.call_next(code, WINDOW, actor=at_window, request_id=_rid())
+                services.start(code, WINDOW, actor=at_window, request_id=_rid())
+                services.finish(code, WINDOW, None, actor=at_window, request_id=_rid())
     finally:
         engine.dispose()
+
+
+def _rid() -> str:
+    return uuid.uuid4().hex
 
 
 @dataclass

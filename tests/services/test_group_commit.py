@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -135,9 +136,8 @@ def test_issues_of_two_halls_in_one_batch_each_use_their_own_halls_rows(
         args = TicketIssueArgs(service="A")
         with batch(hall) as queued:
             for code in (hall.code, other.code, hall.code, other.code):
-                rid = hall.rid()
                 queued.add(
-                    lambda c=code, r=rid: hall.services.issue_ticket(c, args, request_id=r, device_id="k")
+                    partial(hall.services.issue_ticket, code, args, request_id=hall.rid(), device_id="k")
                 )
         ours, theirs = queued.outcomes[0::2], queued.outcomes[1::2]
         assert [o.number for o in ours] == [o.number for o in theirs] == ["A001", "A002"]
