@@ -2,7 +2,6 @@
 
 from .announcer import MqttAnnouncer
 from .bridge import SHARE_GROUP, MqttBridge, new_boot, server_link
-from .dispatch import dispatch_request
 from .executor import KeyedExecutor
 
 __all__ = [
@@ -10,7 +9,6 @@ __all__ = [
     "KeyedExecutor",
     "MqttAnnouncer",
     "MqttBridge",
-    "dispatch_request",
     "new_boot",
     "server_link",
 ]

@@ -58,20 +58,6 @@ Incoming = ParsedRequest | Response
 """What a payload on ``dev/{device_id}/req`` comes to: a request to answer, or its ``bad_request`` reply."""
 
 
-def dispatch_request(
-    services: HallServices, hall: str, device_id: str, payload: bytes, reply: Callable[[Reply], None]
-) -> bool:
-    """Answer one payload from ``dev/{device_id}/req``: ``reply`` gets the answer, now or, for
-    ``ticket.issue``, from the services' writer thread once the ticket is committed (the caller's
-    thread is free at once).
-    ``reply`` is called exactly once; False (and no reply, ever) for a payload without a usable id."""
-    incoming = read_request(hall, device_id, payload)
-    if incoming is None:
-        return False
-    answer_request(services, hall, device_id, incoming, reply)
-    return True
-
-
 def read_request(hall: str, device_id: str, payload: bytes) -> Incoming | None:
     """The request, or the ``bad_request`` reply to it, or None when it has no usable id."""
     try:

@@ -50,8 +50,8 @@ class SharedRows(Generic[M]):
         self._known: dict[Any, tuple[tuple[Any, ...], M]] = {}
 
     def read(self, conn: Connection, statement: Prepared, params: dict[str, Any]) -> M | None:
-        row = statement.first(conn, params)
-        return None if row is None else self.adopt(statement.names(conn, params), row)
+        fields, rows = statement.named_rows(conn, params)
+        return self.adopt(fields, rows[0]) if rows else None
 
     def adopt(self, fields: Sequence[str], row: Sequence[Any]) -> M:
         """The shared object for a row of the model's table: its columns named by ``fields`` (all of
@@ -150,9 +150,8 @@ def staff_by_login(tx: Tx, login: str) -> Staff:
 def window_services(tx: Tx, window: Window) -> list[tuple[Service, int]]:
     """The services a window handles with their skill weights, primary first: shared, read-only
     ``Service`` rows (see :class:`SharedRows`)."""
-    params = {"window_id": window.id}
-    rows = _WINDOW_SERVICES.rows(tx.conn, params)
-    fields = _WINDOW_SERVICES.names(tx.conn, params)[:-1]  # the service's columns, then the weight
+    names, rows = _WINDOW_SERVICES.named_rows(tx.conn, {"window_id": window.id})
+    fields = names[:-1]  # the service's columns, then the weight
     return [(SERVICES.adopt(fields, row), row[-1]) for row in rows]
 
 

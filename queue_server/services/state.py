@@ -155,9 +155,8 @@ _HOURS: dict[tuple[int, int], tuple[Service, Hall, tuple[Any, ...], ServiceSched
 
 
 def service_infos(tx: Tx, waiting: dict[int, int], serving: dict[int, int]) -> list[ServiceInfo]:
-    params = {"hall_id": tx.hall_id}
-    fields = _ACTIVE_SERVICES.names(tx.conn, params)
-    services = [SERVICES.adopt(fields, row) for row in _ACTIVE_SERVICES.rows(tx.conn, params)]
+    fields, rows = _ACTIVE_SERVICES.named_rows(tx.conn, {"hall_id": tx.hall_id})
+    services = [SERVICES.adopt(fields, row) for row in rows]
     recent = queue.recent_handling(tx.conn, tx.hall_id, tx.today)
     infos = []
     for service in services:

@@ -72,16 +72,20 @@ class Prepared:
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """All result rows, their values processed as SQLAlchemy would."""
-        plan = self._plan(conn.dialect, params)
-        cursor = _cursor(conn)
-        cursor.execute(plan.sql, plan.bind(params))
-        return plan.rows(cursor.fetchall())
+        return self._fetch(conn, params)[1]
+
+    def named_rows(
+        self, conn: Connection, params: Mapping[str, Any]
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        """The result columns' names and ``rows``."""
+        plan, rows = self._fetch(conn, params)
+        return plan.names, rows
 
     def records(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         """All result rows as named tuples (attribute access by column name; a repeated name gets
         ``_N``, its position)."""
-        plan = self._plan(conn.dialect, params)
-        return [plan.record(*row) for row in self.rows(conn, params)]
+        plan, rows = self._fetch(conn, params)
+        return [plan.record(*row) for row in rows]
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         rows = self.rows(conn, params)
@@ -94,10 +98,7 @@ class Prepared:
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute a write; the number of rows it matched."""
-        plan = self._plan(conn.dialect, params)
-        cursor = _cursor(conn)
-        cursor.execute(plan.sql, plan.bind(params))
-        return int(cursor.rowcount)
+        return int(self._execute(conn, params)[1].rowcount)
 
     def run_many(self, conn: Connection, many: Iterable[Mapping[str, Any]]) -> None:
         """Execute a write once per parameter set, in one driver call (all sets have the same names)."""
@@ -107,9 +108,16 @@ class Prepared:
         plan = self._plan(conn.dialect, batch[0])
         _cursor(conn).executemany(plan.sql, [plan.bind(params) for params in batch])
 
-    def names(self, conn: Connection, params: Mapping[str, Any]) -> tuple[str, ...]:
-        """The result columns' names."""
-        return self._plan(conn.dialect, params).names
+    def _fetch(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, list[tuple[Any, ...]]]:
+        plan, cursor = self._execute(conn, params)
+        return plan, plan.rows(cursor.fetchall())
+
+    def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
+        """The statement run once on a new cursor of ``conn``: (its plan, the cursor)."""
+        plan = self._plan(conn.dialect, params)
+        cursor = _cursor(conn)
+        cursor.execute(plan.sql, plan.bind(params))
+        return plan, cursor
 
     def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
         key = (dialect.name, frozenset(params))
