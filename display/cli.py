@@ -19,7 +19,6 @@ import os
 import shutil
 import signal
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -193,9 +192,9 @@ def _state_dir(args: argparse.Namespace) -> Path:
 
 
 def _headless(runtime: DisplayRuntime[Any]) -> int:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    from queue_server.protocol.signals import SignalFlag
+
+    signals = SignalFlag(signal.SIGTERM, signal.SIGINT)
     logged = [0]  # the newest seq already logged
 
     def log_calls() -> None:
@@ -206,10 +205,7 @@ def _headless(runtime: DisplayRuntime[Any]) -> int:
 
     runtime.add_listener(log_calls)
     runtime.start()
-    # Never a bare stop.wait(): a signal may land on paho's thread, and Python runs the handler only
-    # when the main thread next executes bytecode; a main thread blocked in wait() would never see it.
-    while not stop.wait(0.2):
-        pass
+    signals.wait(0.2)
     runtime.stop()
     return 0
 

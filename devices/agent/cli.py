@@ -18,13 +18,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-# How soon the main thread notices a stop signal that landed on another thread (see run()).
-SIGNAL_POLL_S = 0.5
+# How soon the main thread notices a stop signal (see SignalFlag.wait).
+SIGNAL_POLL_S = 0.2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,19 +71,15 @@ def build_config(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     from devices.agent.agent import WindowAgent, describe
     from devices.agent.simulate import SimulatedWindow, console, watch
+    from queue_server.protocol.signals import SignalFlag
 
     try:
         config = build_config(args)
     except (OSError, ValueError) as exc:
         print(f"hallq agent: bad configuration: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = threading.Event()  # set by the simulator's console on "q", and here on a signal
+    signals = SignalFlag(signal.SIGTERM, signal.SIGINT)
 
     simulated = SimulatedWindow().start() if args.simulate_devices else None
     if simulated is not None:
@@ -100,12 +95,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"simulated {name}: {path}", flush=True)
             threading.Thread(target=watch, args=(simulated, stop), daemon=True).start()
             threading.Thread(target=console, args=(simulated, stop), daemon=True).start()
-        # Never a bare stop.wait(): the kernel may hand SIGTERM/SIGINT to any thread (paho's, a serial
-        # reader), and Python runs the handler only when the main thread next executes bytecode; a
-        # main thread blocked for good in wait() would then never see it (hallq up had to kill agents).
-        while not stop.wait(SIGNAL_POLL_S):
-            pass
+        signals.wait(SIGNAL_POLL_S, or_until=stop)
     finally:
+        stop.set()  # the simulator's threads watch it
         agent.stop()
         if simulated is not None:
             simulated.stop()

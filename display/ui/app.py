@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.25
 SCROLL_S = 1 / 30
+SIGNAL_POLL_S = 0.1
 
 
 def run_hall(
@@ -67,6 +68,8 @@ def _run(
     from kivy.base import runTouchApp, stopTouchApp
     from kivy.clock import Clock
 
+    from queue_server.protocol.signals import SignalFlag
+
     from .shots import settle_now, snapshot
 
     def repaint(*_: Any) -> None:
@@ -78,26 +81,28 @@ def _run(
     if extra is not None:
         extra()
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        log.info("display: signal %d, closing", signum)
-        Clock.schedule_once(lambda _dt: stopTouchApp(), 0)
+    # The handlers only record the signal (see SignalFlag: Clock.schedule_once takes a lock, and a
+    # second signal may interrupt the first handler); the tick acts on it.
+    stops = SignalFlag(signal.SIGTERM, signal.SIGINT)
+    # `kill -USR1 <pid>`: write what the screen shows now (support staff looking at a remote screen).
+    snaps = SignalFlag(signal.SIGUSR1) if snapshot_dir is not None else None
+    numbers = itertools.count(1)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    if snapshot_dir is not None:
-        # `kill -USR1 <pid>`: write what the screen shows now (support staff looking at a remote screen).
+    def write(_dt: float) -> None:
+        assert snapshot_dir is not None
         snapshot_dir.mkdir(parents=True, exist_ok=True)
-        numbers = itertools.count(1)
+        path = snapshot(screen.root, snapshot_dir / f"snapshot-{next(numbers)}")
+        log.info("display: snapshot %s", path)
 
-        def snap(_dt: float) -> None:
+    def on_signals(_dt: float) -> None:
+        if (signum := stops.received) is not None:
+            log.info("display: signal %d, closing", signum)
+            stopTouchApp()
+        elif snaps is not None and snaps.take() is not None:
             settle_now(screen.root, repaint)
             Clock.schedule_once(write, 0)
 
-        def write(_dt: float) -> None:
-            path = snapshot(screen.root, snapshot_dir / f"snapshot-{next(numbers)}")
-            log.info("display: snapshot %s", path)
-
-        signal.signal(signal.SIGUSR1, lambda *_: Clock.schedule_once(snap, 0))
+    Clock.schedule_interval(on_signals, SIGNAL_POLL_S)
     runtime.start()
     repaint()  # paint at once: the retained state may already be here, else the frame waits for it
     try:

@@ -223,8 +223,13 @@ class MqttLink:
     ) -> bool:
         """Publish and wait for the broker's acknowledgement (tracked by mid, see FIELD-NOTES)."""
         mid = self.publish(topic, payload, qos=qos, retain=retain)  # outside the lock, as above
-        if qos == 0:
-            return True
+        return qos == 0 or self.wait_acked(mid, timeout)
+
+    def wait_acked(self, mid: int, timeout: float = 5.0) -> bool:
+        """Wait for the broker's acknowledgement of the QoS 1 message ``publish`` returned ``mid`` for.
+
+        Mosquitto stores a retained message before it acknowledges it: once acked, a new subscriber gets it.
+        """
         deadline = time.monotonic() + timeout
         with self._ack_cond:
             while mid not in self._acked:

@@ -124,7 +124,17 @@ class FakeBridge:
     def stop(self) -> None:
         self.link.stop()
 
-    def call(self, ticket: str | None = None, window: str = "5", kind: CallKind = CallKind.CALL) -> CallEvent:
+    def call(
+        self,
+        ticket: str | None = None,
+        window: str = "5",
+        kind: CallKind = CallKind.CALL,
+        *,
+        settle: bool = True,
+    ) -> CallEvent:
+        """One call. With ``settle``, returns once the broker holds the new retained hall state: a display
+        started next gets it (else it might get the one before and rightly announce this call).
+        """
         with self._lock:
             self.seq += 1
             ev = call(self.seq, ticket, window, kind=kind, ts=time.time())
@@ -141,7 +151,10 @@ class FakeBridge:
             self.windows[window] = ws
             self.link.publish(topics.calls(self.hall), ev)
             self.link.publish(topics.window_state(self.hall, window), ws, retain=True)
-            self.link.publish(topics.state(self.hall), self.state(), retain=True)
+            state_mid = self.link.publish(topics.state(self.hall), self.state(), retain=True)
+        # Outside the lock: the acknowledgement comes on paho's thread, which may be waiting for it.
+        if settle:
+            assert self.link.wait_acked(state_mid, 10), "the broker did not acknowledge the hall state"
         return ev
 
     def state(self) -> HallState:

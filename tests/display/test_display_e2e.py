@@ -112,7 +112,7 @@ def test_every_call_once_in_order_through_a_broker_restart(
 
     def keep_calling() -> None:  # the windows keep calling, broker or not
         while not stop.is_set():
-            bridge.call()
+            bridge.call(settle=False)
             time.sleep(0.1)
 
     caller = threading.Thread(target=keep_calling)

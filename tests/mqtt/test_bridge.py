@@ -12,6 +12,7 @@ import pytest
 from queue_server.errors import HallqError
 from queue_server.mqtt.bridge import READ_INLINE_BYTES
 from queue_server.protocol import topics
+from queue_server.protocol.client import Received
 from queue_server.protocol.messages import (
     MAX_PAYLOAD_BYTES,
     CatalogResult,
@@ -369,14 +370,28 @@ def test_stale_last_will_is_ignored(
     assert not served.bridge.device_online(hall_code, "kiosk-9")
 
 
-def test_device_configs_are_retained_for_each_device(served: Served, probe: Probe, hall_code: str) -> None:
-    for device in ("agent-1", "agent-2", "kiosk-1"):
-        probe.listen(topics.dev_config(hall_code, device))
-    configs: dict[str, DeviceConfig] = {}
-    while len(configs) < 3:
-        msg = probe.next()
-        assert msg.retain
-        configs[msg.topic.split("/")[4]] = decode(DeviceConfig, msg.payload)
+def test_device_configs_are_retained_for_each_device(
+    broker: MosquittoBroker, served: Served, probe: Probe, hall_code: str
+) -> None:
+    def configs_of(listener: Probe) -> dict[str, Received]:
+        for device in ("agent-1", "agent-2", "kiosk-1"):
+            listener.listen(topics.dev_config(hall_code, device))
+        got: dict[str, Received] = {}
+        while len(got) < 3:
+            msg = listener.next()
+            got[msg.topic.split("/")[4]] = msg
+        return got
+
+    # The bridge publishes them just after it is ready: the first listener may see them go by live.
+    configs_of(probe)
+    # Once they went by, a device subscribing now (a device booting) gets each from the broker.
+    late = Probe(broker.address)
+    try:
+        received = configs_of(late)
+    finally:
+        late.close()
+    assert all(msg.retain for msg in received.values())
+    configs = {device: decode(DeviceConfig, msg.payload) for device, msg in received.items()}
     assert configs["agent-1"].window == "1"
     assert configs["agent-2"].window == "2"
     assert configs["kiosk-1"].services == ["A", "B"]
