@@ -94,13 +94,15 @@ def _run(
         path = snapshot(screen.root, snapshot_dir / f"snapshot-{next(numbers)}")
         log.info("display: snapshot %s", path)
 
-    def on_signals(_dt: float) -> None:
+    def on_signals(_dt: float) -> bool:
         if (signum := stops.received) is not None:
             log.info("display: signal %d, closing", signum)
             stopTouchApp()
-        elif snaps is not None and snaps.take() is not None:
+            return False  # once: Kivy unschedules an interval callback that returns False
+        if snaps is not None and snaps.take() is not None:
             settle_now(screen.root, repaint)
             Clock.schedule_once(write, 0)
+        return True
 
     Clock.schedule_interval(on_signals, SIGNAL_POLL_S)
     runtime.start()
