@@ -85,12 +85,14 @@ def _run(
     # second signal may interrupt the first handler); the tick acts on it.
     stops = SignalFlag(signal.SIGTERM, signal.SIGINT)
     # `kill -USR1 <pid>`: write what the screen shows now (support staff looking at a remote screen).
-    snaps = SignalFlag(signal.SIGUSR1) if snapshot_dir is not None else None
+    snaps = None
+    if snapshot_dir is not None:
+        snapshot_dir.mkdir(parents=True, exist_ok=True)
+        snaps = SignalFlag(signal.SIGUSR1)
     numbers = itertools.count(1)
 
     def write(_dt: float) -> None:
-        assert snapshot_dir is not None
-        snapshot_dir.mkdir(parents=True, exist_ok=True)
+        assert snapshot_dir is not None  # only scheduled when snapshots were asked for
         path = snapshot(screen.root, snapshot_dir / f"snapshot-{next(numbers)}")
         log.info("display: snapshot %s", path)
 

@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import ColumnDefault, Connection, Dialect
 from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.sql.selectable import Select
-from sqlalchemy.types import TypeEngine
 
 Processor = Callable[[Any], Any]
 Statement = Select[Any] | Insert | Update
@@ -164,10 +163,6 @@ class Prepared:
             names=names,
             record=namedtuple("Record", names, rename=True),  # the names are known only here
         )
-
-
-def _result_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor | None:
-    return type_.dialect_impl(dialect).result_processor(dialect, None)
 
 
 def _cursor(conn: Connection) -> Any:
