@@ -103,6 +103,9 @@ class MqttLink:
         if will is not None:
             self._client.will_set(will[0], _as_bytes(will[1]), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=8)
+        # paho's packet trace (CONNECT sent, CONNACK received, ...) at DEBUG, one logger per client:
+        # what a field log needs when a device does not come back.
+        self._client.enable_logger(log.getChild("paho." + client_id.replace(".", "_")))
         self._client.on_socket_open = self._on_socket_open
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect

@@ -87,13 +87,16 @@ def hall_state(
     )
 
 
-def wait_for(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+def wait_for(
+    cond: Callable[[], bool], timeout: float = 10.0, what: str | Callable[[], str] = "condition"
+) -> None:
+    """Wait until ``cond()``; ``what`` names it in the failure, or says (when callable) what was seen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():
             return
         time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
 
 
 class FakeBridge:
@@ -200,7 +203,12 @@ class FakeBridge:
 
 class CuttableProxy:
     """A TCP proxy to the broker for one client: ``cut()`` drops its connections (the broker sees
-    the socket close, as after a cable pull) and refuses new ones until ``resume()``."""
+    the socket close, as after a cable pull) and refuses new ones until ``resume()``.
+
+    A socket is closed only by the last of its pair's two pump threads: closing it from another thread
+    frees its descriptor while a pump may be about to read it, and the next accepted connection, given
+    the same number, would lose its first bytes (a device's CONNECT) to the old pump.
+    """
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -222,8 +230,7 @@ class CuttableProxy:
             conns, self._conns = self._conns, []
         for s in conns:
             with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
+                s.shutdown(socket.SHUT_RDWR)  # wakes both pumps; the last one closes
 
     def resume(self) -> None:
         self._refusing.clear()
@@ -238,7 +245,7 @@ class CuttableProxy:
             try:
                 client, _ = self._server.accept()
             except OSError:
-                return
+                continue  # closed (the loop ends) or one aborted connection (the next one is served)
             if self._refusing.is_set():
                 client.close()
                 continue
@@ -248,13 +255,15 @@ class CuttableProxy:
                 client.close()
                 continue
             for s in (client, upstream):
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with contextlib.suppress(OSError):  # a client already gone: its pumps end at once
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._conns += [client, upstream]
+            pumps_left = [2]
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+                threading.Thread(target=self._pump, args=(a, b, pumps_left), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, pumps_left: list[int]) -> None:
         try:
             while chunk := src.recv(65536):
                 dst.sendall(chunk)
@@ -262,8 +271,15 @@ class CuttableProxy:
             pass
         for s in (src, dst):
             with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
+                s.shutdown(socket.SHUT_RDWR)  # ends the other direction's pump too
+        with self._lock:
+            pumps_left[0] -= 1
+            last = pumps_left[0] == 0
+            if last:
+                self._conns = [s for s in self._conns if s not in (src, dst)]
+        if last:
+            src.close()
+            dst.close()
 
 
 def wav_rms(path_or_bytes: Path | bytes) -> float:

@@ -4,6 +4,7 @@ in order, through a cut connection and through a broker restart, while the calls
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -137,8 +138,14 @@ def test_every_call_once_in_order_through_a_broker_restart(
 
 
 def test_status_with_boot_counter_and_last_will(
-    broker: MosquittoBroker, proxy: CuttableProxy, hall_code: str, voice_pack: VoicePack, tmp_path: Path
+    broker: MosquittoBroker,
+    proxy: CuttableProxy,
+    hall_code: str,
+    voice_pack: VoicePack,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="queue_server.protocol.client")  # paho's packet trace, if it fails
     boot = next_boot(tmp_path / "hall-screen-1.boot")
     boot = next_boot(tmp_path / "hall-screen-1.boot")  # a second start of this screen
     assert boot == 2
@@ -160,7 +167,13 @@ def test_status_with_boot_counter_and_last_will(
         wait_for(lambda: [s.state for s in seen] == ["online", "offline"], what="last will")
         assert seen[1].boot == 2
         proxy.resume()
-        wait_for(lambda: [s.state for s in seen] == ["online", "offline", "online"], timeout=15, what="back")
+        # Back at the next retry (1 s here). 40 s also covers a connection attempt whose CONNECT got no
+        # answer: paho gives up on it after the keepalive (15 s) and retries after at most 8 s.
+        wait_for(
+            lambda: [s.state for s in seen] == ["online", "offline", "online"],
+            timeout=40,
+            what=lambda: f"back online; statuses seen: {[s.state for s in seen]}",
+        )
     finally:
         display.stop()
     wait_for(lambda: seen[-1].state == "offline", what="clean goodbye")
