@@ -56,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.verbose:
+        from queue_server.protocol.client import PAHO_LOG
+
+        PAHO_LOG.setLevel(logging.DEBUG)
     return _load(args.command).run(args)
 
 

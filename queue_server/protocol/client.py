@@ -32,6 +32,11 @@ from . import topics
 from .messages import DeviceStatus, ErrorCode, Request, Response, decode, encode
 
 log = logging.getLogger(__name__)
+# paho's packet trace (CONNECT sent, CONNACK received, ...), one child logger per client: what a field
+# log needs when a device does not come back. Quiet unless asked for (``hallq -v``, a test's caplog):
+# Kivy raises the root logger to DEBUG, and a hall screen would log every call's packets all day.
+PAHO_LOG = log.getChild("paho")
+PAHO_LOG.setLevel(logging.INFO)
 
 # Topics whose handlers a link remembers (a hall's devices times their request and event topics).
 ROUTES_KEPT = 4096
@@ -103,9 +108,7 @@ class MqttLink:
         if will is not None:
             self._client.will_set(will[0], _as_bytes(will[1]), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=8)
-        # paho's packet trace (CONNECT sent, CONNACK received, ...) at DEBUG, one logger per client:
-        # what a field log needs when a device does not come back.
-        self._client.enable_logger(log.getChild("paho." + client_id.replace(".", "_")))
+        self._client.enable_logger(PAHO_LOG.getChild(client_id.replace(".", "_")))
         self._client.on_socket_open = self._on_socket_open
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect

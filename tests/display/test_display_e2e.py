@@ -15,7 +15,7 @@ import pytest
 from display.runtime import window_runtime
 from display.voice.pack import VoicePack
 from queue_server.protocol import topics
-from queue_server.protocol.client import MqttLink, next_boot
+from queue_server.protocol.client import PAHO_LOG, MqttLink, next_boot
 from queue_server.protocol.messages import (
     CallKind,
     DeviceConfig,
@@ -145,7 +145,7 @@ def test_status_with_boot_counter_and_last_will(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="queue_server.protocol.client")  # paho's packet trace, if it fails
+    caplog.set_level(logging.DEBUG, logger=PAHO_LOG.name)  # paho's packet trace, shown if this fails
     boot = next_boot(tmp_path / "hall-screen-1.boot")
     boot = next_boot(tmp_path / "hall-screen-1.boot")  # a second start of this screen
     assert boot == 2

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from queue_server.protocol.client import MqttLink
+from queue_server.protocol.client import PAHO_LOG, MqttLink
 from tests.conftest import MosquittoBroker
 
 LOGGER = "queue_server.protocol.client"
@@ -65,3 +65,28 @@ def test_a_broker_outage_is_a_warning_and_the_stop_after_it_is_not(
     caplog.clear()
     link.stop()
     assert [r.getMessage() for r in _records(caplog, client_id) if r.levelno > logging.DEBUG] == []
+
+
+def test_paho_packet_trace_is_quiet_unless_asked_for(
+    broker: MosquittoBroker, hall_code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Kivy screen runs with the root logger at DEBUG: the packet trace must not follow it."""
+    caplog.set_level(logging.DEBUG)  # the root logger, as Kivy leaves it
+    trace = f"{PAHO_LOG.name}.trace-{hall_code}"
+
+    def connect_once(client_id: str) -> list[str]:
+        caplog.clear()
+        link = MqttLink(client_id, broker.address)
+        link.start()
+        try:
+            assert link.wait_connected(5)
+            assert link.wait_subscribed(5)
+        finally:
+            link.stop()
+        return [r.getMessage() for r in caplog.records if r.name == trace]
+
+    assert connect_once("trace-" + hall_code) == []
+    caplog.set_level(logging.DEBUG, logger=PAHO_LOG.name)  # what ``hallq -v`` does
+    sent = connect_once("trace-" + hall_code)
+    assert any(m.startswith("Sending CONNECT") and f"trace-{hall_code}" in m for m in sent), sent
+    assert any(m.startswith("Received CONNACK") for m in sent), sent
