@@ -147,10 +147,16 @@ def printer_config(url: str, width: int, image: bool) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Kivy (kiosk.ui.app) is imported here, before any thread of ours starts. Importing Kivy logs, and
+    # Kivy's log file handler imports kivy.config the first time it writes: a record from another
+    # thread at that moment holds the handler's lock and waits for the import lock that the main
+    # thread holds while it waits for that handler lock. The kiosk hung so at start, about one run in
+    # ten with paho's packet trace on.
     from devices.scanner import SerialPortConfig
 
     from .demo_server import DemoServer
     from .runtime import KioskOptions, KioskRuntime
+    from .ui.app import KioskApp
 
     identity = build_identity(args)
     broker = identity.broker
@@ -173,20 +179,19 @@ def _run(args: argparse.Namespace) -> int:
         demo.start()
     runtime = KioskRuntime(options).start()
     try:
-        return _run_app(args, runtime)
+        return _run_app(args, runtime, KioskApp)
     finally:
         runtime.stop()
         if demo is not None:
             demo.stop()
 
 
-def _run_app(args: argparse.Namespace, runtime: Any) -> int:
-    from .ui.app import KioskApp
+def _run_app(args: argparse.Namespace, runtime: Any, kiosk_app: Any) -> int:
     from .ui.driver import SCREENSHOT_SCRIPT, Driver
 
     driver: Driver | None = None
 
-    def started(app: KioskApp) -> None:
+    def started(app: Any) -> None:
         nonlocal driver
         if args.screenshot is None and args.drive is None:
             return
@@ -200,7 +205,7 @@ def _run_app(args: argparse.Namespace, runtime: Any) -> int:
         )
         driver.start()
 
-    app = KioskApp(runtime.model, runtime.dispatch, on_started=started)
+    app = kiosk_app(runtime.model, runtime.dispatch, on_started=started)
     app.run()
     if driver is None:
         return 0

@@ -33,10 +33,11 @@ from .messages import DeviceStatus, ErrorCode, Request, Response, decode, encode
 
 log = logging.getLogger(__name__)
 # paho's packet trace (CONNECT sent, CONNACK received, ...), one child logger per client: what a field
-# log needs when a device does not come back. Quiet unless asked for (``hallq -v``, a test's caplog):
-# Kivy raises the root logger to DEBUG, and a hall screen would log every call's packets all day.
+# log needs when a device does not come back. Silent unless asked for (``hallq -v``, a test's caplog):
+# Kivy lowers the root logger to DEBUG, and a hall screen would log every call's packets all day; and
+# paho's own socket errors are routine reconnects, which _on_disconnect already reports as a warning.
 PAHO_LOG = log.getChild("paho")
-PAHO_LOG.setLevel(logging.INFO)
+PAHO_LOG.setLevel(logging.CRITICAL)
 
 # Topics whose handlers a link remembers (a hall's devices times their request and event topics).
 ROUTES_KEPT = 4096

@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from PIL import Image
 from queue_server.protocol import topics
 from queue_server.protocol.client import MqttLink
 from queue_server.protocol.messages import DeviceStatus, decode
+from tests import xvfb
 from tests.conftest import MosquittoBroker
 from tests.display.cjk_check import CJK_FONT, Verdict, is_cjk, judge, render
 from tests.display.helpers import FakeBridge, wait_for
@@ -31,6 +31,7 @@ pytestmark = [
 ]
 
 XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"]
+KIVY_IMPORT_RECORD = "threads-at-kivy-import.json"
 SHOTS = {
     "hall-1920x1080": (1920, 1080),
     "hall-portrait-1080x1920": (1080, 1920),
@@ -47,8 +48,15 @@ def kivy_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def hallq(*args: str) -> list[str]:
-    return [*XVFB, sys.executable, "-m", "queue_server.cli", "display", *args]
+def hallq(tmp_path: Path, *args: str) -> list[str]:
+    """``hallq display *args`` under Xvfb, noting which threads ran when it imported Kivy."""
+    return [*XVFB, *xvfb.hallq_probing_kivy_import(tmp_path / KIVY_IMPORT_RECORD, "display", *args)]
+
+
+def assert_kivy_imported_alone(tmp_path: Path) -> None:
+    """Kivy was imported before any thread of the display's ran: else Kivy's logging can deadlock it
+    (kiosk.cli._run says how)."""
+    assert xvfb.threads_at_kivy_import(tmp_path / KIVY_IMPORT_RECORD) == ["MainThread"]
 
 
 def assert_chinese(shot: Image.Image, labels: list[dict[str, Any]], minimum: int) -> list[Verdict]:
@@ -91,15 +99,9 @@ def test_the_checker_itself_tells_tofu_from_chinese(tmp_path: Path) -> None:
 
 def test_screenshot_command_shows_rendered_chinese(tmp_path: Path) -> None:
     out = tmp_path / "shots"
-    proc = subprocess.run(
-        hallq("--screenshot", str(out)),
-        env=kivy_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = xvfb.run(hallq(tmp_path, "--screenshot", str(out)), env=kivy_env(tmp_path), timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert_kivy_imported_alone(tmp_path)
     for name, size in SHOTS.items():
         png = out / f"{name}.png"
         assert png.exists(), f"{name} missing; stderr: {proc.stderr[-2000:]}"
@@ -116,22 +118,6 @@ def test_screenshot_command_shows_rendered_chinese(tmp_path: Path) -> None:
         else:
             assert "A012" in texts and "请 A012 号" in texts and "工作人员  张*" in texts
             assert_chinese(shot, labels, minimum=5)
-
-
-def _child_pid(parent: int, timeout: float = 30.0) -> int:
-    """The python process xvfb-run started (xvfb-run is a shell script; its child is our display)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                comm = stat.read_text().split("(", 1)[1].rsplit(")", 1)[0]
-            except OSError:
-                continue
-            if int(fields[1]) == parent and comm.startswith("python"):
-                return int(stat.parent.name)
-        time.sleep(0.1)
-    raise AssertionError("the display process did not start")
 
 
 @pytest.mark.broker
@@ -152,13 +138,14 @@ def test_running_hall_display_shows_calls_from_mqtt(
     args += ["--voice-cache", str(voice_cache), "--snapshot-dir", str(snaps), "--state-dir", str(tmp_path)]
     pipe = subprocess.PIPE
     env = kivy_env(tmp_path)
-    proc = subprocess.Popen(hallq(*args), env=env, stdout=pipe, stderr=pipe, start_new_session=True)
+    proc = subprocess.Popen(hallq(tmp_path, *args), env=env, stdout=pipe, stderr=pipe, start_new_session=True)
     try:
         wait_for(lambda: any(s.state == "online" for s in statuses), timeout=60, what="display online")
+        assert_kivy_imported_alone(tmp_path)
         assert statuses[-1].boot == 1 and statuses[-1].health.get("voice") == "ok"
         bridge.call("A012", "5")
         time.sleep(1.0)  # delivered, announced (silently, in real time) and painted on the next frame
-        display_pid = _child_pid(proc.pid)
+        display_pid = xvfb.python_child(proc.pid)
         os.kill(display_pid, signal.SIGUSR1)
         wait_for(lambda: (snaps / "snapshot-1.labels.json").exists(), timeout=20, what="snapshot")
         time.sleep(0.2)
@@ -188,10 +175,10 @@ def test_screenshots_of_a_live_hall(broker: MosquittoBroker, hall_code: str, tmp
         bridge.call("B007", "6")
         bridge.call("C031", "5")
         out = tmp_path / "live"
-        cmd = hallq("--screenshot", str(out), "--live", "--hall", hall_code, "--broker", broker.url)
-        env = kivy_env(tmp_path)
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+        cmd = hallq(tmp_path, "--screenshot", str(out), "--live", "--hall", hall_code, "--broker", broker.url)
+        proc = xvfb.run(cmd, env=kivy_env(tmp_path), timeout=120)
         assert proc.returncode == 0, proc.stderr[-3000:]
+        assert_kivy_imported_alone(tmp_path)
         hall = json.loads((out / "hall-1920x1080.labels.json").read_text())["labels"]
         texts = [label["text"] for label in hall]
         assert "测试市民大厅" in texts and "请 C031 号 到 5 号窗口" in texts and "B007  →  6号窗口" in texts

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from PIL import Image
 
 from devices.simulators import TcpPrinterSimulator
 from queue_server.protocol.messages import TicketResult
+from tests import xvfb
 from tests.conftest import MosquittoBroker
 from tests.devices.escpos_decoder import Cut, events_of, texts
 
@@ -30,21 +30,18 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed"),
 ]
 
-HALLQ = str(Path(sys.executable).with_name("hallq"))
 XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1080x1920x24"]
 
 
 def run_kiosk(args: list[str], tmp_path: Path, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "KIVY_GL_BACKEND")}
     env["KIVY_HOME"] = str(tmp_path / "kivy-home")
-    return subprocess.run(
-        [*XVFB, HALLQ, "kiosk", "--no-voice", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    record = tmp_path / "threads-at-kivy-import.json"
+    argv = [*XVFB, *xvfb.hallq_probing_kivy_import(record, "kiosk", "--no-voice", *args)]
+    done = xvfb.run(argv, env=env, timeout=timeout)
+    # Kivy is imported before any thread of ours runs (see kiosk.cli._run: else it can deadlock).
+    assert xvfb.threads_at_kivy_import(record) == ["MainThread"], done.stderr[-3000:]
+    return done
 
 
 TICKET_SCRIPT: list[dict[str, Any]] = [
