@@ -150,8 +150,8 @@ def _run(args: argparse.Namespace) -> int:
     # Kivy (kiosk.ui.app) is imported here, before any thread of ours starts. Importing Kivy logs, and
     # Kivy's log file handler imports kivy.config the first time it writes: a record from another
     # thread at that moment holds the handler's lock and waits for the import lock that the main
-    # thread holds while it waits for that handler lock. The kiosk hung so at start, about one run in
-    # ten with paho's packet trace on.
+    # thread holds while it waits for that handler lock. The kiosk hung so at start, one run in 30
+    # with paho's packet trace on.
     from devices.scanner import SerialPortConfig
 
     from .demo_server import DemoServer

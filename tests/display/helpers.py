@@ -244,8 +244,9 @@ class CuttableProxy:
         while not self._closed:
             try:
                 client, _ = self._server.accept()
-            except OSError:
-                continue  # closed (the loop ends) or one aborted connection (the next one is served)
+            except OSError:  # closed (the loop ends) or one aborted connection (the next one is served)
+                time.sleep(0.01)
+                continue
             if self._refusing.is_set():
                 client.close()
                 continue
