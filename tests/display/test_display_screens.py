@@ -4,6 +4,7 @@ signal handlers), so this test process stays clean."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -120,6 +121,34 @@ def test_screenshot_command_shows_rendered_chinese(tmp_path: Path) -> None:
             assert_chinese(shot, labels, minimum=5)
 
 
+def snapshot_showing(pid: int, snaps: Path, text: str, timeout: float = 30.0) -> tuple[dict[str, Any], Path]:
+    """Ask the running display (SIGUSR1) for snapshots, one at a time, until one has a label ``text``."""
+    deadline = time.monotonic() + timeout
+    for n in itertools.count(1):
+        os.kill(pid, signal.SIGUSR1)
+        body = whole_json(snaps / f"snapshot-{n}.labels.json")
+        texts = [label["text"] for label in body["labels"]]
+        if text in texts:
+            return body, snaps / f"snapshot-{n}.png"
+        assert time.monotonic() < deadline, f"no snapshot showed {text!r}; snapshot {n} showed {texts}"
+        time.sleep(0.3)
+    raise AssertionError("unreachable")
+
+
+def whole_json(path: Path, timeout: float = 20.0) -> dict[str, Any]:
+    """``path``'s JSON once it is there and whole (a snapshot writes it after the PNG, not atomically)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            body = json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            assert time.monotonic() < deadline, f"no whole {path.name} after {timeout} s"
+            time.sleep(0.05)
+            continue
+        assert isinstance(body, dict)
+        return body
+
+
 @pytest.mark.broker
 def test_running_hall_display_shows_calls_from_mqtt(
     broker: MosquittoBroker, hall_code: str, voice_cache: Path, tmp_path: Path
@@ -144,16 +173,13 @@ def test_running_hall_display_shows_calls_from_mqtt(
         assert_kivy_imported_alone(tmp_path)
         assert statuses[-1].boot == 1 and statuses[-1].health.get("voice") == "ok"
         bridge.call("A012", "5")
-        time.sleep(1.0)  # delivered, announced (silently, in real time) and painted on the next frame
         display_pid = xvfb.python_child(proc.pid)
-        os.kill(display_pid, signal.SIGUSR1)
-        wait_for(lambda: (snaps / "snapshot-1.labels.json").exists(), timeout=20, what="snapshot")
-        time.sleep(0.2)
-        body = json.loads((snaps / "snapshot-1.labels.json").read_text())
+        # Delivered, announced (silently, in real time) and painted on a later frame: soon, not at once.
+        # The call in the spotlight:
+        body, png = snapshot_showing(display_pid, snaps, "请 A012 号 到 5 号窗口")
         texts = [label["text"] for label in body["labels"]]
-        assert "请 A012 号 到 5 号窗口" in texts  # the call, in the spotlight
         assert "A012  →  5号窗口" in texts and "A001  →  1号窗口" in texts  # and in the list
-        shot = Image.open(snaps / "snapshot-1.png")
+        shot = Image.open(png)
         assert shot.size == (1920, 1080)
         assert_chinese(shot, body["labels"], minimum=8)
         os.kill(display_pid, signal.SIGTERM)
