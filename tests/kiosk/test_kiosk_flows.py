@@ -34,7 +34,7 @@ from kiosk.screens import (
 from queue_server.protocol.messages import Op
 from tests.devices.escpos_decoder import Cut, events_of, texts
 
-from .conftest import Kiosk, KioskFactory, screen_of, view_of, wait_for
+from .conftest import FAST, Kiosk, KioskFactory, screen_of, view_of, wait_for
 
 ID_KEY = b"k" * 32
 
@@ -444,7 +444,7 @@ def test_lost_reply_is_resent_with_the_same_id_one_ticket_one_print(
     demo: DemoServer, kiosk_factory: KioskFactory
 ) -> None:
     demo.drop_replies = {Op.TICKET_ISSUE.value: 1}
-    k = kiosk_factory()
+    k = kiosk_factory(settings=FAST)
     wait_for(lambda: home_ready(k.model))
     to_options_via_materials(k.model)
     k.model.take_ticket()
@@ -452,7 +452,7 @@ def test_lost_reply_is_resent_with_the_same_id_one_ticket_one_print(
     assert isinstance(screen, TicketScreen) and screen.printed
 
     ids = issue_requests(demo)
-    assert len(ids) == 2 and ids[0] == ids[1]  # the same request id, sent twice
+    assert len(ids) >= 2 and len(set(ids)) == 1  # the same request id, sent again after the lost reply
     assert len(demo.tickets) == 1
     printed = k.printer.core.wait_output(lambda out: b"\x1dV" in out)
     assert len(events_of(printed, Cut)) == 1
@@ -462,7 +462,7 @@ def test_lost_reply_is_resent_with_the_same_id_one_ticket_one_print(
 def test_server_that_never_answers_sends_the_citizen_to_the_guide_desk(
     demo: DemoServer, kiosk_factory: KioskFactory
 ) -> None:
-    k = kiosk_factory()
+    k = kiosk_factory(settings=FAST)
     wait_for(lambda: home_ready(k.model))
     to_options_via_materials(k.model)
     demo.silent = True
@@ -504,7 +504,8 @@ def test_restart_mid_request_resends_the_same_id_and_prints_once(
     screen = again.model.screen
     assert isinstance(screen, TicketScreen) and screen.printed
     assert screen.message.startswith("已为您补打")
-    assert issue_requests(demo) == [rid, rid]
+    resent = issue_requests(demo)
+    assert len(resent) >= 2 and set(resent) == {rid}
     assert len(demo.tickets) == 1
     printed = again.printer.core.wait_output(lambda out: b"\x1dV" in out)
     assert len(events_of(printed, Cut)) == 1
@@ -514,7 +515,7 @@ def test_restart_mid_request_resends_the_same_id_and_prints_once(
     again.close()
     third = kiosk_factory(device_id="kiosk-r", data_dir=first.data_dir)
     assert view_of(third.model) is View.HOME
-    assert issue_requests(demo) == [rid, rid]
+    assert issue_requests(demo) == resent
     assert len(events_of(third.printer.output, Cut)) == 1
 
 
@@ -723,7 +724,7 @@ def test_catalog_is_cached_on_disk_and_refreshed_when_the_etag_changes(
 
     # A restart has the catalog from the cache while the server is silent (and says it is out).
     demo.silent = True
-    again = kiosk_factory(device_id="kiosk-c", data_dir=k.data_dir)
+    again = kiosk_factory(device_id="kiosk-c", data_dir=k.data_dir, settings=FAST)
     assert again.model.catalog.etag == "demo-1"
     assert [m.code for m in again.model.catalog.search("sfz")] == ["C-001"]
     assert screen_of(again.model, OutOfServiceScreen).reasons == ("取号系统暂时无法连接",)

@@ -109,6 +109,8 @@ def test_broker_outage_is_out_of_service_until_it_comes_back(
     fresh_broker.start()
     wait_for(lambda: k.link.connected, timeout=15, what="reconnect")
     wait_for(lambda: outage_demo.link.connected, timeout=15, what="server reconnect")
+    # and listening again: a probe sent before the broker has the server's new subscription is lost
+    assert outage_demo.link.wait_subscribed(15)
     k.clock.advance(1)
     k.model.tick()  # the probe after a reconnect proves the server answers again
     assert view_of(k.model) is View.HOME

@@ -149,8 +149,9 @@ def test_request_reply_and_resend_with_the_same_id(broker: MosquittoBroker, hall
     resp = dev.request("catalog.get", timeout=0.5, attempts=3)
     assert resp.ok
     assert resp.result == {"op": "catalog.get"}
-    assert len(seen) == 2
-    assert seen[0] == seen[1] == resp.id
+    # The first went unanswered; every resend carried the same id (a slow CI box may need a third).
+    assert len(seen) >= 2
+    assert set(seen) == {resp.id}
     dev.stop()
     server.stop()
 
