@@ -23,11 +23,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from queue_server.protocol.client import BrokerAddress
 from queue_server.protocol.device_file import DeviceFileError, load_device_file
 from queue_server.protocol.messages import DeviceKind
+
+if TYPE_CHECKING:
+    from .ui.app import KioskApp
 
 log = logging.getLogger(__name__)
 
@@ -186,12 +189,12 @@ def _run(args: argparse.Namespace) -> int:
             demo.stop()
 
 
-def _run_app(args: argparse.Namespace, runtime: Any, kiosk_app: Any) -> int:
+def _run_app(args: argparse.Namespace, runtime: Any, kiosk_app: type[KioskApp]) -> int:
     from .ui.driver import SCREENSHOT_SCRIPT, Driver
 
     driver: Driver | None = None
 
-    def started(app: Any) -> None:
+    def started(app: KioskApp) -> None:
         nonlocal driver
         if args.screenshot is None and args.drive is None:
             return

@@ -85,13 +85,17 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-def hallq_probing_kivy_import(record: Path, *args: str) -> list[str]:
-    """The argv of ``hallq *args`` that records in ``record`` which threads ran when Kivy was imported
-    (read it with :func:`threads_at_kivy_import`)."""
-    return [sys.executable, "-c", _KIVY_IMPORT_PROBE, str(record), *args]
+KIVY_IMPORT_RECORD = "threads-at-kivy-import.json"
 
 
-def threads_at_kivy_import(record: Path) -> list[str]:
-    names = json.loads(record.read_text())
-    assert isinstance(names, list)
-    return [str(n) for n in names]
+def hallq_probing_kivy_import(tmp_path: Path, *args: str) -> list[str]:
+    """The argv of ``hallq *args`` that writes down in ``tmp_path`` which threads ran when Kivy was
+    imported (checked by :func:`assert_kivy_imported_alone`)."""
+    return [sys.executable, "-c", _KIVY_IMPORT_PROBE, str(tmp_path / KIVY_IMPORT_RECORD), *args]
+
+
+def assert_kivy_imported_alone(tmp_path: Path, context: str = "") -> None:
+    """Kivy was imported before any thread of the program ran: else Kivy's logging can deadlock it
+    (kiosk.cli._run says how)."""
+    names = json.loads((tmp_path / KIVY_IMPORT_RECORD).read_text())
+    assert names == ["MainThread"], f"threads running when Kivy was imported: {names}\n{context}"

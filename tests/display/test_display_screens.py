@@ -32,7 +32,6 @@ pytestmark = [
 ]
 
 XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"]
-KIVY_IMPORT_RECORD = "threads-at-kivy-import.json"
 SHOTS = {
     "hall-1920x1080": (1920, 1080),
     "hall-portrait-1080x1920": (1080, 1920),
@@ -51,13 +50,7 @@ def kivy_env(tmp_path: Path) -> dict[str, str]:
 
 def hallq(tmp_path: Path, *args: str) -> list[str]:
     """``hallq display *args`` under Xvfb, noting which threads ran when it imported Kivy."""
-    return [*XVFB, *xvfb.hallq_probing_kivy_import(tmp_path / KIVY_IMPORT_RECORD, "display", *args)]
-
-
-def assert_kivy_imported_alone(tmp_path: Path) -> None:
-    """Kivy was imported before any thread of the display's ran: else Kivy's logging can deadlock it
-    (kiosk.cli._run says how)."""
-    assert xvfb.threads_at_kivy_import(tmp_path / KIVY_IMPORT_RECORD) == ["MainThread"]
+    return [*XVFB, *xvfb.hallq_probing_kivy_import(tmp_path, "display", *args)]
 
 
 def assert_chinese(shot: Image.Image, labels: list[dict[str, Any]], minimum: int) -> list[Verdict]:
@@ -102,7 +95,7 @@ def test_screenshot_command_shows_rendered_chinese(tmp_path: Path) -> None:
     out = tmp_path / "shots"
     proc = xvfb.run(hallq(tmp_path, "--screenshot", str(out)), env=kivy_env(tmp_path), timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert_kivy_imported_alone(tmp_path)
+    xvfb.assert_kivy_imported_alone(tmp_path)
     for name, size in SHOTS.items():
         png = out / f"{name}.png"
         assert png.exists(), f"{name} missing; stderr: {proc.stderr[-2000:]}"
@@ -170,7 +163,7 @@ def test_running_hall_display_shows_calls_from_mqtt(
     proc = subprocess.Popen(hallq(tmp_path, *args), env=env, stdout=pipe, stderr=pipe, start_new_session=True)
     try:
         wait_for(lambda: any(s.state == "online" for s in statuses), timeout=60, what="display online")
-        assert_kivy_imported_alone(tmp_path)
+        xvfb.assert_kivy_imported_alone(tmp_path)
         assert statuses[-1].boot == 1 and statuses[-1].health.get("voice") == "ok"
         bridge.call("A012", "5")
         display_pid = xvfb.python_child(proc.pid)
@@ -204,7 +197,7 @@ def test_screenshots_of_a_live_hall(broker: MosquittoBroker, hall_code: str, tmp
         cmd = hallq(tmp_path, "--screenshot", str(out), "--live", "--hall", hall_code, "--broker", broker.url)
         proc = xvfb.run(cmd, env=kivy_env(tmp_path), timeout=120)
         assert proc.returncode == 0, proc.stderr[-3000:]
-        assert_kivy_imported_alone(tmp_path)
+        xvfb.assert_kivy_imported_alone(tmp_path)
         hall = json.loads((out / "hall-1920x1080.labels.json").read_text())["labels"]
         texts = [label["text"] for label in hall]
         assert "测试市民大厅" in texts and "请 C031 号 到 5 号窗口" in texts and "B007  →  6号窗口" in texts

@@ -36,11 +36,9 @@ XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1080x1920x24"]
 def run_kiosk(args: list[str], tmp_path: Path, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "KIVY_GL_BACKEND")}
     env["KIVY_HOME"] = str(tmp_path / "kivy-home")
-    record = tmp_path / "threads-at-kivy-import.json"
-    argv = [*XVFB, *xvfb.hallq_probing_kivy_import(record, "kiosk", "--no-voice", *args)]
+    argv = [*XVFB, *xvfb.hallq_probing_kivy_import(tmp_path, "kiosk", "--no-voice", *args)]
     done = xvfb.run(argv, env=env, timeout=timeout)
-    # Kivy is imported before any thread of ours runs (see kiosk.cli._run: else it can deadlock).
-    assert xvfb.threads_at_kivy_import(record) == ["MainThread"], done.stderr[-3000:]
+    xvfb.assert_kivy_imported_alone(tmp_path, done.stderr[-3000:])
     return done
 
 
