@@ -16,6 +16,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
+from benchmarks.figures import Figures
 from devices.escpos import raster
 from devices.printer import (
     ChecklistItem,
@@ -29,7 +30,6 @@ from devices.printer import (
 )
 from devices.simulators import TcpPrinterSimulator
 
-Figures = dict[str, float | int | str]
 CUT = b"\x1dVB\x00"
 _START = datetime(2026, 3, 6, 1, 0, tzinfo=UTC)
 _MATERIALS = (

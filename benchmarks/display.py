@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from benchmarks.figures import Figures
 from display.hall_board import HallBoard
 from display.runtime import hall_runtime
 from display.voice.builder import AnnouncementBuilder
@@ -31,8 +32,6 @@ from display.voice.pack import VoicePack, check_tools
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, MqttLink
 from queue_server.protocol.messages import CallEvent, CallKind, HallState
-
-Figures = dict[str, float | int | str]
 
 HALL = "bench-display"
 

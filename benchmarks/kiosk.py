@@ -14,12 +14,17 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
+from benchmarks.figures import Figures
 from devices.printer import NetworkTransportConfig, PrinterConfig, open_printer
 from devices.simulators import TcpPrinterSimulator
+from harness.broker import running_mosquitto
+from harness.factories import build_hall
+from harness.postgres import empty_database
+from harness.waiting import eventually
 from kiosk.catalog import CatalogCache
 from kiosk.clock import SystemClock
 from kiosk.hardware import KioskPrinter
@@ -27,51 +32,15 @@ from kiosk.link import KioskLink
 from kiosk.model import KioskModel
 from kiosk.outbox import Outbox
 from kiosk.screens import HomeScreen, TicketScreen
+from queue_server.mqtt import MqttAnnouncer, MqttBridge, new_boot, server_link
 from queue_server.protocol.client import BrokerAddress
 
-Figures = dict[str, float | int | str]
 CUT = b"\x1dV"
-
-
-@contextlib.contextmanager
-def _broker(workdir: Path) -> Iterator[BrokerAddress]:
-    from tests.conftest import MosquittoBroker, free_port
-
-    broker = MosquittoBroker(free_port(), workdir)
-    broker.start()
-    try:
-        yield broker.address
-    finally:
-        broker.stop()
-
-
-@contextlib.contextmanager
-def _database(db: str, workdir: Path) -> Iterator[str]:
-    if db != "postgresql":
-        yield f"sqlite:///{workdir / 'bench.db'}"
-        return
-    import sqlalchemy as sa
-
-    from tests.conftest import PG_ADMIN_URL
-
-    name = f"hallq_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextlib.contextmanager
 def _server(address: BrokerAddress, hall: str, url: str) -> Iterator[None]:
     """The real queue server: migrated database, the small test hall, services and the MQTT bridge."""
-    from queue_server.mqtt import MqttAnnouncer, MqttBridge, new_boot, server_link
-    from tests.factories import build_hall
-
     fixture = build_hall(url, code=hall)
     boot = new_boot()
     link = server_link(address, "bench", boot=boot)
@@ -88,24 +57,15 @@ def _server(address: BrokerAddress, hall: str, url: str) -> Iterator[None]:
         fixture.close()
 
 
-def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("kiosk benchmark: setup timed out")
-        time.sleep(0.01)
-
-
 def run(quick: bool, db: str) -> Figures:
     tickets = 40 if quick else 200
     hall = f"bench{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryDirectory(prefix="hallq-bench-kiosk-") as tmp:
         work = Path(tmp)
-        (work / "broker").mkdir()
         with (
-            _broker(work / "broker") as address,
-            _database(db, work) as url,
-            _server(address, hall, url),
+            running_mosquitto(work / "broker") as broker,
+            empty_database(db, work) as url,
+            _server(broker.address, hall, url),
             TcpPrinterSimulator() as printer_sim,
         ):
             config = PrinterConfig(
@@ -113,7 +73,9 @@ def run(quick: bool, db: str) -> Figures:
             )
             printer = KioskPrinter(open_printer(config), "kiosk-1")
             holder: list[KioskModel] = []
-            link = KioskLink(hall, "kiosk-1", boot=1, broker=address, health=lambda: holder[0].health())
+            link = KioskLink(
+                hall, "kiosk-1", boot=1, broker=broker.address, health=lambda: holder[0].health()
+            )
             outbox = Outbox(work / "kiosk" / "outbox.sqlite")
             model = KioskModel(
                 server=link,
@@ -127,9 +89,9 @@ def run(quick: bool, db: str) -> Figures:
             link.on_connection(model.connection)
             link.start()
             try:
-                _wait(lambda: link.connected)
+                eventually(lambda: link.connected, what="kiosk link connected")
                 model.start()
-                _wait(lambda: isinstance(model.screen, HomeScreen) and bool(model.screen.tiles))
+                eventually(lambda: _home_with_tiles(model), what="kiosk home screen with service tiles")
                 samples = _measure(model, printer_sim, tickets)
             finally:
                 link.stop()
@@ -143,6 +105,10 @@ def run(quick: bool, db: str) -> Figures:
         "kiosk_tap_to_print_tickets": len(ordered),
         "kiosk_tap_to_print_server": f"real queue server + MQTT bridge ({db}), private mosquitto",
     }
+
+
+def _home_with_tiles(model: KioskModel) -> bool:
+    return isinstance(model.screen, HomeScreen) and bool(model.screen.tiles)
 
 
 def _has_cuts(n: int, out: bytes) -> bool:

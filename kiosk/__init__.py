@@ -11,5 +11,5 @@ Layers, top to bottom:
   request), ``catalog`` (on-disk catalog with its etag, search), ``hardware`` (printer and scanner from
   ``devices``), ``voice``.
 
-The kiosk imports only ``queue_server.protocol`` and ``devices`` (ARCHITECTURE.md).
+The kiosk imports only ``queue_server.protocol`` and ``devices`` (docs/design/ARCHITECTURE.md).
 """

@@ -1,8 +1,8 @@
 """A stand-in for the queue server that speaks the contract, for demos, screenshots and benchmarks.
 
 It answers ``catalog.get``, ``ticket.issue`` and ``appointment.checkin`` on a real broker exactly as
-PROTOCOL.md asks (idempotent by request id: the same id returns the same reply and creates nothing),
-and publishes a retained hall state. It holds no rules worth the name: the real server is
+docs/design/PROTOCOL.md asks (idempotent by request id: the same id returns the same reply and
+creates nothing), and publishes a retained hall state. It holds no rules worth the name: the real server is
 ``queue_server``; this exists so the kiosk can be shown and measured on a machine where the server is
 not running, and so tests can drop a reply on purpose (:attr:`DemoServer.drop_replies`).
 """
@@ -229,13 +229,6 @@ class DemoServer:
         ).model_copy(update=changes)
         self.link.publish_and_wait(topics.state(self.hall), state, retain=True)
         return state
-
-    def tickets_for(self, request_id: str) -> int:
-        """How many tickets this server holds that a given request created (0 or 1)."""
-        reply = self._replies.get(request_id)
-        if reply is None or not reply.ok or reply.result is None:
-            return 0
-        return int(reply.result["ticket_id"] in self.tickets)
 
     # --- request handling -------------------------------------------------------------------------
 

@@ -3,10 +3,11 @@
 The ACL gives every device its own block instead of ``%u`` patterns: a pattern such as
 ``pattern write hallq/v1/+/dev/%u/#`` would also let a device write its own ``resp`` and ``config``
 and write under every hall's namespace. Per user, a device writes only its ``status``, ``req`` and
-``evt/…`` and reads only its ``resp``/``config`` and the hall's ``calls``, ``state`` and window
+``evt/<event>`` and reads only its ``resp``/``config`` and the hall's ``calls``, ``state`` and window
 states; only the server account writes ``calls``, ``state``, ``window/…``, ``resp`` and ``config``.
 With TLS client certificates (``use_identity_as_username``) the certificate's CN is the device id,
-so the same ACL applies.
+so the same ACL applies. Every topic and filter comes from the contract's builders
+(``queue_server.protocol.topics``): the ACL cannot drift from the topics devices and server use.
 """
 
 from __future__ import annotations
@@ -50,30 +51,19 @@ class BrokerSettings:
         return str(PurePosixPath(self.conf_dir) / "acl")
 
 
-def _device_events(hall: str, device_id: str) -> str:
-    # queue_server.protocol.topics has no filter for one device's events; derive it from a built topic
-    # so the layout still comes from the contract module.
-    return topics.dev_evt(hall, device_id, "e").rsplit("/", 1)[0] + "/#"
-
-
-def _any_server_status() -> str:
-    # Same: the contract builds one server's status topic; devices may watch every instance's.
-    return topics.server_status("s").replace("/s/", "/+/")
-
-
 def device_acl_lines(hall: str, device_id: str) -> list[str]:
     """What one device may do: its own topics and the hall's public ones."""
     return [
         f"user {device_id}",
         f"topic write {topics.dev_status(hall, device_id)}",
         f"topic write {topics.dev_req(hall, device_id)}",
-        f"topic write {_device_events(hall, device_id)}",
+        f"topic write {topics.device_events(hall, device_id)}",
         f"topic read {topics.dev_resp(hall, device_id)}",
         f"topic read {topics.dev_config(hall, device_id)}",
         f"topic read {topics.calls(hall)}",
         f"topic read {topics.state(hall)}",
         f"topic read {topics.all_window_states(hall)}",
-        f"topic read {_any_server_status()}",
+        f"topic read {topics.all_server_status()}",
     ]
 
 

@@ -2,7 +2,7 @@
 
 Each module named in COMMANDS defines ``add_arguments(parser)`` and ``run(args) -> int``. The table
 holds module names, not imports, so ``hallq kiosk`` never loads the server and the server package
-never imports the kiosk or display packages (ARCHITECTURE.md layering).
+never imports the kiosk or display packages (docs/design/ARCHITECTURE.md layering).
 """
 
 from __future__ import annotations

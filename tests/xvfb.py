@@ -1,5 +1,8 @@
 """Kivy commands under ``xvfb-run`` from a test: a hung one is made to say where it hangs.
 
+A test gets its screen from the ``xvfb_run`` fixture of tests/conftest.py (an ``XvfbRun``), which
+skips without Xvfb and marks the test ``screen``.
+
 ``xvfb-run`` is a shell script; the Kivy app is its Python child. A child still running at the timeout
 gets SIGABRT: with ``PYTHONFAULTHANDLER`` set, Python prints every thread's stack to stderr before it
 dies, and the test failure shows that stderr's end (in CI, the only evidence there is).
@@ -13,20 +16,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from harness.waiting import eventually, scaled
 
 
 def python_child(parent: int, timeout: float = 30.0) -> int:
     """The Python process ``parent`` (an ``xvfb-run``) started."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pid = _python_child(parent)
-        if pid is not None:
-            return pid
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no Python process under {parent} after {timeout} s")
-        time.sleep(0.1)
+    return eventually(
+        lambda: _python_child(parent), timeout, what=f"a Python process under {parent}", interval=0.1
+    )
 
 
 def _python_child(parent: int) -> int | None:
@@ -41,14 +41,34 @@ def _python_child(parent: int) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class XvfbRun:
+    """``argv(*command, screen=...)``: the command under ``xvfb-run`` on a virtual screen of that size;
+    ``run(argv, env=..., timeout=...)`` runs it to its end (``run`` below); ``python_child(pid)``
+    finds the Kivy process of a running one."""
+
+    def argv(self, *command: str, screen: str = "1920x1080x24") -> list[str]:
+        return ["xvfb-run", "-a", "-s", f"-screen 0 {screen}", *command]
+
+    def run(
+        self, argv: list[str], *, env: dict[str, str], timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        return run(argv, env=env, timeout=timeout)
+
+    def python_child(self, parent: int, timeout: float = 30.0) -> int:
+        return python_child(parent, timeout)
+
+
 def run(argv: list[str], *, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
     """``subprocess.run(argv, capture_output=True, text=True)``, with a stack dump instead of a bare
-    timeout. ``argv`` starts a new session, so nothing it started outlives the test."""
+    timeout (scaled by ``HALLQ_TIME_SCALE``). ``argv`` starts a new session, so nothing it started
+    outlives the test."""
     env = {**env, "PYTHONFAULTHANDLER": "1"}
+    limit = scaled(timeout)
     pipe = subprocess.PIPE
     with subprocess.Popen(argv, env=env, stdout=pipe, stderr=pipe, text=True, start_new_session=True) as proc:
         try:
-            out, err = proc.communicate(timeout=timeout)
+            out, err = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             child = _python_child(proc.pid)
             if child is not None:
@@ -61,7 +81,7 @@ def run(argv: list[str], *, env: dict[str, str], timeout: float) -> subprocess.C
                     os.killpg(proc.pid, signal.SIGKILL)
                 out, err = proc.communicate()  # a retried communicate loses no output
             raise AssertionError(
-                f"{' '.join(argv)}\nstill running after {timeout} s; the end of its stderr:\n{err[-8000:]}"
+                f"{' '.join(argv)}\nstill running after {limit:g} s; the end of its stderr:\n{err[-8000:]}"
             ) from None
     return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 

@@ -7,8 +7,9 @@ Threads (each device driver owns its serial reader; this module adds two):
 - paho's network thread: window state, device config and server status arrive here; the pad prompt
   is a short serial write and happens here, the sign (which waits for its ACK) is left to the panel;
 - the outbox worker: sends the outbox's oldest entry, in order, one at a time, and handles the reply;
-- the panel: puts the latest state on the sign and the latest line on the keypad display, re-sends
-  them after a replug, and republishes the device status when a device comes or goes.
+- the panel (devices/agent/panel.py): puts the latest state on the sign and the latest line on the
+  keypad display, re-sends them after a replug, and republishes the device status when a device
+  comes or goes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from devices.agent.config import AgentConfig
@@ -28,16 +28,16 @@ from devices.agent.display import (
     failure_line,
     pending_line,
     sign_display,
-    state_line,
     waiting_line,
 )
 from devices.agent.keys import OP_LABELS, UnknownCodeError
 from devices.agent.outbox import EntryKind, Outbox, OutboxEntry
+from devices.agent.panel import Health, Panel
 from devices.agent.visits import PadAction, VisitTracker, pad_visit_id
-from devices.errors import DeviceDisconnectedError, SignError
+from devices.errors import DeviceDisconnectedError
 from devices.keypad import Keypad, KeyPress
 from devices.ratingpad import Rating, RatingPad
-from devices.sign import SignDisplay, WindowSign
+from devices.sign import WindowSign
 from queue_server.protocol import topics
 from queue_server.protocol.client import DeviceLink, Received, RequestTimeoutError, next_boot
 from queue_server.protocol.messages import (
@@ -61,28 +61,8 @@ BOOT_FILE = "boot"
 PROMPT_MEMO = "rating_prompt"
 REMEMBERED_PROMPTS = 64
 
-# How often the panel looks at the devices when nothing woke it (a replug is noticed this fast).
-PANEL_TICK_S = 0.2
-# A sign that did not acknowledge is tried again after this long, not in a tight loop.
-SIGN_RETRY_S = 1.0
 # The worker re-checks its conditions at least this often even when nobody woke it.
 WORKER_TICK_S = 1.0
-
-Health = dict[str, str]
-
-
-@dataclass
-class _Panel:
-    """What the sign and keypad should show, and what they were last seen to show."""
-
-    sign_wanted: SignDisplay | None = None
-    sign_shown: SignDisplay | None = None
-    sign_failed: bool = False
-    sign_retry_at: float = 0.0
-    keypad_wanted: str = ""
-    keypad_state: WindowState | None = None
-    keypad_shown: str | None = None
-    keypad_connects: int = -1
 
 
 class WindowAgent:
@@ -131,8 +111,7 @@ class WindowAgent:
         self._servers: dict[str, str] = {}  # server instance → "online"/"offline"
         self._lock = threading.Lock()
         self._wake_worker = threading.Condition()
-        self._wake_panel = threading.Condition()
-        self._panel = _Panel()
+        self.panel = Panel(self.sign, self.keypad)
         self._stopping = threading.Event()
         self._undo: list[Callable[[], None]] = []
         self._undo_state: Callable[[], None] | None = None
@@ -189,8 +168,7 @@ class WindowAgent:
     def _wake_all(self) -> None:
         with self._wake_worker:
             self._wake_worker.notify_all()
-        with self._wake_panel:
-            self._wake_panel.notify_all()
+        self.panel.wake()
 
     # --- state for tests and status --------------------------------------------------------------
 
@@ -205,7 +183,7 @@ class WindowAgent:
             if not self.sign.connected:
                 health["sign"] = "disconnected"
             else:
-                health["sign"] = "no_reply" if self._panel.sign_failed else "ok"
+                health["sign"] = "no_reply" if self.panel.sign_failed else "ok"
         return health
 
     @property
@@ -238,10 +216,10 @@ class WindowAgent:
             action = self._keys.action(press)
         except UnknownCodeError as exc:
             log.warning("keypad: %s", exc)
-            self._show_keypad(exc.message)
+            self.panel.show_keypad(exc.message)
             return
         # Shown before the entry exists: the reply's line, which may come a millisecond later, wins.
-        self._show_keypad(pending_line(action.label, online=self.ready()))
+        self.panel.show_keypad(pending_line(action.label, online=self.ready()))
         rid = self.device.new_request_id()
         self.outbox.add(EntryKind.REQUEST, rid, action.op.value, action.args, self._clock())
         log.info("key %s: %s queued as %s", press.key.name, action.op.value, rid)
@@ -269,8 +247,7 @@ class WindowAgent:
                 self._undo_state()
             self.window = window
             self._state = None
-        with self._wake_panel:
-            self._panel.keypad_state = None
+        self.panel.forget_state()
         with self._lock:
             self._undo_state = self.device.link.subscribe(
                 topics.window_state(self.hall, window), self._on_state
@@ -291,7 +268,7 @@ class WindowAgent:
                 return  # an older state than the one shown
             self._state = state
         self._apply_pad(self.visits.on_state(state))
-        self._show_state(state, sign_display(state, self._sign_encoding()))
+        self.panel.show_state(state, sign_display(state, self._sign_encoding()))
 
     def _on_config(self, msg: Received) -> None:
         if not msg.payload:
@@ -399,7 +376,7 @@ class WindowAgent:
             log.warning(
                 "%s %s expired unsent after %.0f s", entry.name, entry.id, self._clock() - entry.created_at
             )
-            self._show_keypad(expired_line(label))
+            self.panel.show_keypad(expired_line(label))
             return
         self.outbox.attempted(entry.id)
         try:
@@ -408,7 +385,7 @@ class WindowAgent:
             )
         except RequestTimeoutError:
             log.info("%s %s: no reply yet; resending with the same id", entry.name, entry.id)
-            self._show_keypad(waiting_line(label))
+            self.panel.show_keypad(waiting_line(label))
             return
         self.outbox.done(entry.id)
         self._handle_reply(entry, label, response)
@@ -417,15 +394,15 @@ class WindowAgent:
         if not response.ok:
             code = response.error.code if response.error else "?"
             log.info("%s %s refused: %s", entry.name, entry.id, code)
-            self._show_keypad(failure_line(label, response))
+            self.panel.show_keypad(failure_line(label, response))
             return
         try:
             result = WindowOpResult.model_validate(response.result or {})
         except ValueError:
             log.warning("%s %s: the reply's result is unreadable", entry.name, entry.id)
-            self._show_keypad(done_line(label))
+            self.panel.show_keypad(done_line(label))
             return
-        self._show_state(result.window)
+        self.panel.show_state(result.window)
         if entry.name == Op.WINDOW_FINISH.value and result.ticket is not None:
             self._apply_pad(self.visits.on_finished(result.ticket.ticket_id))
 
@@ -434,79 +411,8 @@ class WindowAgent:
     def _sign_encoding(self) -> str:
         return self.config.sign.encoding if self.config.sign else "gb2312"
 
-    def _show_state(self, state: WindowState, sign: SignDisplay | None = None) -> None:
-        """Show a window state on the keypad (and the sign), unless a newer one is already shown.
-
-        States come from the retained topic (network thread) and inside replies (worker thread), in
-        either order; the newest by ``ts`` wins, so a late reply never paints over a later change.
-        """
-        with self._wake_panel:
-            panel = self._panel
-            if panel.keypad_state is None or state.ts >= panel.keypad_state.ts:
-                panel.keypad_state = state
-            panel.keypad_wanted = state_line(panel.keypad_state)
-            if sign is not None:
-                panel.sign_wanted = sign
-            self._wake_panel.notify_all()
-
-    def _show_keypad(self, line: str) -> None:
-        with self._wake_panel:
-            self._panel.keypad_wanted = line
-            self._wake_panel.notify_all()
-
     def _run_panel(self) -> None:
-        published: Health | None = None
-        while not self._stopping.is_set():
-            with self._wake_panel:
-                self._wake_panel.wait(PANEL_TICK_S)
-            if self._stopping.is_set():
-                return
-            try:
-                self._update_sign()
-                self._update_keypad()
-                health = self.health()
-                if health != published and self.device.link.connected:
-                    # Only while connected: a status queued offline would reach the broker after the
-                    # fresh one the reconnect publishes, and stay retained, stale.
-                    self.device.publish_status()
-                    published = health
-            except Exception:
-                log.exception("panel update failed")
-
-    def _update_sign(self) -> None:
-        sign, panel = self.sign, self._panel
-        if sign is None or not sign.connected:
-            return
-        with self._wake_panel:
-            wanted = panel.sign_wanted
-        if wanted is None or (wanted == panel.sign_shown and not panel.sign_failed):
-            return
-        if panel.sign_failed and time.monotonic() < panel.sign_retry_at:
-            return
-        try:
-            sign.show(wanted)
-        except DeviceDisconnectedError:
-            return  # the driver shows its last display again when the sign is back
-        except SignError as exc:
-            log.warning("window sign: %s", exc)
-            panel.sign_failed, panel.sign_retry_at = True, time.monotonic() + SIGN_RETRY_S
-            return
-        panel.sign_shown, panel.sign_failed = wanted, False
-
-    def _update_keypad(self) -> None:
-        keypad, panel = self.keypad, self._panel
-        if keypad is None or not keypad.connected:
-            return
-        with self._wake_panel:
-            wanted = panel.keypad_wanted
-        connects = keypad.link.connects
-        if not wanted or (wanted == panel.keypad_shown and connects == panel.keypad_connects):
-            return
-        try:
-            keypad.show(wanted)
-        except DeviceDisconnectedError:
-            return
-        panel.keypad_shown, panel.keypad_connects = wanted, connects
+        self.panel.run(self._stopping, self.health, self.device)
 
 
 def describe(agent: WindowAgent) -> dict[str, Any]:

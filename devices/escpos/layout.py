@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -66,6 +66,3 @@ class PaperLayout:
         if width_mm == 80:
             return cls.mm80(chinese_mode, qr_mode)
         raise ValueError(f"unsupported paper width {width_mm} mm")
-
-    def with_chinese_mode(self, mode: ChineseMode | str) -> PaperLayout:
-        return replace(self, chinese_mode=ChineseMode(mode))

@@ -27,10 +27,6 @@ def display_width(text: str) -> int:
     return 2 * len(text) - len(text.encode("ascii", "ignore"))
 
 
-def is_ascii(text: str) -> bool:
-    return text.isascii()
-
-
 def needs_image(text: str) -> bool:
     """Whether a line holds a character (rare name character, symbol) that a GBK font ROM lacks."""
     # Two GB18030 bytes per wide character unless one of them takes four.

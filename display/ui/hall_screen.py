@@ -73,71 +73,16 @@ class HallScreen:
     """The widget tree of the hall display; ``root`` is what goes into the window (or a screenshot)."""
 
     def __init__(self) -> None:
-        from kivy.uix.boxlayout import BoxLayout
         from kivy.uix.floatlayout import FloatLayout
-        from kivy.uix.gridlayout import GridLayout
-        from kivy.uix.label import Label
-        from kivy.uix.stencilview import StencilView
 
         self.root = FloatLayout()
         k.paint(self.root, k.BG)
-
-        # top bar: hall name, status, date, time
-        self.top = BoxLayout(orientation="horizontal")
-        self.hall_name = k.label(halign="left")
-        self.status = k.label()
-        self.status_bg = k.paint(self.status, k.GREEN)
-        self.date = k.label(halign="right", color=k.MUTED)
-        self.time = k.label(halign="right")
-        for w, share in ((self.hall_name, 0.42), (self.status, 0.16), (self.date, 0.27), (self.time, 0.15)):
-            w.size_hint_x = share
-            self.top.add_widget(w)
-
-        # spotlight: the call being announced
-        self.spot = BoxLayout(orientation="vertical")
-        self.spot_bg = k.paint(self.spot, k.PANEL)
-        self.spot_head = k.label("正在呼叫", color=k.MUTED)
-        self.spot_text = k.label()
-        self.spot_sub = k.label(color=k.GOLD)
-        for w, share in ((self.spot_head, 0.2), (self.spot_text, 0.55), (self.spot_sub, 0.25)):
-            w.size_hint_y = share
-            self.spot.add_widget(w)
-
-        # the last calls
-        self.recent = BoxLayout(orientation="vertical")
-        k.paint(self.recent, k.PANEL_DARK)
-        self.recent_head = k.label("最近叫号", color=k.MUTED, size_hint_y=0.14)
-        self.recent_grid = GridLayout(cols=2)
-        self.recent_slots = [k.label() for _ in range(RECENT_SLOTS)]
-        for slot in self.recent_slots:
-            self.recent_grid.add_widget(slot)
-        self.recent.add_widget(self.recent_head)
-        self.recent.add_widget(self.recent_grid)
-
-        # every open window
-        self.windows = BoxLayout(orientation="vertical")
-        self.windows_head = k.label("服务窗口", color=k.MUTED, size_hint_y=0.07)
-        self.windows_grid = GridLayout(cols=3)
-        self.windows.add_widget(self.windows_head)
-        self.windows.add_widget(self.windows_grid)
-        self.tiles: dict[str, _Tile] = {}
-
-        # waiting per service
-        self.services = BoxLayout(orientation="vertical")
-        k.paint(self.services, k.PANEL_DARK)
-        self.services_head = k.label("等候情况", color=k.MUTED, size_hint_y=0.25)
-        self.services_grid = GridLayout(cols=3)
-        self.services.add_widget(self.services_head)
-        self.services.add_widget(self.services_grid)
-        self.service_labels: list[Any] = []
-
-        # scrolling notice, clipped to its strip
-        self.notice_clip = StencilView()
-        k.paint(self.notice_clip, k.PANEL)
-        self.notice = Label(font_name=k.CJK, color=k.TEXT, size_hint=(None, None), halign="left")
-        self.notice.bind(texture_size=lambda w, s: setattr(w, "size", s))
-        self.notice_clip.add_widget(self.notice)
-        self._marquee_x: float | None = None
+        self._build_top()
+        self._build_spot()
+        self._build_recent()
+        self._build_windows()
+        self._build_services()
+        self._build_notice()
 
         # connection alert, over everything, only when there is something to say
         self.alert = k.label(color=k.TEXT, size_hint=(0.5, 0.05), pos_hint={"center_x": 0.5, "y": 0.86})
@@ -156,6 +101,85 @@ class HallScreen:
         self.root.add_widget(self.alert)
         self.root.bind(size=lambda *_: self.relayout())
         self._view: HallView | None = None
+
+    def _build_top(self) -> None:
+        """Top bar: hall name, status, date, time."""
+        from kivy.uix.boxlayout import BoxLayout
+
+        self.top = BoxLayout(orientation="horizontal")
+        self.hall_name = k.label(halign="left")
+        self.status = k.label()
+        self.status_bg = k.paint(self.status, k.GREEN)
+        self.date = k.label(halign="right", color=k.MUTED)
+        self.time = k.label(halign="right")
+        for w, share in ((self.hall_name, 0.42), (self.status, 0.16), (self.date, 0.27), (self.time, 0.15)):
+            w.size_hint_x = share
+            self.top.add_widget(w)
+
+    def _build_spot(self) -> None:
+        """Spotlight: the call being announced."""
+        from kivy.uix.boxlayout import BoxLayout
+
+        self.spot = BoxLayout(orientation="vertical")
+        self.spot_bg = k.paint(self.spot, k.PANEL)
+        self.spot_head = k.label("正在呼叫", color=k.MUTED)
+        self.spot_text = k.label()
+        self.spot_sub = k.label(color=k.GOLD)
+        for w, share in ((self.spot_head, 0.2), (self.spot_text, 0.55), (self.spot_sub, 0.25)):
+            w.size_hint_y = share
+            self.spot.add_widget(w)
+
+    def _build_recent(self) -> None:
+        """The last calls."""
+        from kivy.uix.boxlayout import BoxLayout
+        from kivy.uix.gridlayout import GridLayout
+
+        self.recent = BoxLayout(orientation="vertical")
+        k.paint(self.recent, k.PANEL_DARK)
+        self.recent_head = k.label("最近叫号", color=k.MUTED, size_hint_y=0.14)
+        self.recent_grid = GridLayout(cols=2)
+        self.recent_slots = [k.label() for _ in range(RECENT_SLOTS)]
+        for slot in self.recent_slots:
+            self.recent_grid.add_widget(slot)
+        self.recent.add_widget(self.recent_head)
+        self.recent.add_widget(self.recent_grid)
+
+    def _build_windows(self) -> None:
+        """Every open window."""
+        from kivy.uix.boxlayout import BoxLayout
+        from kivy.uix.gridlayout import GridLayout
+
+        self.windows = BoxLayout(orientation="vertical")
+        self.windows_head = k.label("服务窗口", color=k.MUTED, size_hint_y=0.07)
+        self.windows_grid = GridLayout(cols=3)
+        self.windows.add_widget(self.windows_head)
+        self.windows.add_widget(self.windows_grid)
+        self.tiles: dict[str, _Tile] = {}
+
+    def _build_services(self) -> None:
+        """Waiting per service."""
+        from kivy.uix.boxlayout import BoxLayout
+        from kivy.uix.gridlayout import GridLayout
+
+        self.services = BoxLayout(orientation="vertical")
+        k.paint(self.services, k.PANEL_DARK)
+        self.services_head = k.label("等候情况", color=k.MUTED, size_hint_y=0.25)
+        self.services_grid = GridLayout(cols=3)
+        self.services.add_widget(self.services_head)
+        self.services.add_widget(self.services_grid)
+        self.service_labels: list[Any] = []
+
+    def _build_notice(self) -> None:
+        """Scrolling notice, clipped to its strip."""
+        from kivy.uix.label import Label
+        from kivy.uix.stencilview import StencilView
+
+        self.notice_clip = StencilView()
+        k.paint(self.notice_clip, k.PANEL)
+        self.notice = Label(font_name=k.CJK, color=k.TEXT, size_hint=(None, None), halign="left")
+        self.notice.bind(texture_size=lambda w, s: setattr(w, "size", s))
+        self.notice_clip.add_widget(self.notice)
+        self._marquee_x: float | None = None
 
     # --- layout ---------------------------------------------------------------------------------
 

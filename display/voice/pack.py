@@ -36,7 +36,8 @@ SAMPLE_WIDTH = 2  # bytes: 16-bit signed PCM
 CHANNELS = 1
 
 ESPEAK_VOICE = "cmn-latn-pinyin"
-ESPEAK_SPEED = 150  # words per minute; FIELD-NOTES: a whole sentence at 150 is clear, not slow
+# Words per minute; docs/design/FIELD-NOTES.md: a whole sentence at 150 is clear, not slow.
+ESPEAK_SPEED = 150
 
 # Bump when the way clips are made changes, so old caches are not reused.
 PACK_FORMAT = 1

@@ -1,18 +1,17 @@
-"""The state every kiosk flow shares, and the few things all of them do with it.
+"""What every kiosk flow uses: the settings, the ports to the outside world, and :class:`KioskCore`,
+the shared state with the few things all flows do with it.
 
-:class:`KioskCore` holds the citizen in front of the kiosk, the screen, the hall's state and config and
-the lock; it tells listeners after a change, speaks prompts and builds the home and pick screens (the
-out-of-service and catalog updates redraw them). The flows in this package are mixins over it;
-:class:`kiosk.model.KioskModel` puts them together.
+:class:`KioskCore` holds the one :class:`~kiosk.flows.state.KioskState` and the :class:`KioskPorts`;
+it tells listeners after a change, speaks prompts and builds the home and pick screens (the
+out-of-service and catalog updates redraw them). Each flow object receives the core (and the other
+flows it hands over to); :class:`kiosk.model.KioskModel` builds them and delegates to them.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 
 from kiosk import priority
 from kiosk.catalog import CatalogCache
@@ -20,11 +19,10 @@ from kiosk.clock import Clock
 from kiosk.home import matter_hits, service_tiles
 from kiosk.link import ServerPort, Undo
 from kiosk.outbox import Outbox
-from kiosk.ports import PrinterStatus, TicketPrinter, Voice
+from kiosk.ports import TicketPrinter, Voice
 from kiosk.screens import (
     HomeScreen,
     PickScreen,
-    Purpose,
     RefusedScreen,
     Screen,
     ServiceTile,
@@ -34,6 +32,8 @@ from kiosk.screens import (
 from kiosk.tickets import TicketDesk
 from queue_server.protocol.defaults import DEFAULT_HALL_NAME
 from queue_server.protocol.messages import DeviceConfig, HallState, MatterInfo
+
+from .state import KioskState
 
 # The flows are parts of one model: they log under its name, as the kiosk always has.
 MODEL_LOGGER = "kiosk.model"
@@ -74,6 +74,27 @@ class KioskSettings:
     require_printer_status: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class KioskPorts:
+    """The kiosk's outside world as the flows reach it: network, disk, printer, clock, voice, workers.
+
+    ``run_citizen`` runs a citizen's transaction (a ticket, a notice) in tap order; ``run_background``
+    runs checks (printer polls, server probes) that must not wait behind one. Both are worker threads
+    in the app and inline in tests.
+    """
+
+    server: ServerPort
+    catalog: CatalogCache
+    outbox: Outbox
+    printer: TicketPrinter
+    clock: Clock
+    voice: Voice | None
+    settings: KioskSettings
+    desk: TicketDesk
+    run_citizen: Runner
+    run_background: Runner
+
+
 PROMPTS: dict[View, str] = {
     View.HOME: "欢迎使用自助取号机，请选择要办理的业务",
     View.SERVICE: "请选择具体办理的事项",
@@ -90,133 +111,70 @@ PROMPTS: dict[View, str] = {
 }
 
 
-@dataclass
-class Citizen:
-    """Everything the kiosk knows about the person in front of it; forgotten on every reset."""
-
-    query: str = ""
-    service: str | None = None
-    matter: str | None = None
-    purpose: Purpose = Purpose.QUEUE
-    checked: set[str] = field(default_factory=set)
-    id_hash: str | None = None
-    birth_date: date | None = None
-    priority: str | None = None
-    checkin_code: str = ""
-    late_code: str | None = None
-    late_id_hash: str | None = None
-    message: str = ""
-
-
 class KioskCore:
-    """The kiosk's shared state and its primitives. Thread-safe; listeners are told after every change."""
+    """The shared state and its primitives. Methods documented "the caller holds the lock" expect
+    ``state.lock`` held; the others take it themselves."""
 
-    def __init__(
-        self,
-        *,
-        server: ServerPort,
-        catalog: CatalogCache,
-        outbox: Outbox,
-        printer: TicketPrinter,
-        clock: Clock,
-        voice: Voice | None = None,
-        settings: KioskSettings | None = None,
-        run_citizen: Runner = run_inline,
-        run_background: Runner = run_inline,
-    ) -> None:
-        self.server = server
-        self.catalog = catalog
-        self.outbox = outbox
-        self.printer = printer
-        self.clock = clock
-        self.voice = voice
-        self.settings = settings or KioskSettings()
-        self.desk = TicketDesk(
-            server=server,
-            outbox=outbox,
-            printer=printer,
-            clock=clock,
-            timeout_s=self.settings.issue_timeout_s,
-            attempts=self.settings.issue_attempts,
-            max_age_s=self.settings.outbox_max_age_s,
-            keep_s=self.settings.outbox_keep_s,
-        )
-        self._run_citizen = run_citizen
-        self._run_background = run_background
-        self._lock = threading.RLock()
-        self._listeners: list[Callable[[], None]] = []
-        self._state: HallState | None = None
-        self._config: DeviceConfig | None = None
-        self._connected = server.connected
-        self._server_ok = True  # until a probe says otherwise
-        self._printer = PrinterStatus.UNKNOWN
-        self._printer_checked = False  # out of service until the printer was asked once
-        self._citizen = Citizen()
-        self._screen: Screen = self._home_screen()
-        self._elderly = False
-        self._voice_on = False
-        self._busy = False
-        self._probing = False
-        self._polling = False
-        now = clock.monotonic()
-        self._last_touch = now
-        self._screen_since = now
-        self._next_probe = now
-        self._next_poll = now
-        self._last_health: dict[str, str] = {}
-
-    # --- what the UI reads ------------------------------------------------------------------------
+    def __init__(self, ports: KioskPorts) -> None:
+        self.ports = ports
+        connected = ports.server.connected
+        first = self._home_screen_of("", None, None)
+        self.state = KioskState.at_start(first, connected=connected, now=ports.clock.monotonic())
 
     @property
-    def hall_name(self) -> str:
-        with self._lock:
-            return self._hall_name()
-
-    @property
-    def elderly(self) -> bool:
-        return self._elderly
-
-    @property
-    def voice_on(self) -> bool:
-        return self._voice_on
+    def settings(self) -> KioskSettings:
+        return self.ports.settings
 
     def on_change(self, listener: Callable[[], None]) -> Undo:
-        with self._lock:
-            self._listeners.append(listener)
+        s = self.state
+        with s.lock:
+            s.listeners.append(listener)
 
         def undo() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
+            with s.lock:
+                if listener in s.listeners:
+                    s.listeners.remove(listener)
 
         return undo
 
-    # --- internals: screens -----------------------------------------------------------------------
+    # --- screens ----------------------------------------------------------------------------------
 
-    def _set(self, screen: Screen, *, prompt: bool = True) -> None:
-        self._screen = screen
-        self._screen_since = self.clock.monotonic()
+    def set(self, screen: Screen, *, prompt: bool = True) -> None:
+        """Show ``screen`` (and speak its prompt when voice is on). The caller holds the lock."""
+        self.state.screen = screen
+        self.state.screen_since = self.ports.clock.monotonic()
         if prompt:
-            self._say(self._prompt(screen))
+            self.say(self._prompt(screen))
 
-    def _touch(self) -> None:
-        self._last_touch = self.clock.monotonic()
+    def touch(self) -> None:
+        """Activity now: the idle reset counts from here. The caller holds the lock."""
+        self.state.last_touch = self.ports.clock.monotonic()
 
-    def _notify(self) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
+    def notify(self) -> None:
+        """Tell every listener that something changed; called without the lock held."""
+        with self.state.lock:
+            listeners = list(self.state.listeners)
         for listener in listeners:
             try:
                 listener()
             except Exception:
                 log.exception("screen listener failed")
 
-    def _say(self, text: str) -> None:
-        if text and self._voice_on and self.voice is not None:
+    def say(self, text: str) -> None:
+        voice = self.ports.voice
+        if text and self.state.voice_on and voice is not None:
             try:
-                self.voice.say(text)
+                voice.say(text)
             except Exception:
                 log.exception("voice prompt failed")
+
+    def finish(self, screen: Screen) -> None:
+        """A transaction on the citizen worker ended: show its result and tell the listeners."""
+        with self.state.lock:
+            self.state.busy = False
+            self.touch()
+            self.set(screen)
+        self.notify()
 
     def _prompt(self, screen: Screen) -> str:
         if isinstance(screen, TicketScreen):
@@ -226,66 +184,75 @@ class KioskCore:
             return screen.message
         return PROMPTS.get(screen.view, "")
 
-    def _finish(self, screen: Screen) -> None:
-        with self._lock:
-            self._busy = False
-            self._touch()
-            self._set(screen)
-        self._notify()
+    # --- what the hall offers (the caller holds the lock) ------------------------------------------
 
-    # --- internals: what the hall offers ----------------------------------------------------------
+    def hall_name(self) -> str:
+        return self._hall_name_of(self.state.hall_state, self.state.config)
 
-    def _hall_name(self) -> str:
-        if self._config is not None and self._config.hall_name:
-            return self._config.hall_name
-        if self._state is not None and self._state.hall_name:
-            return self._state.hall_name
-        catalog = self.catalog.catalog
-        return catalog.hall_name if catalog is not None and catalog.hall_name else DEFAULT_HALL_NAME
+    def tiles(self) -> tuple[ServiceTile, ...]:
+        return self._tiles_of(self.state.hall_state, self.state.config)
 
-    def _tiles(self) -> tuple[ServiceTile, ...]:
-        return service_tiles(self._state, self.catalog.catalog, self._config, self.clock.now())
+    def tile(self, code: str) -> ServiceTile | None:
+        return next((t for t in self.tiles() if t.code == code), None)
 
-    def _offered(
-        self, matters: Iterable[MatterInfo], tiles: tuple[ServiceTile, ...] | None = None
-    ) -> list[MatterInfo]:
-        """The matters of services this kiosk offers (its config may name a subset of the hall's);
-        ``tiles``: the service tiles when the caller has them already."""
-        offered = {tile.code for tile in (self._tiles() if tiles is None else tiles)}
-        return [matter for matter in matters if matter.service in offered]
-
-    def _tile(self, code: str) -> ServiceTile | None:
-        return next((t for t in self._tiles() if t.code == code), None)
-
-    def _service_name(self, code: str | None) -> str:
-        tile = self._tile(code or "")
+    def service_name(self, code: str | None) -> str:
+        tile = self.tile(code or "")
         return tile.name if tile is not None else (code or "")
 
-    def _matter(self) -> MatterInfo | None:
-        code = self._citizen.matter
-        return self.catalog.matter(code) if code is not None else None
+    def matter(self) -> MatterInfo | None:
+        """The matter the citizen chose, if any."""
+        code = self.state.citizen.matter
+        return self.ports.catalog.matter(code) if code is not None else None
 
-    def _home_screen(self) -> HomeScreen:
-        query = self._citizen.query
-        tiles = self._tiles()
-        found = self._offered(self.catalog.search(query), tiles) if query else []
+    def home_screen(self) -> HomeScreen:
+        s = self.state
+        return self._home_screen_of(s.citizen.query, s.hall_state, s.config)
+
+    def pick_screen(self) -> PickScreen:
+        query = self.state.citizen.query
+        cache = self.ports.catalog
+        catalog = cache.catalog
+        matters = cache.search(query, limit=50) if query else list(catalog.matters if catalog else [])
+        return PickScreen(query, matter_hits(_offered(matters, self.tiles()), catalog))
+
+    def refresh_home(self) -> None:
+        """Redraw the home or pick screen after what they show changed (state, config, catalog)."""
+        view = self.state.screen.view
+        if view is View.HOME:
+            self.state.screen = self.home_screen()
+        elif view is View.PICK:
+            self.state.screen = self.pick_screen()
+
+    # --- builders over explicit inputs (the first home screen exists before the state) -------------
+
+    def _hall_name_of(self, hall_state: HallState | None, config: DeviceConfig | None) -> str:
+        if config is not None and config.hall_name:
+            return config.hall_name
+        if hall_state is not None and hall_state.hall_name:
+            return hall_state.hall_name
+        catalog = self.ports.catalog.catalog
+        return catalog.hall_name if catalog is not None and catalog.hall_name else DEFAULT_HALL_NAME
+
+    def _tiles_of(self, hall_state: HallState | None, config: DeviceConfig | None) -> tuple[ServiceTile, ...]:
+        return service_tiles(hall_state, self.ports.catalog.catalog, config, self.ports.clock.now())
+
+    def _home_screen_of(
+        self, query: str, hall_state: HallState | None, config: DeviceConfig | None
+    ) -> HomeScreen:
+        cache = self.ports.catalog
+        tiles = self._tiles_of(hall_state, config)
+        found = _offered(cache.search(query), tiles) if query else []
         return HomeScreen(
-            hall_name=self._hall_name(),
-            notice=self._state.notice if self._state is not None else "",
+            hall_name=self._hall_name_of(hall_state, config),
+            notice=hall_state.notice if hall_state is not None else "",
             tiles=tiles,
             query=query,
-            results=matter_hits(found, self.catalog.catalog) if query else (),
-            catalog_ready=self.catalog.catalog is not None,
+            results=matter_hits(found, cache.catalog) if query else (),
+            catalog_ready=cache.catalog is not None,
         )
 
-    def _pick_screen(self) -> PickScreen:
-        query = self._citizen.query
-        catalog = self.catalog.catalog
-        matters = self.catalog.search(query, limit=50) if query else list(catalog.matters if catalog else [])
-        return PickScreen(query, matter_hits(self._offered(matters), catalog))
 
-    def _refresh_home(self) -> None:
-        if self._screen.view is View.HOME:
-            self._screen = self._home_screen()
-        elif self._screen.view is View.PICK:
-            self._screen = self._pick_screen()
+def _offered(matters: Iterable[MatterInfo], tiles: tuple[ServiceTile, ...]) -> list[MatterInfo]:
+    """The matters of services this kiosk offers (its config may name a subset of the hall's)."""
+    offered = {tile.code for tile in tiles}
+    return [matter for matter in matters if matter.service in offered]

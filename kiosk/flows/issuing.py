@@ -39,44 +39,48 @@ from queue_server.protocol.messages import (
     TicketResult,
 )
 
-from .core import GUIDE_DESK_TEXT, MODEL_LOGGER
+from .core import GUIDE_DESK_TEXT, MODEL_LOGGER, KioskCore
 from .health import ServiceHealth
 
 log = logging.getLogger(MODEL_LOGGER)
 
 
-class TicketFlow(ServiceHealth):
+class TicketFlow:
     """The options page and the ticket; check-in and the materials flow end here too."""
+
+    def __init__(self, core: KioskCore, health: ServiceHealth) -> None:
+        self.core = core
+        self.state = core.state
+        self.ports = core.ports
+        self.health = health
 
     # --- ticket options and the ticket ------------------------------------------------------------
 
     def choose_priority(self, code: str | None) -> None:
         """Select a priority class (tap again to clear); a declared class is confirmed at the window."""
-        with self._lock:
-            self._touch()
-            if self._screen.view is not View.OPTIONS:
+        s = self.state
+        with s.lock:
+            self.core.touch()
+            if s.screen.view is not View.OPTIONS:
                 return
-            if code is None or code == self._citizen.priority:
-                self._citizen.priority = None
+            if code is None or code == s.citizen.priority:
+                s.citizen.priority = None
             elif code == priority.ELDERLY and not self._age_priority():
                 return  # only an ID card's birth date grants it here
             elif priority.option(code) is not None:
-                self._citizen.priority = code
-            self._set(self._options_screen(), prompt=False)
-        self._notify()
-
-    def read_id(self, read: IdRead) -> None:
-        """An ID card read delivered directly (the scanner path goes through ``KioskModel.scan``)."""
-        self._id_read(read)
+                s.citizen.priority = code
+            self.core.set(self.options_screen(), prompt=False)
+        self.core.notify()
 
     def take_ticket(self) -> None:
         """取号: ask the server, then print exactly what it answered."""
-        with self._lock:
-            self._touch()
-            if self._busy or self._screen.view is not View.OPTIONS or self._out_reasons():
+        s = self.state
+        with s.lock:
+            self.core.touch()
+            if s.busy or s.screen.view is not View.OPTIONS or self.health.out_reasons():
                 return
-            c = self._citizen
-            matter = self._matter()
+            c = s.citizen
+            matter = self.core.matter()
             try:
                 args = TicketIssueArgs(
                     service=c.service,
@@ -88,108 +92,39 @@ class TicketFlow(ServiceHealth):
                 )
             except ValidationError:
                 log.exception("ticket arguments rejected before sending")
-                self._set(GuideDeskScreen(f"取号信息有误，{GUIDE_DESK_TEXT}"))
-                self._notify()
+                self.core.set(GuideDeskScreen(f"取号信息有误，{GUIDE_DESK_TEXT}"))
+                self.core.notify()
                 return
-            target = matter.name if matter is not None else self._service_name(c.service)
-            self._busy = True
-            self._set(IssuingScreen(target))
-        self._notify()
+            target = matter.name if matter is not None else self.core.service_name(c.service)
+            s.busy = True
+            self.core.set(IssuingScreen(target))
+        self.core.notify()
         wire = args.model_dump(mode="json", exclude_none=True)
-        self._run_citizen(lambda: self._transact(Op.TICKET_ISSUE, wire))
+        self.ports.run_citizen(lambda: self.transact(Op.TICKET_ISSUE, wire))
 
-    # --- internals: transactions ------------------------------------------------------------------
-
-    def _transact(self, op: Op, args: dict[str, Any]) -> None:
-        """The ticket rule (``kiosk.tickets``) on the citizen worker, then the screen it leads to."""
-        try:
-            if not self._printer_ready():
-                self._finish(GuideDeskScreen(f"打印机暂不可用，{GUIDE_DESK_TEXT}"))
+    def id_read(self, read: IdRead) -> None:
+        """An ID card on the options page: its birth date may offer the age priority."""
+        s = self.state
+        with s.lock:
+            self.core.touch()
+            if s.screen.view is not View.OPTIONS:
                 return
-            self._show(self.desk.issue(op, args))
-        except Exception:
-            log.exception("%s failed unexpectedly", op.value)
-            self._finish(GuideDeskScreen(f"系统异常，{GUIDE_DESK_TEXT}"))
+            c = s.citizen
+            c.id_hash, c.birth_date = read.id_hash, read.birth_date
+            age = self._age_priority()
+            if age and c.priority is None:
+                c.priority = priority.ELDERLY  # offered automatically; one tap removes it
+            c.message = "已读取身份证" + ("，已为您选择老年人优先" if age else "")
+            self.core.set(self.options_screen(), prompt=False)
+            if age:
+                self.core.say("已为您选择老年人优先")
+        self.core.notify()
 
-    def _recover(self) -> None:
-        """After a restart: finish what the journal left open, showing each ticket as it prints."""
-        with self._lock:
-            self._busy = True
-        try:
-            self.desk.recover(self._show)
-        finally:
-            with self._lock:
-                self._busy = False
-
-    def _show(self, outcome: Outcome) -> None:
-        if isinstance(outcome, AlreadyPrinting):
-            return
-        if isinstance(outcome, Unreachable):
-            with self._lock:
-                self._server_ok = False
-                self._next_probe = self.clock.monotonic() + self.settings.probe_retry_s
-            self._finish(GuideDeskScreen(f"暂时无法连接取号系统，{GUIDE_DESK_TEXT}"))
-            self._publish_health()
-            return
-        with self._lock:
-            self._server_ok = True
-        if isinstance(outcome, Refused):
-            self._finish(self._refusal(outcome.op, outcome.response))
-        elif isinstance(outcome, Broken):
-            self._finish(GuideDeskScreen(f"{outcome.reason}，{GUIDE_DESK_TEXT}"))
-        else:
-            ticket, note = outcome.ticket, self._confirm_note(outcome.ticket)
-            if not outcome.printed:
-                self._poll_printer()
-                text = f"号票打印失败，请记下您的号码 {ticket.number}，或到导办台补打"
-            elif outcome.recovered:
-                text = "已为您补打上次未完成的号票，请取走"
-            else:
-                text = "请取走号票，留意叫号屏和语音提示"
-            self._finish(TicketScreen(ticket, outcome.printed, text, note))
-
-    def _refusal(self, op: Op, resp: Response) -> Screen:
-        error = resp.error
-        code = error.code if error is not None else ErrorCode.INTERNAL.value
-        message = error.message if error is not None and error.message else _zh(code)
-        detail = error.detail if error is not None else {}
-        if op is Op.APPOINTMENT_CHECKIN:
-            if code in (ErrorCode.TOO_LATE, "checkin_too_late"):
-                with self._lock:
-                    self._citizen.message = message
-                return CheckinLateScreen(message)
-            if code in (ErrorCode.TOO_EARLY, "checkin_too_early"):
-                opens = detail.get("opens_at")
-                if isinstance(opens, int | float | str):
-                    with contextlib.suppress(ValueError):
-                        message += f"（签到开始时间：{describe_opening(_moment(opens), self.clock.now())}）"
-                return RefusedScreen("尚未到签到时间", message, code)
-            if code == ErrorCode.NOT_FOUND:
-                return CheckinScreen(self._citizen.checkin_code, "未找到该预约，请核对预约码或到导办台咨询")
-            return RefusedScreen("无法签到", message, code)
-        if code in (ErrorCode.SERVICE_CLOSED, ErrorCode.CUTOFF_PASSED):
-            tile = self._tile(self._citizen.service or "")
-            if tile is not None and not tile.open:
-                message = f"{message}\n{tile.status_text}"
-        return RefusedScreen("暂时无法取号", message, code)
-
-    # --- internals: the options page --------------------------------------------------------------
-
-    def _age_priority(self) -> bool:
-        today = local(self.clock.now()).date()
-        return priority.age_priority(self._citizen.birth_date, today, self._elderly_age())
-
-    def _elderly_age(self) -> int:
-        if self._config is not None:
-            value = self._config.extra.get("elderly_age")
-            if isinstance(value, int) and 50 <= value <= 80:
-                return value
-        return self.settings.elderly_age
-
-    def _options_screen(self) -> OptionsScreen:
-        c = self._citizen
-        matter = self._matter()
-        target = matter.name if matter is not None else self._service_name(c.service)
+    def options_screen(self) -> OptionsScreen:
+        """The priority options page for the citizen as they stand. The caller holds the lock."""
+        c = self.state.citizen
+        matter = self.core.matter()
+        target = matter.name if matter is not None else self.core.service_name(c.service)
         age = self._age_priority()
         offered = ((priority.AGE,) if age else ()) + priority.DECLARED
         choices = tuple(PriorityChoice(o.code, o.label, o.code == c.priority) for o in offered)
@@ -202,27 +137,104 @@ class TicketFlow(ServiceHealth):
             note = "已根据身份证为您选择老年人优先"
         return OptionsScreen(target, c.id_hash is not None, age, choices, c.priority, note, c.message)
 
-    def _id_read(self, read: IdRead) -> None:
-        with self._lock:
-            self._touch()
-            if self._screen.view is not View.OPTIONS:
-                return
-            c = self._citizen
-            c.id_hash, c.birth_date = read.id_hash, read.birth_date
-            age = self._age_priority()
-            if age and c.priority is None:
-                c.priority = priority.ELDERLY  # offered automatically; one tap removes it
-            c.message = "已读取身份证" + ("，已为您选择老年人优先" if age else "")
-            self._set(self._options_screen(), prompt=False)
-            if age:
-                self._say("已为您选择老年人优先")
-        self._notify()
+    # --- transactions (on the citizen worker) -----------------------------------------------------
 
-    def _confirm_note(self, ticket: TicketResult) -> str:
-        chosen = priority.option(ticket.priority) if ticket.priority else None
-        if chosen is not None and chosen.needs_confirmation:
-            return f"{ticket.priority_label or chosen.label}优先：请在窗口出示相关证件确认"
-        return ""
+    def transact(self, op: Op, args: dict[str, Any]) -> None:
+        """The ticket rule (``kiosk.tickets``) on the citizen worker, then the screen it leads to."""
+        try:
+            if not self.health.printer_ready():
+                self.core.finish(GuideDeskScreen(f"打印机暂不可用，{GUIDE_DESK_TEXT}"))
+                return
+            self._show(self.ports.desk.issue(op, args))
+        except Exception:
+            log.exception("%s failed unexpectedly", op.value)
+            self.core.finish(GuideDeskScreen(f"系统异常，{GUIDE_DESK_TEXT}"))
+
+    def recover(self) -> None:
+        """After a restart: finish what the journal left open, showing each ticket as it prints."""
+        s = self.state
+        with s.lock:
+            s.busy = True
+        try:
+            self.ports.desk.recover(self._show)
+        finally:
+            with s.lock:
+                s.busy = False
+
+    # --- internals --------------------------------------------------------------------------------
+
+    def _show(self, outcome: Outcome) -> None:
+        if isinstance(outcome, AlreadyPrinting):
+            return
+        if isinstance(outcome, Unreachable):
+            self.health.server_unreachable()
+            self.core.finish(GuideDeskScreen(f"暂时无法连接取号系统，{GUIDE_DESK_TEXT}"))
+            self.health.publish_health()
+            return
+        with self.state.lock:
+            self.state.server_ok = True
+        if isinstance(outcome, Refused):
+            self.core.finish(self._refusal(outcome.op, outcome.response))
+        elif isinstance(outcome, Broken):
+            self.core.finish(GuideDeskScreen(f"{outcome.reason}，{GUIDE_DESK_TEXT}"))
+        else:
+            ticket, note = outcome.ticket, _confirm_note(outcome.ticket)
+            if not outcome.printed:
+                self.health.poll_printer()
+                text = f"号票打印失败，请记下您的号码 {ticket.number}，或到导办台补打"
+            elif outcome.recovered:
+                text = "已为您补打上次未完成的号票，请取走"
+            else:
+                text = "请取走号票，留意叫号屏和语音提示"
+            self.core.finish(TicketScreen(ticket, outcome.printed, text, note))
+
+    def _refusal(self, op: Op, resp: Response) -> Screen:
+        error = resp.error
+        code = error.code if error is not None else ErrorCode.INTERNAL.value
+        message = error.message if error is not None and error.message else _zh(code)
+        detail = error.detail if error is not None else {}
+        if op is Op.APPOINTMENT_CHECKIN:
+            return self._checkin_refusal(code, message, detail)
+        if code in (ErrorCode.SERVICE_CLOSED, ErrorCode.CUTOFF_PASSED):
+            with self.state.lock:
+                tile = self.core.tile(self.state.citizen.service or "")
+            if tile is not None and not tile.open:
+                message = f"{message}\n{tile.status_text}"
+        return RefusedScreen("暂时无法取号", message, code)
+
+    def _checkin_refusal(self, code: str, message: str, detail: dict[str, Any]) -> Screen:
+        if code in (ErrorCode.TOO_LATE, "checkin_too_late"):
+            with self.state.lock:
+                self.state.citizen.message = message
+            return CheckinLateScreen(message)
+        if code in (ErrorCode.TOO_EARLY, "checkin_too_early"):
+            opens = detail.get("opens_at")
+            if isinstance(opens, int | float | str):
+                with contextlib.suppress(ValueError):
+                    message += f"（签到开始时间：{describe_opening(_moment(opens), self.ports.clock.now())}）"
+            return RefusedScreen("尚未到签到时间", message, code)
+        if code == ErrorCode.NOT_FOUND:
+            return CheckinScreen(self.state.citizen.checkin_code, "未找到该预约，请核对预约码或到导办台咨询")
+        return RefusedScreen("无法签到", message, code)
+
+    def _age_priority(self) -> bool:
+        today = local(self.ports.clock.now()).date()
+        return priority.age_priority(self.state.citizen.birth_date, today, self._elderly_age())
+
+    def _elderly_age(self) -> int:
+        config = self.state.config
+        if config is not None:
+            value = config.extra.get("elderly_age")
+            if isinstance(value, int) and 50 <= value <= 80:
+                return value
+        return self.ports.settings.elderly_age
+
+
+def _confirm_note(ticket: TicketResult) -> str:
+    chosen = priority.option(ticket.priority) if ticket.priority else None
+    if chosen is not None and chosen.needs_confirmation:
+        return f"{ticket.priority_label or chosen.label}优先：请在窗口出示相关证件确认"
+    return ""
 
 
 def _zh(code: str) -> str:

@@ -24,175 +24,212 @@ from kiosk.screens import (
 )
 from queue_server.protocol.messages import ErrorCode, MatterInfo
 
-from .core import MODEL_LOGGER, Citizen
+from .core import MODEL_LOGGER, KioskCore
+from .health import ServiceHealth
 from .issuing import TicketFlow
+from .state import Citizen
 
 log = logging.getLogger(MODEL_LOGGER)
 
 
-class MatterFlow(TicketFlow):
+class MatterFlow:
     """Service, matter and materials: what to bring, checked before the ticket."""
+
+    def __init__(self, core: KioskCore, health: ServiceHealth, tickets: TicketFlow) -> None:
+        self.core = core
+        self.state = core.state
+        self.ports = core.ports
+        self.health = health
+        self.tickets = tickets
 
     # --- service, matter, materials ---------------------------------------------------------------
 
     def open_service(self, code: str) -> None:
-        with self._lock:
-            self._touch()
-            tile = self._tile(code)
+        s = self.state
+        with s.lock:
+            self.core.touch()
+            tile = self.core.tile(code)
             if tile is None:
                 return
             if not tile.open:
-                self._set(RefusedScreen("该业务暂停取号", tile.status_text, ErrorCode.SERVICE_CLOSED.value))
+                self.core.set(
+                    RefusedScreen("该业务暂停取号", tile.status_text, ErrorCode.SERVICE_CLOSED.value)
+                )
             else:
-                matters = self.catalog.matters_of(code)
-                self._citizen.service = code
-                self._citizen.matter = None
-                self._citizen.purpose = Purpose.QUEUE
+                matters = self.ports.catalog.matters_of(code)
+                s.citizen.service = code
+                s.citizen.matter = None
+                s.citizen.purpose = Purpose.QUEUE
                 if matters:
-                    self._set(ServiceScreen(tile, matter_hits(matters, self.catalog.catalog)))
+                    self.core.set(ServiceScreen(tile, matter_hits(matters, self.ports.catalog.catalog)))
                 else:
-                    self._set(self._options_screen())
-        self._notify()
+                    self.core.set(self.tickets.options_screen())
+        self.core.notify()
 
     def take_service_ticket(self) -> None:
         """From a service's matter list: queue for the service without choosing a matter."""
-        with self._lock:
-            self._touch()
-            self._citizen.matter = None
-            self._citizen.checked.clear()
-            self._set(self._options_screen())
-        self._notify()
+        s = self.state
+        with s.lock:
+            self.core.touch()
+            s.citizen.matter = None
+            s.citizen.checked.clear()
+            self.core.set(self.tickets.options_screen())
+        self.core.notify()
 
     def open_checklist(self) -> None:
         """Home's 材料清单 button: pick a matter to see and print what to bring."""
-        with self._lock:
-            self._touch()
-            self._citizen = Citizen(purpose=Purpose.CHECKLIST)
-            self._set(self._pick_screen())
-        self._notify()
+        s = self.state
+        with s.lock:
+            self.core.touch()
+            s.citizen = Citizen(purpose=Purpose.CHECKLIST)
+            self.core.set(self.core.pick_screen())
+        self.core.notify()
 
     def open_matter(self, code: str) -> None:
-        with self._lock:
-            self._touch()
-            matter = self.catalog.matter(code)
-            if matter is None or self._tile(matter.service) is None:
+        s = self.state
+        with s.lock:
+            self.core.touch()
+            matter = self.ports.catalog.matter(code)
+            if matter is None or self.core.tile(matter.service) is None:
                 return  # unknown here, or of a service this kiosk does not offer
-            self._citizen.matter = code
-            self._citizen.service = matter.service
-            self._citizen.checked = set()
-            if self._citizen.purpose is Purpose.CHECKLIST:
-                self._set(self._materials_screen(matter))
+            s.citizen.matter = code
+            s.citizen.service = matter.service
+            s.citizen.checked = set()
+            if s.citizen.purpose is Purpose.CHECKLIST:
+                self.core.set(self._materials_screen(matter))
             else:
-                self._set(self._matter_screen(matter))
-        self._notify()
+                self.core.set(self._matter_screen(matter))
+        self.core.notify()
 
     def start_materials(self) -> None:
         """From the matter page: check the materials before queueing."""
-        with self._lock:
-            self._touch()
-            matter = self._matter()
+        with self.state.lock:
+            self.core.touch()
+            matter = self.core.matter()
             if matter is None:
                 return
             if not matter.disclosures.materials:
-                self._set(self._options_screen())
+                self.core.set(self.tickets.options_screen())
             else:
-                self._set(self._materials_screen(matter))
-        self._notify()
+                self.core.set(self._materials_screen(matter))
+        self.core.notify()
 
     def toggle_material(self, code: str) -> None:
-        with self._lock:
-            self._touch()
-            matter = self._matter()
-            if matter is None or self._screen.view is not View.MATERIALS:
+        s = self.state
+        with s.lock:
+            self.core.touch()
+            matter = self.core.matter()
+            if matter is None or s.screen.view is not View.MATERIALS:
                 return
-            if code in self._citizen.checked:
-                self._citizen.checked.discard(code)
+            if code in s.citizen.checked:
+                s.citizen.checked.discard(code)
             elif any(m.code == code for m in matter.disclosures.materials):
-                self._citizen.checked.add(code)
-            self._set(self._materials_screen(matter), prompt=False)
-        self._notify()
+                s.citizen.checked.add(code)
+            self.core.set(self._materials_screen(matter), prompt=False)
+        self.core.notify()
+
+    def tick_scanned(self, code: str) -> None:
+        """A material's barcode scanned on the materials page ticks it (or says it is not this matter's)."""
+        with self.state.lock:
+            matter = self.core.matter()
+            if matter is None:
+                return
+            known = next((m for m in matter.disclosures.materials if m.code == code), None)
+            if known is None:
+                self.core.set(self._materials_screen(matter, "该材料不属于本事项，请核对"), prompt=False)
+            else:
+                self.state.citizen.checked.add(code)
+                self.core.set(self._materials_screen(matter, f"已确认：{known.name}"), prompt=False)
+        self.core.notify()
 
     def materials_done(self) -> None:
         """继续: all required materials ticked goes on to the ticket; missing ones are named first."""
-        with self._lock:
-            self._touch()
-            matter = self._matter()
+        with self.state.lock:
+            self.core.touch()
+            matter = self.core.matter()
             if matter is None:
                 return
-            missing = missing_required(matter, frozenset(self._citizen.checked))
+            missing = missing_required(matter, frozenset(self.state.citizen.checked))
             if missing:
-                self._set(MissingScreen(matter.name, tuple(m.name for m in missing)))
+                self.core.set(MissingScreen(matter.name, tuple(m.name for m in missing)))
             else:
-                self._set(self._options_screen())
-        self._notify()
+                self.core.set(self.tickets.options_screen())
+        self.core.notify()
 
     def queue_anyway(self) -> None:
-        with self._lock:
-            self._touch()
-            self._set(self._options_screen())
-        self._notify()
+        with self.state.lock:
+            self.core.touch()
+            self.core.set(self.tickets.options_screen())
+        self.core.notify()
 
     def back_to_materials(self) -> None:
-        with self._lock:
-            self._touch()
-            matter = self._matter()
+        with self.state.lock:
+            self.core.touch()
+            matter = self.core.matter()
             if matter is not None:
-                self._set(self._materials_screen(matter))
-        self._notify()
+                self.core.set(self._materials_screen(matter))
+        self.core.notify()
+
+    # --- the one-time notice ----------------------------------------------------------------------
 
     def print_missing_notice(self) -> None:
         """Print the one-time notice of ALL missing required materials (checklist: all unticked ones)."""
-        with self._lock:
-            self._touch()
-            matter = self._matter()
+        s = self.state
+        with s.lock:
+            self.core.touch()
+            matter = self.core.matter()
             if matter is None:
                 return
-            checklist = self._citizen.purpose is Purpose.CHECKLIST
-            checked = frozenset(self._citizen.checked)
-            lines = (
-                tuple(m for m in matter.disclosures.materials if m.code not in checked)
-                if checklist
-                else missing_required(matter, checked)
-            )
-            notice = MissingNotice(
-                hall_name=self._hall_name(),
-                matter_code=matter.code,
-                matter_name=matter.name,
-                department=matter.department,
-                legal_basis=matter.disclosures.legal_basis,
-                missing=lines,
-                issued_at=self.clock.now(),
-                checklist_only=checklist,
-            )
-            names = tuple(m.name for m in lines)
-            if not self._printer_usable():
+            checklist = s.citizen.purpose is Purpose.CHECKLIST
+            notice = self._notice(matter, checklist)
+            names = tuple(m.name for m in notice.missing)
+            if not self.health.printer_usable():
                 text = "打印机暂不可用，请拍照记录所缺材料"
-                self._set(NoticePrintedScreen(matter.name, names, False, text, not checklist))
-                self._notify()
+                self.core.set(NoticePrintedScreen(matter.name, names, False, text, not checklist))
+                self.core.notify()
                 return
-            if self._busy:
+            if s.busy:
                 return
-            self._busy = True
-            self._set(IssuingScreen("正在打印"), prompt=False)
-        self._notify()
-        self._run_citizen(lambda: self._print_notice(notice, names, checklist))
+            s.busy = True
+            self.core.set(IssuingScreen("正在打印"), prompt=False)
+        self.core.notify()
+        self.ports.run_citizen(lambda: self._print_notice(notice, names, checklist))
+
+    def _notice(self, matter: MatterInfo, checklist: bool) -> MissingNotice:
+        """What to print: every missing required material, or for a checklist every unticked one."""
+        checked = frozenset(self.state.citizen.checked)
+        lines = (
+            tuple(m for m in matter.disclosures.materials if m.code not in checked)
+            if checklist
+            else missing_required(matter, checked)
+        )
+        return MissingNotice(
+            hall_name=self.core.hall_name(),
+            matter_code=matter.code,
+            matter_name=matter.name,
+            department=matter.department,
+            legal_basis=matter.disclosures.legal_basis,
+            missing=lines,
+            issued_at=self.ports.clock.now(),
+            checklist_only=checklist,
+        )
 
     def _print_notice(self, notice: MissingNotice, names: tuple[str, ...], checklist: bool) -> None:
         try:
-            self.printer.print_notice(notice)
+            self.ports.printer.print_notice(notice)
             text = "请取走材料清单" if checklist else "请取走告知单，备齐材料后再来办理"
             screen = NoticePrintedScreen(notice.matter_name, names, True, text, not checklist)
         except DeviceError as exc:
             log.warning("notice not printed: %s", exc)
-            self._poll_printer()
+            self.health.poll_printer()
             text = "打印失败，请拍照记录所缺材料"
             screen = NoticePrintedScreen(notice.matter_name, names, False, text, not checklist)
-        self._finish(screen)
+        self.core.finish(screen)
 
-    # --- internals: screens -----------------------------------------------------------------------
+    # --- internals: screens (the caller holds the lock) -------------------------------------------
 
     def _matter_screen(self, matter: MatterInfo) -> MatterScreen:
-        tile = self._tile(matter.service)
+        tile = self.core.tile(matter.service)
         can_queue = tile is not None and tile.open
         closed = "" if can_queue else (tile.status_text if tile is not None else "本机不提供该业务取号")
         return MatterScreen(
@@ -200,24 +237,11 @@ class MatterFlow(TicketFlow):
         )
 
     def _materials_screen(self, matter: MatterInfo, message: str = "") -> MaterialsScreen:
-        checked = frozenset(self._citizen.checked)
+        checked = frozenset(self.state.citizen.checked)
         return MaterialsScreen(
             matter_name=matter.name,
             lines=check_lines(matter, checked),
-            purpose=self._citizen.purpose,
+            purpose=self.state.citizen.purpose,
             missing=tuple(m.name for m in missing_required(matter, checked)),
             message=message,
         )
-
-    def _tick_scanned(self, code: str) -> None:
-        with self._lock:
-            matter = self._matter()
-            if matter is None:
-                return
-            known = next((m for m in matter.disclosures.materials if m.code == code), None)
-            if known is None:
-                self._set(self._materials_screen(matter, "该材料不属于本事项，请核对"), prompt=False)
-            else:
-                self._citizen.checked.add(code)
-                self._set(self._materials_screen(matter, f"已确认：{known.name}"), prompt=False)
-        self._notify()

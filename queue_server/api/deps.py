@@ -17,10 +17,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from queue_server.errors import NotAuthorizedError, NotFoundError
-from queue_server.services.hall import Services
-from queue_server.services.models import StaffInfo
+from queue_server.services import Services
+from queue_server.services.people.models import StaffInfo
+from queue_server.services.people.security import BadTokenError, TokenClaims
 from queue_server.services.ports import Actor, Role
-from queue_server.services.security import BadTokenError, TokenClaims
 from queue_server.store.engine import reader
 
 from .problems import UnauthenticatedError
@@ -50,18 +50,27 @@ HallDep = Annotated[
     str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$", description="hall code", examples=["demo"])
 ]
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=128,
-        description="repeat a request with the same key: the same result, nothing done twice",
-    ),
-]
 
+def request_id(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=128,
+            description="repeat a request with the same key: the same reply, nothing done twice",
+        ),
+    ] = None,
+) -> str:
+    """The request id of a write: the client's ``Idempotency-Key``, else a fresh one.
 
-def request_id(key: str | None) -> str:
+    Every route that changes a hall takes its id from here (``RequestId``). With a key, a repeat gets
+    the first reply back and changes nothing; without one, each request is a new write. Either way the
+    write is logged under its id, as a device's request is over MQTT.
+    """
     return key if key else f"http-{uuid.uuid4()}"
+
+
+RequestId = Annotated[str, Depends(request_id)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +128,8 @@ def hall_supervisor(staff: HallStaff) -> StaffSession:
 
 
 HallSupervisor = Annotated[StaffSession, Depends(hall_supervisor)]
+
+
+CitizenToken = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9_-]{4,64}$", description="the ticket's public token (citizen page)")
+]

@@ -1,8 +1,20 @@
-"""Request bodies of the HTTP API that have no MQTT counterpart (strict: unknown fields refused)."""
+"""Request bodies of the HTTP API that have no MQTT counterpart (strict: unknown fields refused).
+
+An action that two kinds of caller start with different facts takes either body on its one route
+(``CallBody``, ``FinishBody``): both refuse unknown fields and one needs a field the other does not
+know, so a request matches one of them or none.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Body
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from queue_server.protocol.messages import WindowFinishArgs
+from queue_server.services.casework.models import CaseRequest
+from queue_server.services.queue.models import CallNumberRequest
 
 
 class _Body(BaseModel):
@@ -15,20 +27,23 @@ class LoginRequest(_Body):
     password: str = Field(min_length=1, max_length=256)
 
 
-class SpecialTicketRequest(_Body):
-    service: str = Field(min_length=1, max_length=3)
-    reason: str = Field(min_length=1, max_length=200, description="why this case is handled specially")
-
-
 class CallTicketRequest(_Body):
     ticket_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=200, description="why out of order (audited)")
 
 
-class TransferRequest(_Body):
-    to_service: str | None = Field(None, max_length=3)
-    to_window: str | None = Field(None, max_length=16)
-    note: str = Field("", max_length=200)
+CallBody = Annotated[
+    CallTicketRequest | CallNumberRequest,
+    Body(description="the ticket by its id (integrators) or by the number the citizen shows (the console)"),
+]
+
+FinishBody = Annotated[
+    WindowFinishArgs | CaseRequest,
+    Body(
+        description="the outcome alone, as a keypad sends it (details may follow on the case), or the "
+        "whole case: its type and what the type needs; its documents are issued and printed"
+    ),
+]
 
 
 class PriorityRequest(_Body):

@@ -1,7 +1,7 @@
 """Call-next ordering: the hall's default policy, as one pure function with seven clauses.
 
 `call_order` ranks every eligible waiting ticket for one window; `pick_next` is its first element.
-The clauses, in precedence order (DOMAIN.md "Ordering"):
+The clauses, in precedence order (docs/design/DOMAIN.md "Ordering"):
 
 1. Candidates: not held, of today, of a service the window serves (`eligible`). A window flagged
    military-priority takes military tickets first: they rank right after special tickets.
@@ -30,7 +30,7 @@ from enum import IntEnum
 
 from queue_server.domain.numbering import HALL_TZ, service_day
 
-# DOMAIN.md clause 5: at most this many priority calls in a row while a normal ticket waits, the
+# docs/design/DOMAIN.md clause 5: at most this many priority calls in a row while a normal ticket waits, the
 # "2 normal : 1 priority"-style interleave users of other queue systems ask for.
 DEFAULT_INTERLEAVE_N = 2
 MILITARY = "military"

@@ -100,6 +100,16 @@ def cross_check(parts: Parts, *, today: date | None = None) -> list[tuple[Loc, s
     """Every cross-section problem, each with its path. ``today``: also check qualification expiry."""
     report = _Report()
     _duplicates(parts, report)
+    _references(parts, report)
+    _coverage(parts, report)
+    _weekend(parts, report)
+    _licensing(parts, report, today)
+    _one_agent_per_window(parts, report)
+    return report.problems
+
+
+def _references(parts: Parts, report: _Report) -> None:
+    """Every code that names a department, service or window names one the file defines."""
     departments = parts.known("departments")
     services = parts.known("services")
     windows = parts.known("windows")
@@ -113,6 +123,12 @@ def cross_check(parts: Parts, *, today: date | None = None) -> list[tuple[Loc, s
         for key in ("primary", "secondary"):
             for j, code in enumerate(getattr(window, key)):
                 report.ref(("windows", i, key, j), "service", code, services)
+    _people_and_devices(parts, report, departments, services, windows)
+
+
+def _people_and_devices(
+    parts: Parts, report: _Report, departments: set[str], services: set[str], windows: set[str]
+) -> None:
     for i, person in parts.staff:
         if person.department is not None:
             report.ref(("staff", i, "department"), "department", person.department, departments)
@@ -125,11 +141,6 @@ def cross_check(parts: Parts, *, today: date | None = None) -> list[tuple[Loc, s
             report.ref(("devices", i, "window"), "window", device.window, windows)
         for j, code in enumerate(device.services):
             report.ref(("devices", i, "services", j), "service", code, services)
-    _coverage(parts, report)
-    _weekend(parts, report)
-    _licensing(parts, report, today)
-    _one_agent_per_window(parts, report)
-    return report.problems
 
 
 def _duplicates(parts: Parts, report: _Report) -> None:
@@ -155,7 +166,7 @@ def _served(parts: Parts, include: Callable[[Window], bool] = lambda _w: True) -
 
 
 def _coverage(parts: Parts, report: _Report) -> None:
-    """A kiosk must never issue a ticket no window will call (DOMAIN.md: cut-off and capacity)."""
+    """A kiosk must never issue a ticket no window will call (docs/design/DOMAIN.md: cut-off and capacity)."""
     if parts.broken.get("windows"):
         return  # a broken window may be the one that serves it
     served = _served(parts)

@@ -23,7 +23,7 @@ from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from queue_server.services.security import hash_password
+from queue_server.services.people.security import hash_password
 from queue_server.store import tables as t
 
 from .passwords import initial_passwords

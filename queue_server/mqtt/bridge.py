@@ -51,7 +51,8 @@ from .executor import KeyedExecutor
 log = logging.getLogger(__name__)
 
 SHARE_GROUP = "hallq-server"
-"""The default shared-subscription group of the server instances of a deployment (ARCHITECTURE.md)."""
+"""The default shared-subscription group of the server instances of a deployment
+(docs/design/ARCHITECTURE.md)."""
 
 VERSION = "0.1.0"
 

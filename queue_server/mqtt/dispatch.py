@@ -150,7 +150,7 @@ def _run(services: HallServices, hall: str, device_id: str, rid: str, op: Op, ar
 def _window_op(
     services: HallServices, hall: str, device_id: str, rid: str, op: Op, args: BaseModel
 ) -> BaseModel:
-    # Only the agent bound to a window by its configuration may act for that window (PROTOCOL.md).
+    # Only the agent bound to a window by its configuration may act for that window (docs/design/PROTOCOL.md).
     window = services.device_window(hall, device_id)
     if window is None:
         raise NotAuthorizedError(device=device_id, op=op.value)

@@ -117,7 +117,8 @@ def start(settings: Settings, services: HallServices) -> MqttDoor:
             services,
             [settings.hall],
             instance=settings.instance,
-            # A deployment with several instances opts into the shared subscription (ARCHITECTURE.md).
+            # A deployment with several instances opts into the shared subscription
+            # (docs/design/ARCHITECTURE.md).
             share_group=settings.mqtt_shared,
             workers=default_workers(settings.database_url),
         )

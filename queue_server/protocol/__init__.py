@@ -1,4 +1,4 @@
-"""The hallq MQTT contract v1 (PROTOCOL.md): topics, payload models and the paho link.
+"""The hallq MQTT contract v1 (docs/design/PROTOCOL.md): topics, payload models and the paho link.
 
 Import-light on purpose (pydantic; paho only in ``client``): devices import this and nothing else
 of the server.

@@ -228,7 +228,8 @@ class MqttLink:
     def publish_and_wait(
         self, topic: str, payload: Payload, *, qos: int = 1, retain: bool = False, timeout: float = 5.0
     ) -> bool:
-        """Publish and wait for the broker's acknowledgement (tracked by mid, see FIELD-NOTES)."""
+        """Publish and wait for the broker's acknowledgement (tracked by mid, see
+        docs/design/FIELD-NOTES.md)."""
         mid = self.publish(topic, payload, qos=qos, retain=retain)  # outside the lock, as above
         return qos == 0 or self.wait_acked(mid, timeout)
 
@@ -373,7 +374,7 @@ class DeviceLink:
         self._health = health or dict
         self._status_topic = topics.dev_status(hall, device_id)
         will = DeviceStatus(state="offline", boot=boot, kind=kind)
-        # The client id is the device id, so a reconnect takes over the old session (PROTOCOL.md).
+        # The client id is the device id, so a reconnect takes over the old session (docs/design/PROTOCOL.md).
         self.link = MqttLink(device_id, broker, will=(self._status_topic, will))
         self._pending: dict[str, tuple[threading.Event, list[Response]]] = {}
         self._pending_lock = threading.Lock()

@@ -1,7 +1,7 @@
 """Hall defaults every hallq process shares: the time zone times are shown in, a neutral hall name.
 
 They live in the contract because kiosks and displays may import ``queue_server.protocol`` and
-nothing else of the server (ARCHITECTURE.md), while the domain layer needs the same time zone.
+nothing else of the server (docs/design/ARCHITECTURE.md), while the domain layer needs the same time zone.
 Standard library only, so importing them costs the pure layers nothing new.
 """
 

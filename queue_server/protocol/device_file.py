@@ -2,7 +2,8 @@
 
 Provisioning owns the format (``provisioning/devices.py``); a kiosk or a screen reads it with
 ``--config`` to learn who it is and where the broker is. It lives here, beside the MQTT contract,
-because kiosk/ and display/ may import ``queue_server.protocol`` but not provisioning (ARCHITECTURE.md).
+because kiosk/ and display/ may import ``queue_server.protocol`` but not provisioning
+(docs/design/ARCHITECTURE.md).
 The tables are lenient: a newer provisioning may add fields (``services``, ``cafile`` …) that an older
 device does not read::
 

@@ -1,4 +1,4 @@
-"""Payloads of the hallq MQTT contract v1, as pydantic models (PROTOCOL.md).
+"""Payloads of the hallq MQTT contract v1, as pydantic models (docs/design/PROTOCOL.md).
 
 Incoming payloads are parsed once at the edge with :func:`decode`; nothing deeper sees a raw dict.
 Models accept unknown fields from newer peers (forward compatible) except request ``args``,
@@ -38,7 +38,7 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"
     NOT_AUTHORIZED = "not_authorized"
     INTERNAL = "internal"
-    # Additions beyond the first list of PROTOCOL.md, documented in docs/protocol.md.
+    # Additions beyond the first list of docs/design/PROTOCOL.md, documented in docs/protocol.md.
     NOT_FOUND = "not_found"
     INVALID_STATE = "invalid_state"
     TOO_EARLY = "too_early"

@@ -1,6 +1,6 @@
 """MQTT topics of the hallq contract v1: one builder per topic and one parser for all.
 
-Every topic a device or the server uses is built here and parsed here (PROTOCOL.md, "Topics").
+Every topic a device or the server uses is built here and parsed here (docs/design/PROTOCOL.md, "Topics").
 A topic is a frozen value; ``parse_topic(str(t)) == t`` for every topic this module builds.
 """
 

@@ -98,7 +98,7 @@ def mosquitto_conf(port: int) -> str:
     return (
         f"listener {port} {HOST}\n"
         "allow_anonymous true\n"
-        # Nagle + delayed ACK otherwise hold every QoS 1 reply for ~40 ms (FIELD-NOTES).
+        # Nagle + delayed ACK otherwise hold every QoS 1 reply for ~40 ms (docs/design/FIELD-NOTES.md).
         "set_tcp_nodelay true\n"
         # Retained hall state is republished by the server on every reconnect: nothing to persist,
         # and no file the dropped-privileges `mosquitto` user would need to be able to write.

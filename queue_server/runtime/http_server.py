@@ -16,10 +16,8 @@ from fastapi import FastAPI
 
 
 def close_live_streams(app: FastAPI) -> None:
-    """End every open live stream of ``app`` now. The desk is made on first use: maybe there is none."""
-    desk = getattr(app.state, "desk", None)
-    if desk is not None:
-        desk.hub.close()
+    """End every open live stream of ``app`` now."""
+    app.state.services.hub.close()
 
 
 class HallqServer(uvicorn.Server):

@@ -1,4 +1,4 @@
-"""``hallq server``: the queue server (HTTP API, and the MQTT bridge when its door module is present).
+"""``hallq server``: the queue server, HTTP API and MQTT bridge in one process.
 
 Boot sequence, one step per line in ``serve``: settings, database (migrated), services, doors
 (MQTT), HTTP app, uvicorn. ``--print-openapi`` prints the API description and touches nothing.
@@ -8,15 +8,13 @@ settings invalid, secret key file missing) prints one line, ``hallq server: …`
 a bug shows a traceback. On SIGINT/SIGTERM the live streams are closed before uvicorn waits for its
 open responses (``runtime/http_server.py``), then the MQTT door stops, then the database.
 
-MQTT hook: if ``queue_server.mqtt.door`` exists, ``start(settings, services)`` is called and must
-return an object with ``announcers`` (a sequence of ``Announcer``) and ``stop()``; its announcers are
-handed to ``create_app``. Without that module the server runs HTTP only and says so.
+The MQTT door (``queue_server.mqtt.door.start``) is imported when the server starts, not at import
+time, so ``--print-openapi`` needs no broker library loaded.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import signal
@@ -24,19 +22,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 from queue_server.services.ports import Announcer
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from queue_server.services.hall import Services
+    from queue_server.services import Services
     from queue_server.settings import Settings
 
 log = logging.getLogger(__name__)
-
-DOOR_MODULE = "queue_server.mqtt.door"
 
 
 class Door(Protocol):
@@ -108,7 +104,7 @@ def read_settings(args: argparse.Namespace) -> Settings:
 def openapi_json(settings: Settings) -> str:
     """The OpenAPI document of the HTTP API, built without opening any database."""
     from queue_server.api import create_app
-    from queue_server.services.hall import Services
+    from queue_server.services import Services
     from queue_server.store import make_engine
 
     engine = make_engine("sqlite://")
@@ -137,7 +133,7 @@ def serve(settings: Settings) -> None:
     from queue_server.runtime.broker import port_is_free
     from queue_server.runtime.heap import settle_heap
     from queue_server.runtime.http_server import HallqServer
-    from queue_server.services.hall import Services
+    from queue_server.services import Services
 
     # Checked first: a taken port is the commonest reason, and nothing has been started yet.
     if not port_is_free(settings.http_port, settings.http_host):
@@ -153,7 +149,7 @@ def serve(settings: Settings) -> None:
             raise StartupError(f"secret key: {exc}") from None
         door = open_mqtt(settings, services)
         try:
-            app = create_app(settings, services, door.announcers if door else ())
+            app = create_app(settings, services, door.announcers)
             log.info("HTTP API on http://%s:%d/docs", settings.http_host, settings.http_port)
             config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info")
             settle_heap()  # everything is up: keep it out of the collector's pauses
@@ -161,8 +157,7 @@ def serve(settings: Settings) -> None:
             # shutdown does not wait for them to reach their maximum age.
             HallqServer(config, app).run()
         finally:
-            if door is not None:
-                door.stop()
+            door.stop()
     finally:
         engine.dispose()
 
@@ -186,7 +181,7 @@ def open_database(url: str) -> Engine:
         raise StartupError(f"database {shown} not usable: {reason}") from None
 
 
-def open_mqtt(settings: Settings, services: Services) -> Door | None:
+def open_mqtt(settings: Settings, services: Services) -> Door:
     from queue_server.runtime.broker import BrokerError
 
     try:
@@ -197,13 +192,8 @@ def open_mqtt(settings: Settings, services: Services) -> Door | None:
         raise StartupError(f"MQTT broker {settings.broker_url}: {exc}") from None
 
 
-def start_door(settings: Settings, services: Services) -> Door | None:
-    """Start the MQTT door if its module is installed (see the module docstring for the contract)."""
-    try:
-        module = importlib.import_module(DOOR_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != DOOR_MODULE:
-            raise
-        log.warning("%s not found: serving HTTP only, no MQTT bridge", DOOR_MODULE)
-        return None
-    return cast(Door, module.start(settings, services))
+def start_door(settings: Settings, services: Services) -> Door:
+    """Start the MQTT door (``queue_server.mqtt.door``): the bridge and its announcers."""
+    from queue_server.mqtt.door import start
+
+    return start(settings, services)

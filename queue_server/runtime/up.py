@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
-import importlib.util
 import logging
 import os
 import signal
@@ -51,14 +49,13 @@ if TYPE_CHECKING:
     from queue_server.halls.loader import LoadReport
     from queue_server.mqtt.door import MqttDoor
     from queue_server.runtime.broker import RunningBroker
-    from queue_server.services.hall import Services
+    from queue_server.services import Services
     from queue_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEVICE_COMMANDS = {"kiosk": "kiosk.cli", "display": "display.cli", "agent": "devices.agent.cli"}
 PASSWORDS_FILE = "demo-passwords.txt"
 HTTP_START_TIMEOUT_S = 15.0
 SUBPROCESS_STOP_TIMEOUT_S = 10.0
@@ -258,7 +255,7 @@ def start_hall_broker(port: int | None, data_dir: Path) -> RunningBroker:
 
 
 def make_services(engine: Engine, settings: Settings) -> Services:
-    from queue_server.services.hall import Services
+    from queue_server.services import Services
 
     return Services(engine, settings)
 
@@ -332,11 +329,9 @@ def start_simulators(broker_url: str, hall: HallFile, data_dir: Path) -> Subproc
             "--hall": hall.hall.code,
             "--device-id": device_id,
             "--window": window,
+            "--data-dir": str(data_dir / "devices" / device_id),
         }
-        argv = command_argv("agent", options, data_dir / "devices" / device_id, ["--simulate-devices"])
-        if argv is None:
-            note("hallq agent is not installed: no simulated devices")
-            return None
+        argv = command_argv("agent", options, ["--simulate-devices"])
         procs.append(_spawn(argv, data_dir / "devices" / f"{device_id}.log"))
     note(f"{len(procs)} window agents, logs in {data_dir / 'devices'}")
     return Subprocesses(procs) if procs else None
@@ -374,35 +369,27 @@ def open_screens(broker_url: str, hall: HallFile, data_dir: Path, simulate: bool
     for command, device_id in (("kiosk", first["kiosk"]), ("display", first["hall_display"])):
         if device_id is None:
             continue
-        options = {"--broker": broker_url, "--hall": hall.hall.code, "--device-id": device_id}
-        flags = ["--simulate-devices"] if simulate and command == "kiosk" else []
-        argv = command_argv(command, options, data_dir / "devices" / device_id, flags)
-        if argv is None:
-            note(f"hallq {command} is not installed")
-            continue
+        options: dict[str, str | None] = {
+            "--broker": broker_url,
+            "--hall": hall.hall.code,
+            "--device-id": device_id,
+        }
+        flags = []
+        if command == "kiosk":  # the display keeps no files of its own here
+            options["--data-dir"] = str(data_dir / "devices" / device_id)
+            flags = ["--simulate-devices"] if simulate else []
+        argv = command_argv(command, options, flags)
         procs.append(_spawn(argv, data_dir / "devices" / f"{device_id}.log"))
     return Subprocesses(procs) if procs else None
 
 
-def command_argv(
-    command: str, options: Mapping[str, str | None], device_dir: Path, flags: list[str]
-) -> list[str] | None:
-    """``hallq <command>`` with those of our options and flags it declares; None if it is not installed.
-
-    The commands belong to other packages and grow options over time: ask their parser, never guess.
-    """
-    module_name = DEVICE_COMMANDS[command]
-    if not _has(module_name):
-        return None
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser()
-    module.add_arguments(parser)
-    declared = {opt for action in parser._actions for opt in action.option_strings}
+def command_argv(command: str, options: Mapping[str, str | None], flags: list[str]) -> list[str]:
+    """``hallq <command>`` with these options (those set) and flags, run by this Python."""
     argv = [sys.executable, "-m", "queue_server.cli", command]
-    for option, value in {**options, "--data-dir": str(device_dir)}.items():
-        if option in declared and value is not None:
+    for option, value in options.items():
+        if value is not None:
             argv += [option, value]
-    return argv + [flag for flag in flags if flag in declared]
+    return argv + flags
 
 
 def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -422,43 +409,16 @@ def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def _has(module_name: str) -> bool:
-    try:
-        return importlib.util.find_spec(module_name) is not None
-    except ModuleNotFoundError:  # a parent package is missing
-        return False
-
-
 # --- the end of the sequence ------------------------------------------------------------------------
 
 
-def serves(app: FastAPI, path: str) -> bool:
-    """Whether a GET of ``path`` reaches a route of ``app`` (routers included lazily count too)."""
-    from starlette.routing import Match
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "root_path": "",
-        "query_string": b"",
-        "headers": [],
-    }
-    return any(route.matches(scope)[0] is Match.FULL for route in app.router.routes)
-
-
-def urls(base: str, app: FastAPI) -> dict[str, str]:
-    """The addresses to print; a page the app does not serve (yet) is marked, not hidden."""
-
-    def page(*candidates: str) -> str:
-        found = next((p for p in candidates if serves(app, p)), None)
-        return f"{base}{found}" if found else f"{base}{candidates[0]}  (page not built yet)"
-
+def urls(base: str) -> dict[str, str]:
+    """The addresses to print."""
     return {
         "HTTP API": f"{base}/api",
         "OpenAPI docs": f"{base}/docs",
-        "counter console": page("/console"),
-        "manager pages": page("/console/manage", "/dashboard"),
+        "counter console": f"{base}/console",
+        "manager pages": f"{base}/console/manage",
         "citizen page": f"{base}/t/<ticket token>  (printed as a QR code on each ticket)",
     }
 
@@ -473,7 +433,7 @@ def print_summary(
     services: Services | None = None,
 ) -> None:
     out: list[str] = ["", f"hallq up: {hall.hall.name} ({hall.hall.code}) is running", ""]
-    for name, url in urls(settings.public_base_url, app).items():
+    for name, url in urls(settings.public_base_url).items():
         out.append(f"  {name:<18} {url}")
     out.append(f"  {'MQTT broker':<18} {broker.url}  ({broker.kind}, 127.0.0.1 only)")
     out.append(f"  {'database':<18} {settings.database_url}")

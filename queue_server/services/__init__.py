@@ -1,0 +1,11 @@
+"""The application services: every use case of a hall, one transaction each, behind one facade.
+
+``Services`` (``facade.py``) is what both doors (the MQTT bridge, the HTTP API) call. Below it:
+``engine/`` runs use cases (transactions, group commit, idempotency, announcements), ``queue/`` issues
+and calls tickets, ``casework/`` turns visits into cases with documents and ratings, ``views/`` builds
+what screens and pages read, and ``people/`` signs staff in and knows the devices.
+"""
+
+from queue_server.services.facade import Services, system_clock
+
+__all__ = ["Services", "system_clock"]

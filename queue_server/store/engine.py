@@ -1,11 +1,11 @@
 """Engines for SQLite (the appliance default) and PostgreSQL (a city's shared database).
 
-SQLite: WAL with synchronous=NORMAL, foreign keys on, a 5 s busy timeout (FIELD-NOTES), and the WAL
-checkpointed by a background thread rather than inside a commit (``store/checkpoint.py``). Transactions
-begin with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes cannot wait for a
-concurrent writer (SQLite answers "database is locked" at once, busy timeout or not), whereas an
-immediate one queues for the write lock up front. Read-only work uses :func:`reader` for a plain
-``BEGIN`` that never blocks on writers under WAL.
+SQLite: WAL with synchronous=NORMAL, foreign keys on, a 5 s busy timeout
+(docs/design/FIELD-NOTES.md), and the WAL checkpointed by a background thread rather than inside a
+commit (``store/checkpoint.py``). Transactions begin with ``BEGIN IMMEDIATE``: a deferred transaction
+that reads and then writes cannot wait for a concurrent writer (SQLite answers "database is locked" at
+once, busy timeout or not), whereas an immediate one queues for the write lock up front. Read-only
+work uses :func:`reader` for a plain ``BEGIN`` that never blocks on writers under WAL.
 """
 
 from __future__ import annotations

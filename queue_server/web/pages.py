@@ -15,8 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from queue_server.api.deps import CurrentStaff, ServicesDep
-from queue_server.api.routes.desk_deps import CitizenToken, DeskDep
+from queue_server.api.deps import CitizenToken, CurrentStaff, ServicesDep
 from queue_server.errors import NotFoundError
 
 HERE = Path(__file__).parent
@@ -55,8 +54,8 @@ def manage_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
 
 
 @router.get("/console/documents/{document_id}", response_class=HTMLResponse)
-def staff_document(document_id: int, staff: CurrentStaff, desk: DeskDep) -> HTMLResponse:
-    return HTMLResponse(desk.document_page(staff.hall, document_id), headers=NO_STORE)
+def staff_document(document_id: int, staff: CurrentStaff, services: ServicesDep) -> HTMLResponse:
+    return HTMLResponse(services.document_page(staff.hall, document_id), headers=NO_STORE)
 
 
 @router.get("/t/{token}", response_class=HTMLResponse)
@@ -65,8 +64,8 @@ def citizen_page(token: CitizenToken) -> HTMLResponse:
 
 
 @router.get("/t/{token}/documents/{document_id}", response_class=HTMLResponse)
-def citizen_document(token: CitizenToken, document_id: int, desk: DeskDep) -> HTMLResponse:
-    return HTMLResponse(desk.citizen_document(token, document_id), headers=NO_STORE)
+def citizen_document(token: CitizenToken, document_id: int, services: ServicesDep) -> HTMLResponse:
+    return HTMLResponse(services.citizen_document(token, document_id), headers=NO_STORE)
 
 
 @router.get("/static/window/{name}")

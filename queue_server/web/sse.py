@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from pydantic import BaseModel
 
-from queue_server.services.live import Closed, LiveEvent, LiveHub, Resync
+from queue_server.services.views.live import Closed, LiveEvent, LiveHub, Resync
 
 RETRY_MS = 1000
 MAX_AGE_S = 15.0

@@ -41,6 +41,5 @@ class Api:
 
 @pytest.fixture
 def api(hall: HallFixture) -> Iterator[Api]:
-    # The core's routes alone: the window desk's routers are tested with the desk.
-    with TestClient(create_app(hall.settings, hall.services, routers=())) as client:
+    with TestClient(create_app(hall.settings, hall.services)) as client:
         yield Api(client, hall)

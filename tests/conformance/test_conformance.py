@@ -25,8 +25,6 @@ import pytest
 from tests.conftest import MosquittoBroker, free_port
 from tests.factories import build_hall
 
-pytestmark = pytest.mark.broker
-
 TIMEOUT_S = 10
 
 if not all(shutil.which(tool) for tool in ("mosquitto_rr", "mosquitto_sub", "mosquitto_pub", "stdbuf")):

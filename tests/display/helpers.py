@@ -100,7 +100,7 @@ def wait_for(
 
 
 class FakeBridge:
-    """Behaves like the queue server's MQTT bridge for one hall, as PROTOCOL.md describes it.
+    """Behaves like the queue server's MQTT bridge for one hall, as docs/design/PROTOCOL.md describes it.
 
     Publishes every call on ``…/calls`` with the next ``seq`` (QoS 1), then the window's retained
     state and the retained hall state; answers ``calls.since`` on the asking device's ``resp`` topic

@@ -88,7 +88,6 @@ def test_unreadable_and_windowless_files_are_refused(
     assert "needs [device] window" in _fails(capsys, "--config", str(no_window))
 
 
-@pytest.mark.broker
 def test_a_display_started_with_the_file_comes_online_on_its_broker(
     broker: MosquittoBroker, tmp_path: Path
 ) -> None:

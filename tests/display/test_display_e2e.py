@@ -1,6 +1,6 @@
 """End to end over a real Mosquitto: a stand-in for the server's bridge (tests/display/helpers.py,
-behaving as PROTOCOL.md says) calls tickets; the display shows and announces every call exactly once,
-in order, through a cut connection and through a broker restart, while the calls go on."""
+behaving as docs/design/PROTOCOL.md says) calls tickets; the display shows and announces every call
+exactly once, in order, through a cut connection and through a broker restart, while the calls go on."""
 
 from __future__ import annotations
 
@@ -27,8 +27,6 @@ from queue_server.protocol.messages import (
 )
 from tests.conftest import MosquittoBroker
 from tests.display.helpers import CuttableProxy, FakeBridge, make_hall_display, wait_for
-
-pytestmark = pytest.mark.broker
 
 
 @pytest.fixture

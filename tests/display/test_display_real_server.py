@@ -18,8 +18,6 @@ from tests.display.helpers import CuttableProxy, make_hall_display, wait_for
 from tests.factories import HallFixture, build_hall
 from tests.mqtt.conftest import Probe, start_bridge
 
-pytestmark = pytest.mark.broker
-
 
 @pytest.fixture
 def hall(tmp_path: Path, hall_code: str) -> Iterator[HallFixture]:

@@ -7,31 +7,25 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
+from harness.waiting import eventually, scaled
 from queue_server.protocol import topics
 from queue_server.protocol.client import MqttLink
 from queue_server.protocol.messages import DeviceStatus, decode
 from tests import xvfb
 from tests.conftest import MosquittoBroker
 from tests.display.cjk_check import CJK_FONT, Verdict, is_cjk, judge, render
-from tests.display.helpers import FakeBridge, wait_for
+from tests.display.helpers import FakeBridge
+from tests.xvfb import XvfbRun
 
-pytestmark = [
-    pytest.mark.screen,
-    pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run not installed"),
-    pytest.mark.skipif(not CJK_FONT.exists(), reason="fonts-wqy-microhei not installed"),
-]
-
-XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"]
+pytestmark = pytest.mark.skipif(not CJK_FONT.exists(), reason="fonts-wqy-microhei not installed")
 SHOTS = {
     "hall-1920x1080": (1920, 1080),
     "hall-portrait-1080x1920": (1080, 1920),
@@ -44,13 +38,13 @@ SHOTS = {
 
 def kivy_env(tmp_path: Path) -> dict[str, str]:
     env = {**os.environ, "KIVY_HOME": str(tmp_path / "kivy-home")}
-    env.pop("KIVY_GL_BACKEND", None)  # never the mock backend (FIELD-NOTES)
+    env.pop("KIVY_GL_BACKEND", None)  # never the mock backend (docs/design/FIELD-NOTES.md)
     return env
 
 
-def hallq(tmp_path: Path, *args: str) -> list[str]:
+def hallq(screen: XvfbRun, tmp_path: Path, *args: str) -> list[str]:
     """``hallq display *args`` under Xvfb, noting which threads ran when it imported Kivy."""
-    return [*XVFB, *xvfb.hallq_probing_kivy_import(tmp_path, "display", *args)]
+    return screen.argv(*xvfb.hallq_probing_kivy_import(tmp_path, "display", *args))
 
 
 def assert_chinese(shot: Image.Image, labels: list[dict[str, Any]], minimum: int) -> list[Verdict]:
@@ -91,9 +85,10 @@ def test_the_checker_itself_tells_tofu_from_chinese(tmp_path: Path) -> None:
         assert looks_chinese is chinese, v
 
 
-def test_screenshot_command_shows_rendered_chinese(tmp_path: Path) -> None:
+def test_screenshot_command_shows_rendered_chinese(xvfb_run: XvfbRun, tmp_path: Path) -> None:
     out = tmp_path / "shots"
-    proc = xvfb.run(hallq(tmp_path, "--screenshot", str(out)), env=kivy_env(tmp_path), timeout=120)
+    argv = hallq(xvfb_run, tmp_path, "--screenshot", str(out))
+    proc = xvfb_run.run(argv, env=kivy_env(tmp_path), timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     xvfb.assert_kivy_imported_alone(tmp_path)
     for name, size in SHOTS.items():
@@ -116,35 +111,37 @@ def test_screenshot_command_shows_rendered_chinese(tmp_path: Path) -> None:
 
 def snapshot_showing(pid: int, snaps: Path, text: str, timeout: float = 30.0) -> tuple[dict[str, Any], Path]:
     """Ask the running display (SIGUSR1) for snapshots, one at a time, until one has a label ``text``."""
-    deadline = time.monotonic() + timeout
-    for n in itertools.count(1):
+    numbers = itertools.count(1)
+    shown: list[str] = []  # what the latest snapshot showed, for the failure
+
+    def next_snapshot() -> tuple[dict[str, Any], Path] | None:
+        n = next(numbers)
         os.kill(pid, signal.SIGUSR1)
         body = whole_json(snaps / f"snapshot-{n}.labels.json")
-        texts = [label["text"] for label in body["labels"]]
-        if text in texts:
-            return body, snaps / f"snapshot-{n}.png"
-        assert time.monotonic() < deadline, f"no snapshot showed {text!r}; snapshot {n} showed {texts}"
-        time.sleep(0.3)
-    raise AssertionError("unreachable")
+        shown[:] = [str(label["text"]) for label in body["labels"]]
+        return (body, snaps / f"snapshot-{n}.png") if text in shown else None
+
+    try:
+        return eventually(next_snapshot, timeout, what=f"a snapshot showing {text!r}", interval=0.3)
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}; the latest snapshot showed {shown}") from None
 
 
 def whole_json(path: Path, timeout: float = 20.0) -> dict[str, Any]:
     """``path``'s JSON once it is there and whole (a snapshot writes it after the PNG, not atomically)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            body = json.loads(path.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            assert time.monotonic() < deadline, f"no whole {path.name} after {timeout} s"
-            time.sleep(0.05)
-            continue
-        assert isinstance(body, dict)
-        return body
+    body = eventually(
+        lambda: json.loads(path.read_text()),
+        timeout,
+        what=f"a whole {path.name}",
+        interval=0.05,
+        ignoring=(FileNotFoundError, json.JSONDecodeError),
+    )
+    assert isinstance(body, dict)
+    return body
 
 
-@pytest.mark.broker
 def test_running_hall_display_shows_calls_from_mqtt(
-    broker: MosquittoBroker, hall_code: str, voice_cache: Path, tmp_path: Path
+    broker: MosquittoBroker, xvfb_run: XvfbRun, hall_code: str, voice_cache: Path, tmp_path: Path
 ) -> None:
     bridge = FakeBridge(hall_code, broker.address).start()
     bridge.call("A001", "1")
@@ -160,13 +157,14 @@ def test_running_hall_display_shows_calls_from_mqtt(
     args += ["--voice-cache", str(voice_cache), "--snapshot-dir", str(snaps), "--state-dir", str(tmp_path)]
     pipe = subprocess.PIPE
     env = kivy_env(tmp_path)
-    proc = subprocess.Popen(hallq(tmp_path, *args), env=env, stdout=pipe, stderr=pipe, start_new_session=True)
+    argv = hallq(xvfb_run, tmp_path, *args)
+    proc = subprocess.Popen(argv, env=env, stdout=pipe, stderr=pipe, start_new_session=True)
     try:
-        wait_for(lambda: any(s.state == "online" for s in statuses), timeout=60, what="display online")
+        eventually(lambda: any(s.state == "online" for s in statuses), 60, what="display online")
         xvfb.assert_kivy_imported_alone(tmp_path)
         assert statuses[-1].boot == 1 and statuses[-1].health.get("voice") == "ok"
         bridge.call("A012", "5")
-        display_pid = xvfb.python_child(proc.pid)
+        display_pid = xvfb_run.python_child(proc.pid)
         # Delivered, announced (silently, in real time) and painted on a later frame: soon, not at once.
         # The call in the spotlight:
         body, png = snapshot_showing(display_pid, snaps, "请 A012 号 到 5 号窗口")
@@ -176,9 +174,9 @@ def test_running_hall_display_shows_calls_from_mqtt(
         assert shot.size == (1920, 1080)
         assert_chinese(shot, body["labels"], minimum=8)
         os.kill(display_pid, signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=scaled(30))
         assert proc.returncode == 0, err.decode(errors="replace")[-3000:]
-        wait_for(lambda: statuses[-1].state == "offline", what="offline on the way out")
+        eventually(lambda: statuses[-1].state == "offline", what="offline on the way out")
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -187,15 +185,16 @@ def test_running_hall_display_shows_calls_from_mqtt(
         bridge.stop()
 
 
-@pytest.mark.broker
-def test_screenshots_of_a_live_hall(broker: MosquittoBroker, hall_code: str, tmp_path: Path) -> None:
+def test_screenshots_of_a_live_hall(
+    broker: MosquittoBroker, xvfb_run: XvfbRun, hall_code: str, tmp_path: Path
+) -> None:
     bridge = FakeBridge(hall_code, broker.address).start()
     try:
         bridge.call("B007", "6")
         bridge.call("C031", "5")
         out = tmp_path / "live"
-        cmd = hallq(tmp_path, "--screenshot", str(out), "--live", "--hall", hall_code, "--broker", broker.url)
-        proc = xvfb.run(cmd, env=kivy_env(tmp_path), timeout=120)
+        args = ["--screenshot", str(out), "--live", "--hall", hall_code, "--broker", broker.url]
+        proc = xvfb_run.run(hallq(xvfb_run, tmp_path, *args), env=kivy_env(tmp_path), timeout=120)
         assert proc.returncode == 0, proc.stderr[-3000:]
         xvfb.assert_kivy_imported_alone(tmp_path)
         hall = json.loads((out / "hall-1920x1080.labels.json").read_text())["labels"]

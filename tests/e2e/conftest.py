@@ -23,8 +23,7 @@ from devices.simulators import TcpPrinterSimulator
 from queue_server.api import create_app
 from queue_server.mqtt.door import MqttDoor, open_door
 from queue_server.protocol.client import BrokerAddress, DeviceLink
-from queue_server.services.desk import Desk
-from queue_server.services.hall import Services, system_clock
+from queue_server.services import Services, system_clock
 from queue_server.services.ports import Actor, Role
 from queue_server.settings import Settings
 from tests.conftest import MosquittoBroker, free_port
@@ -59,7 +58,6 @@ class Hall:
     port: int
     printer: TcpPrinterSimulator
     services: Services | None = None
-    desk: Desk | None = None
     door: MqttDoor | None = None
     server: RunningServer | None = None
     links: list[DeviceLink] = field(default_factory=list)
@@ -69,12 +67,10 @@ class Hall:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        """The server's boot sequence: services, MQTT door, desk, HTTP app, uvicorn."""
+        """The server's boot sequence: services, MQTT door, HTTP app, uvicorn."""
         self.services = Services(self.engine, self.settings, system_clock)
         self.door = open_door(self.broker, self.services, [self.code], instance=f"e2e-{uuid.uuid4().hex[:6]}")
-        self.desk = Desk(self.services)
         app = create_app(self.settings, self.services, self.door.announcers)
-        app.state.desk = self.desk
         self.server = serve(app, self.port)
 
     def stop(self) -> None:
@@ -112,9 +108,9 @@ def hall(broker: MosquittoBroker, hall_code: str, tmp_path: Path) -> Iterator[Ha
     with TcpPrinterSimulator() as printer:
         h = Hall(hall_code, fixture.engine, settings, broker.address, port, printer)
         h.start()
-        assert h.desk is not None
+        assert h.services is not None
         config = PrinterConfig(transport=NetworkTransportConfig(host="127.0.0.1", port=printer.port))
-        h.desk.set_window_printer(hall_code, "1", config, actor=Actor(Role.MANAGER, "manager"))
+        h.services.set_window_printer(hall_code, "1", config, actor=Actor(Role.MANAGER, "manager"))
         try:
             yield h
         finally:

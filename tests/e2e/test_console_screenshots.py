@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from queue_server.protocol.messages import TicketIssueArgs
-from queue_server.services.desk_models import CaseRequest
+from queue_server.services.casework.models import CaseRequest
 from queue_server.services.ports import Actor, Role
 from tests.e2e.conftest import Hall
 from tests.factories import PASSWORD
@@ -35,8 +35,8 @@ def _issue(hall: Hall, **args: object) -> str:
 
 
 def test_console_screenshots(hall: Hall, browser: Browser) -> None:
-    assert hall.services is not None and hall.desk is not None
-    services, desk = hall.services, hall.desk
+    assert hall.services is not None
+    services = hall.services
     # Yesterday's promised case, overdue by now, and a bad rating to rectify.
     zhao = Actor(Role.STAFF, "zhao")
     services.sign_in(hall.code, "2", actor=zhao)
@@ -44,17 +44,17 @@ def test_console_screenshots(hall: Hall, browser: Browser) -> None:
     _issue(hall, matter="B01")
     services.call_next(hall.code, "2", actor=zhao, request_id="s-call")
     services.start(hall.code, "2", actor=zhao, request_id="s-start")
-    desk.finish(hall.code, "2", CaseRequest(case_type="joint", co_departments=["civil"]), actor=zhao)
+    services.finish_case(hall.code, "2", CaseRequest(case_type="joint", co_departments=["civil"]), actor=zhao)
     rated = _issue(hall, matter="B01")
     services.call_next(hall.code, "2", actor=zhao, request_id="s-call-2")
     services.start(hall.code, "2", actor=zhao, request_id="s-start-2")
-    desk.finish(hall.code, "2", CaseRequest(case_type="promised"), actor=zhao)
-    desk.citizen_rate(rated, 2)
+    services.finish_case(hall.code, "2", CaseRequest(case_type="promised"), actor=zhao)
+    services.citizen_rate(rated, 2)
     # A busy queue for window 1.
     for args in ({"matter": "A01", "materials": ["A01-M1", "A01-M2"]}, {"service": "A"}, {"service": "C"},
                  {"matter": "A01", "priority": "disabled"}, {"service": "A"}, {"matter": "C01"}):  # fmt: skip
         _issue(hall, **args)
-    desk.issue_special(hall.code, "A", "危重病人家属，特事特办", actor=MANAGER)
+    services.issue_special(hall.code, "A", "危重病人家属，特事特办", actor=MANAGER)
     waiting = _issue(hall, service="A")
 
     page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
@@ -68,7 +68,7 @@ def test_console_screenshots(hall: Hall, browser: Browser) -> None:
     assert page.evaluate("document.fonts.check(\"16px 'WenQuanYi Micro Hei'\")"), (
         "no CJK font for the console"
     )
-    first = desk.console(hall.code, "1", actor=Actor(Role.STAFF, "zhang")).next_tickets
+    first = services.console(hall.code, "1", actor=Actor(Role.STAFF, "zhang")).next_tickets
     expect(page.locator("#next li b")).to_have_text([t.number for t in first])
     hall.screenshot(page, "10-console-queue")
     page.keyboard.press("n")

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from queue_server.halls import HallFile, validate_data
 from queue_server.halls.loader import load_hall
 from queue_server.halls.passwords import DEMO_PASSWORD_ENV
-from queue_server.services.hall import Services
+from queue_server.services import Services
 from queue_server.store import init_db
 from queue_server.store import tables as t
 from tests.factories import FakeClock, make_settings

@@ -16,8 +16,8 @@ from queue_server.halls import DEMO_HALL_PATH, HallFile, read_hall_file, validat
 from queue_server.halls.loader import PRIMARY_WEIGHT, SECONDARY_WEIGHT, load_hall
 from queue_server.halls.passwords import DEMO_PASSWORD_ENV
 from queue_server.halls.schedule import hall_calendar, service_schedule
-from queue_server.services import rules
-from queue_server.services.security import verify_password
+from queue_server.services.engine import rules
+from queue_server.services.people.security import verify_password
 from queue_server.store import init_db
 from queue_server.store import tables as t
 

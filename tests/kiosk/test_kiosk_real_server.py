@@ -95,7 +95,7 @@ def test_closed_service_of_the_real_hall_is_refused_without_print(
         # A service the kiosk does not know is refused by the server with a stable code.
         k.model.open_service("A")
         k.model.take_service_ticket()
-        k.model._citizen.service = "Z"  # a stale screen: the service vanished from the catalog
+        k.model.state.citizen.service = "Z"  # a stale screen: the service vanished from the catalog
         k.model.take_ticket()
         assert view_of(k.model) is View.REFUSED
         assert screen_of(k.model, RefusedScreen).code == "unknown_service"

@@ -16,8 +16,6 @@ from queue_server.protocol.messages import CallEvent, CallKind, HallState, Windo
 from tests.conftest import MosquittoBroker
 from tests.mqtt.conftest import WAIT, Probe
 
-pytestmark = pytest.mark.broker
-
 
 @pytest.fixture
 def link(broker: MosquittoBroker) -> Iterator[MqttLink]:

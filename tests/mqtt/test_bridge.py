@@ -28,8 +28,6 @@ from tests.conftest import MosquittoBroker
 from tests.mqtt.conftest import Device, Probe, Served, start_bridge
 from tests.mqtt.fakes import CATALOG_ETAG, FakeHall
 
-pytestmark = pytest.mark.broker
-
 DeviceMaker = Callable[[str], Device]
 
 

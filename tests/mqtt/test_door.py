@@ -14,8 +14,6 @@ from tests.conftest import MosquittoBroker
 from tests.mqtt.conftest import Device
 from tests.mqtt.fakes import FakeHall
 
-pytestmark = pytest.mark.broker
-
 
 def settings(hall: str, broker_url: str) -> Settings:
     return Settings(environment="development", hall=hall, broker_url=broker_url, instance="door-test")

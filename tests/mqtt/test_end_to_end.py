@@ -1,4 +1,7 @@
-"""The bridge in front of the real services, on SQLite and PostgreSQL, over a real Mosquitto."""
+"""The bridge in front of the real services, on SQLite and PostgreSQL, over a real Mosquitto.
+
+``hall`` (tests/conftest.py) lives in the session's shared database beside other tests' halls, so
+every count below is of this hall's rows."""
 
 from __future__ import annotations
 
@@ -12,19 +15,10 @@ from queue_server.protocol import topics
 from queue_server.protocol.messages import DeviceConfig, decode
 from queue_server.store import tables as t
 from tests.conftest import MosquittoBroker
-from tests.factories import HallFixture, build_hall
+from tests.factories import HallFixture
 from tests.mqtt.conftest import Device, Probe, Served, start_bridge
 
-pytestmark = pytest.mark.broker
-
 DeviceMaker = Callable[[str], Device]
-
-
-@pytest.fixture
-def hall(db_url: str, hall_code: str) -> Iterator[HallFixture]:
-    h = build_hall(db_url, code=hall_code)
-    yield h
-    h.close()
 
 
 @pytest.fixture
@@ -34,14 +28,25 @@ def real(broker: MosquittoBroker, hall: HallFixture) -> Iterator[Served]:
     s.bridge.stop()
 
 
-def count(hall: HallFixture, table: type[t.Ticket] | type[t.Rating]) -> int:
+def tickets(hall: HallFixture) -> int:
+    query = (
+        select(func.count()).select_from(t.Ticket).join(t.Service).where(t.Service.hall_id == hall.hall_id)
+    )
     with Session(hall.engine) as session:
-        return int(session.exec(select(func.count()).select_from(table)).one())
+        return int(session.exec(query).one())
+
+
+def ratings(hall: HallFixture) -> int:
+    query = select(func.count()).select_from(t.Rating).where(t.Rating.hall_id == hall.hall_id)
+    with Session(hall.engine) as session:
+        return int(session.exec(query).one())
 
 
 def device_row(hall: HallFixture, device_id: str) -> t.Device:
     with Session(hall.engine) as session:
-        row = session.exec(select(t.Device).where(t.Device.device_id == device_id)).one()
+        row = session.exec(
+            select(t.Device).where(t.Device.hall_id == hall.hall_id, t.Device.device_id == device_id)
+        ).one()
         session.expunge(row)
         return row
 
@@ -138,7 +143,7 @@ def test_same_id_twice_one_ticket_also_across_a_server_restart(
     finally:
         second_server.bridge.stop()
     assert after_restart == first
-    assert count(hall, t.Ticket) == 1
+    assert tickets(hall) == 1
 
 
 def test_malformed_requests_change_nothing(real: Served, hall: HallFixture, devices: DeviceMaker) -> None:
@@ -153,7 +158,7 @@ def test_malformed_requests_change_nothing(real: Served, hall: HallFixture, devi
         kiosk.send(payload)
     codes = [kiosk.reply()["error"]["code"] for _ in range(3)]
     assert codes == ["bad_request"] * 3
-    assert count(hall, t.Ticket) == 0
+    assert tickets(hall) == 0
     assert kiosk.ask("ticket.issue", {"service": "A"})["result"]["number"] == "A001"
 
 
@@ -172,7 +177,7 @@ def test_rating_and_device_status_reach_the_database(
     agent.publish(status_topic, {"state": "online", "boot": 5, "kind": "window_agent"})
     agent.publish(status_topic, {"state": "offline", "boot": 4})  # a stale Last Will
     agent.ask("catalog.get")  # handled after the events and statuses before it (ordered per device)
-    assert count(hall, t.Rating) == 1
+    assert ratings(hall) == 1
     row = device_row(hall, "agent-1")
     assert (row.state, row.boot) == ("online", 5)
 

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from queue_server.protocol import topics
 from queue_server.protocol.messages import ServerStatus, decode
 from tests.conftest import MosquittoBroker
 from tests.mqtt.conftest import Device, Probe, start_bridge
 from tests.mqtt.fakes import FakeHall
-
-pytestmark = pytest.mark.broker
 
 # paho retries after 1 s, then backs off; the broker is back at once.
 RECONNECT = 20.0

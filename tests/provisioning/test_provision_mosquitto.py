@@ -202,6 +202,8 @@ def test_a_device_cannot_publish_under_another_devices_topics(peers: Any) -> Non
     kiosk.publish(topics.dev_evt(HALL, KIOSK_2, "rating"), b"forged rating")
     kiosk.publish(topics.dev_status(HALL, KIOSK_2), b"forged status")
     kiosk.publish(topics.dev_req("another-hall", KIOSK_1), b"other hall")
+    # An event is one level under evt/ (the contract's device_events filter): deeper is not its own.
+    kiosk.publish(topics.dev_evt(HALL, KIOSK_1, "rating") + "/deeper", b"not an event")
     kiosk.publish(topics.dev_req(HALL, KIOSK_1), b"marker")
     assert server.until(b"marker") == [(topics.dev_req(HALL, KIOSK_1), b"marker")]
 

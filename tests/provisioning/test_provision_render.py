@@ -133,7 +133,7 @@ def test_acl_grants_each_device_only_its_own_topics(
     assert blocks["user demo-kiosk-1"] == [
         "topic write hallq/v1/demo/dev/demo-kiosk-1/status",
         "topic write hallq/v1/demo/dev/demo-kiosk-1/req",
-        "topic write hallq/v1/demo/dev/demo-kiosk-1/evt/#",
+        "topic write hallq/v1/demo/dev/demo-kiosk-1/evt/+",
         "topic read hallq/v1/demo/dev/demo-kiosk-1/resp",
         "topic read hallq/v1/demo/dev/demo-kiosk-1/config",
         "topic read hallq/v1/demo/calls",

@@ -21,8 +21,6 @@ from queue_server.runtime.broker import port_is_free
 from tests.conftest import MosquittoBroker, free_port
 from tests.factories import PASSWORD, build_hall
 
-pytestmark = pytest.mark.broker
-
 HALLQ = [sys.executable, "-m", "queue_server.cli", "server"]
 
 

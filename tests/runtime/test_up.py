@@ -23,8 +23,6 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from queue_server.runtime.broker import free_port, port_is_free
 
-pytestmark = pytest.mark.broker
-
 START_TIMEOUT = 60.0
 
 

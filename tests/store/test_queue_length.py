@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import Session
 
+from queue_server.services.queue.models import TransferRequest
 from queue_server.store.migrate import alembic_config
 from tests.factories import HallFixture, build_hall
 
@@ -37,7 +38,8 @@ def test_the_triggers_keep_the_queue_length_of_every_change(db_url: str) -> None
         services, code = hall.services, hall.code
         services.call_next(code, "1", actor=actor, request_id=hall.rid())  # waiting -> called
         services.start(code, "1", actor=actor, request_id=hall.rid())  # called -> serving
-        services.transfer(code, "1", to_service="B", actor=actor, request_id=hall.rid())  # a new ticket in B
+        request = TransferRequest(to_service="B")
+        services.transfer(code, "1", request, actor=actor, request_id=hall.rid())  # a new ticket in B
         services.call_next(code, "1", actor=actor, request_id=hall.rid())
         services.no_show(code, "1", actor=actor, request_id=hall.rid())
         waiting = _counted(hall)

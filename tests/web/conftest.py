@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.casework.helpers import DeskHall, make_desk_hall
 from tests.factories import PASSWORD
+from tests.services.helpers import DeskHall, make_desk_hall
 from tests.web.server import RunningServer, make_app, serve
 
 
@@ -32,7 +32,7 @@ class Web:
 @pytest.fixture
 def web(tmp_path: Path, hall_code: str) -> Iterator[Web]:
     dh = make_desk_hall(f"sqlite:///{tmp_path / 'hallq.db'}", hall_code, migrate=True)
-    app = make_app(dh.hall, dh.desk)
+    app = make_app(dh.hall)
     server = serve(app)
     clients: list[httpx.Client] = []
 

@@ -11,16 +11,13 @@ import uvicorn
 from fastapi import FastAPI
 
 from queue_server.api import create_app
-from queue_server.services.desk import Desk
 from queue_server.services.ports import Announcer
 from tests.conftest import free_port
 from tests.factories import HallFixture
 
 
-def make_app(hall: HallFixture, desk: Desk, announcers: tuple[Announcer, ...] = ()) -> FastAPI:
-    app = create_app(hall.settings, hall.services, announcers)
-    app.state.desk = desk  # the window's routes come with create_app; their Desk is this one
-    return app
+def make_app(hall: HallFixture, announcers: tuple[Announcer, ...] = ()) -> FastAPI:
+    return create_app(hall.settings, hall.services, announcers)
 
 
 @dataclass
@@ -35,9 +32,7 @@ class RunningServer:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        desk: Desk | None = getattr(self.app.state, "desk", None)
-        if desk is not None:
-            desk.hub.close()  # open event streams would hold the shutdown up
+        self.app.state.services.hub.close()  # open event streams would hold the shutdown up
         self.server.should_exit = True
         self.thread.join(10)
         assert not self.thread.is_alive(), "uvicorn did not stop"

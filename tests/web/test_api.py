@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.casework.helpers import page_text
+from tests.services.helpers import page_text
 from tests.web.conftest import Web
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 
 from queue_server.protocol.messages import RatingEvent
-from queue_server.services.desk_models import CaseRequest
+from queue_server.services.casework.models import CaseRequest
 from tests.web.conftest import Web
 
 WAIT = 5.0

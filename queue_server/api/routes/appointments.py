@@ -1,14 +1,14 @@
-"""Appointments: booking (public: citizens book online) and check-in at the reception desk."""
+"""Appointments: booking (public: citizens book online) and check-in at the reception services."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from queue_server.api.deps import HallDep, HallStaff, IdempotencyKey, ServicesDep, request_id
+from queue_server.api.deps import HallDep, HallStaff, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
 from queue_server.api.schemas import BookingRequest
 from queue_server.protocol.messages import AppointmentCheckinArgs, TicketResult
-from queue_server.services.models import AppointmentResult
+from queue_server.services.queue.models import AppointmentResult
 
 router = APIRouter(
     prefix="/api/halls/{hall}/appointments", tags=["appointments"], responses=PROBLEM_RESPONSES
@@ -16,9 +16,7 @@ router = APIRouter(
 
 
 @router.post("", response_model=AppointmentResult, summary="book a slot (capacity per service and half-day)")
-def book(
-    hall: HallDep, body: BookingRequest, services: ServicesDep, key: IdempotencyKey = None
-) -> AppointmentResult:
+def book(hall: HallDep, body: BookingRequest, services: ServicesDep, key: RequestId) -> AppointmentResult:
     return services.book_appointment(
         hall,
         body.service,
@@ -38,6 +36,6 @@ def checkin(
     body: AppointmentCheckinArgs,
     staff: HallStaff,
     services: ServicesDep,
-    key: IdempotencyKey = None,
+    key: RequestId,
 ) -> TicketResult:
-    return services.checkin_appointment(hall, body, request_id=request_id(key), device_id=None)
+    return services.checkin_appointment(hall, body, request_id=key, device_id=None)

@@ -8,7 +8,7 @@ from queue_server.api.deps import TOKEN_COOKIE, CurrentStaff, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES, UnauthenticatedError
 from queue_server.api.schemas import LoginRequest
 from queue_server.errors import NotAuthorizedError, NotFoundError
-from queue_server.services.models import LoginResult, StaffInfo
+from queue_server.services.people.models import LoginResult, StaffInfo
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=PROBLEM_RESPONSES)
 

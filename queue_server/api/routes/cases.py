@@ -7,10 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from queue_server.api.deps import HallDep, HallStaff, IdempotencyKey
+from queue_server.api.deps import HallDep, HallStaff, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.api.routes.desk_deps import DeskDep
-from queue_server.services.desk_models import (
+from queue_server.services.casework.models import (
     CaseRequest,
     CaseView,
     CloseCaseRequest,
@@ -27,15 +26,15 @@ router = APIRouter(prefix="/api/halls/{hall}/cases", tags=["cases"], responses=P
 def promised(
     hall: HallDep,
     staff: HallStaff,
-    desk: DeskDep,
+    services: ServicesDep,
     department: Annotated[str | None, Query(max_length=32, description="one department's code")] = None,
 ) -> PromisedCases:
-    return desk.promised(hall, department)
+    return services.promised(hall, department)
 
 
 @router.get("/{case_no}", response_model=CaseView, summary="one case with its parts, materials and documents")
-def case(hall: HallDep, case_no: str, staff: HallStaff, desk: DeskDep) -> CaseView:
-    return desk.case(hall, case_no)
+def case(hall: HallDep, case_no: str, staff: HallStaff, services: ServicesDep) -> CaseView:
+    return services.case(hall, case_no)
 
 
 @router.post(
@@ -46,10 +45,10 @@ def details(
     case_no: str,
     body: CaseRequest,
     staff: HallStaff,
-    desk: DeskDep,
-    key: IdempotencyKey = None,
+    services: ServicesDep,
+    key: RequestId,
 ) -> CaseView:
-    return desk.add_details(hall, case_no, body, actor=staff.actor, request_id=key)
+    return services.add_details(hall, case_no, body, actor=staff.actor, request_id=key)
 
 
 @router.post(
@@ -61,10 +60,10 @@ def part_done(
     department: str,
     body: PartDoneRequest,
     staff: HallStaff,
-    desk: DeskDep,
-    key: IdempotencyKey = None,
+    services: ServicesDep,
+    key: RequestId,
 ) -> CaseView:
-    return desk.complete_part(hall, case_no, department, body.note, actor=staff.actor, request_id=key)
+    return services.complete_part(hall, case_no, department, body.note, actor=staff.actor, request_id=key)
 
 
 @router.post("/{case_no}/close", response_model=CaseView, summary="办结: close a timed case")
@@ -73,7 +72,7 @@ def close(
     case_no: str,
     body: CloseCaseRequest,
     staff: HallStaff,
-    desk: DeskDep,
-    key: IdempotencyKey = None,
+    services: ServicesDep,
+    key: RequestId,
 ) -> CaseView:
-    return desk.close_case(hall, case_no, body.result, actor=staff.actor, request_id=key)
+    return services.close_case(hall, case_no, body.result, actor=staff.actor, request_id=key)

@@ -6,25 +6,25 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from queue_server.api.deps import CitizenToken, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.api.routes.desk_deps import CitizenToken, DeskDep
-from queue_server.services.desk_models import CitizenView
+from queue_server.services.views.models import CitizenView
 from queue_server.web import sse
 
 router = APIRouter(prefix="/api/citizen/{token}", tags=["citizen"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("", response_model=CitizenView, summary="where the visit stands")
-def status(token: CitizenToken, desk: DeskDep) -> CitizenView:
-    return desk.citizen(token)
+def status(token: CitizenToken, services: ServicesDep) -> CitizenView:
+    return services.citizen(token)
 
 
 @router.get("/live", summary="the visit's view as Server-Sent Events (event: status)")
-async def live(token: CitizenToken, desk: DeskDep) -> StreamingResponse:
-    hall = await run_in_threadpool(desk.citizen_hall, token)
+async def live(token: CitizenToken, services: ServicesDep) -> StreamingResponse:
+    hall = await run_in_threadpool(services.citizen_hall, token)
 
     async def snapshot() -> tuple[CitizenView, frozenset[str]]:
-        return await run_in_threadpool(desk.citizen_live, token)
+        return await run_in_threadpool(services.citizen_live, token)
 
-    stream = sse.citizen_stream(desk.hub, hall, snapshot)
+    stream = sse.citizen_stream(services.hub, hall, snapshot)
     return StreamingResponse(stream, media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)

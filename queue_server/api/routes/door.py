@@ -7,38 +7,45 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from queue_server.api.deps import HallDep, HallStaff, IdempotencyKey
+from queue_server.api.deps import HallDep, HallStaff, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.api.routes.desk_deps import DeskDep
-from queue_server.services.desk_models import CaseRequest, DoorVisitRequest, DoorVisitView
+from queue_server.services.casework.models import CaseRequest
+from queue_server.services.queue.models import DoorVisitRequest, DoorVisitView
 
 router = APIRouter(prefix="/api/halls/{hall}/door-visits", tags=["door-to-door"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("", response_model=DoorVisitView, summary="book a visit")
 def book(
-    hall: HallDep, body: DoorVisitRequest, staff: HallStaff, desk: DeskDep, key: IdempotencyKey = None
+    hall: HallDep, body: DoorVisitRequest, staff: HallStaff, services: ServicesDep, key: RequestId
 ) -> DoorVisitView:
-    return desk.book_visit(hall, body, actor=staff.actor, request_id=key)
+    return services.book_visit(hall, body, actor=staff.actor, request_id=key)
 
 
 @router.get("", response_model=list[DoorVisitView], summary="visits scheduled on a day")
 def visits(
     hall: HallDep,
     staff: HallStaff,
-    desk: DeskDep,
+    services: ServicesDep,
     day: Annotated[date, Query(description="hall-local day")],
 ) -> list[DoorVisitView]:
-    return desk.visits(hall, day, actor=staff.actor)
+    return services.visits(hall, day, actor=staff.actor)
 
 
 @router.post("/{visit}/record", response_model=DoorVisitView, summary="the visit took place: record its case")
 def record(
-    hall: HallDep, visit: int, body: CaseRequest, staff: HallStaff, desk: DeskDep, key: IdempotencyKey = None
+    hall: HallDep,
+    visit: int,
+    body: CaseRequest,
+    staff: HallStaff,
+    services: ServicesDep,
+    key: RequestId,
 ) -> DoorVisitView:
-    return desk.record_visit(hall, visit, body, actor=staff.actor, request_id=key)
+    return services.record_visit(hall, visit, body, actor=staff.actor, request_id=key)
 
 
 @router.post("/{visit}/cancel", response_model=DoorVisitView, summary="cancel a booked visit")
-def cancel(hall: HallDep, visit: int, staff: HallStaff, desk: DeskDep) -> DoorVisitView:
-    return desk.cancel_visit(hall, visit, actor=staff.actor)
+def cancel(
+    hall: HallDep, visit: int, staff: HallStaff, services: ServicesDep, key: RequestId
+) -> DoorVisitView:
+    return services.cancel_visit(hall, visit, actor=staff.actor, request_id=key)

@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
-from queue_server.api.deps import HallDep, HallStaff
+from queue_server.api.deps import HallDep, HallStaff, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.api.routes.desk_deps import DeskDep
 from queue_server.web import sse
 
 router = APIRouter(tags=["live"], responses=PROBLEM_RESPONSES)
@@ -20,8 +19,8 @@ router = APIRouter(tags=["live"], responses=PROBLEM_RESPONSES)
 async def live(
     hall: HallDep,
     staff: HallStaff,
-    desk: DeskDep,
+    services: ServicesDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)] = None,
 ) -> StreamingResponse:
-    stream = sse.hall_stream(desk.hub, hall, last_event_id)
+    stream = sse.hall_stream(services.hub, hall, last_event_id)
     return StreamingResponse(stream, media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from queue_server.api.deps import HallDep, HallSupervisor
+from queue_server.api.deps import CitizenToken, HallDep, HallSupervisor, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.api.routes.desk_deps import CitizenToken, DeskDep
-from queue_server.services.desk_models import CitizenRatingRequest, RatingAck, RatingRow
+from queue_server.services.casework.models import CitizenRatingRequest, RatingAck, RatingRow
 
 router = APIRouter(tags=["ratings"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("/api/citizen/{token}/rating", response_model=RatingAck, summary="rate the visit (once)")
-def rate(token: CitizenToken, body: CitizenRatingRequest, desk: DeskDep) -> RatingAck:
-    return desk.citizen_rate(token, body.score)
+def rate(token: CitizenToken, body: CitizenRatingRequest, services: ServicesDep, key: RequestId) -> RatingAck:
+    return services.citizen_rate(token, body.score, request_id=key)
 
 
 @router.get("/api/halls/{hall}/ratings", response_model=list[RatingRow], summary="the latest ratings")
-def ratings(hall: HallDep, staff: HallSupervisor, desk: DeskDep) -> list[RatingRow]:
-    return desk.ratings(hall, actor=staff.actor)
+def ratings(hall: HallDep, staff: HallSupervisor, services: ServicesDep) -> list[RatingRow]:
+    return services.ratings(hall, actor=staff.actor)

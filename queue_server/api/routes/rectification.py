@@ -7,10 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from queue_server.api.deps import HallDep, HallStaff, HallSupervisor
+from queue_server.api.deps import HallDep, HallStaff, HallSupervisor, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.api.routes.desk_deps import DeskDep
-from queue_server.services.desk_models import (
+from queue_server.services.casework.models import (
     AssignRequest,
     CloseRectificationRequest,
     NoteRequest,
@@ -27,26 +26,38 @@ router = APIRouter(
 def listing(
     hall: HallDep,
     staff: HallStaff,
-    desk: DeskDep,
+    services: ServicesDep,
     closed: Annotated[bool, Query(description="include closed items")] = False,
 ) -> RectificationList:
-    return desk.rectifications(hall, actor=staff.actor, include_closed=closed)
+    return services.rectifications(hall, actor=staff.actor, include_closed=closed)
 
 
 @router.post("/{item}/assign", response_model=RectificationView, summary="assign to a person")
 def assign(
-    hall: HallDep, item: int, body: AssignRequest, staff: HallSupervisor, desk: DeskDep
+    hall: HallDep,
+    item: int,
+    body: AssignRequest,
+    staff: HallSupervisor,
+    services: ServicesDep,
+    key: RequestId,
 ) -> RectificationView:
-    return desk.assign_rectification(hall, item, body.assignee, actor=staff.actor)
+    return services.assign_rectification(hall, item, body.assignee, actor=staff.actor, request_id=key)
 
 
 @router.post("/{item}/notes", response_model=RectificationView, summary="record a step taken")
-def note(hall: HallDep, item: int, body: NoteRequest, staff: HallStaff, desk: DeskDep) -> RectificationView:
-    return desk.note_rectification(hall, item, body.text, actor=staff.actor)
+def note(
+    hall: HallDep, item: int, body: NoteRequest, staff: HallStaff, services: ServicesDep, key: RequestId
+) -> RectificationView:
+    return services.note_rectification(hall, item, body.text, actor=staff.actor, request_id=key)
 
 
 @router.post("/{item}/close", response_model=RectificationView, summary="close with the measures taken")
 def close(
-    hall: HallDep, item: int, body: CloseRectificationRequest, staff: HallStaff, desk: DeskDep
+    hall: HallDep,
+    item: int,
+    body: CloseRectificationRequest,
+    staff: HallStaff,
+    services: ServicesDep,
+    key: RequestId,
 ) -> RectificationView:
-    return desk.close_rectification(hall, item, body.measures, actor=staff.actor)
+    return services.close_rectification(hall, item, body.measures, actor=staff.actor, request_id=key)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from queue_server.api.deps import HallDep, HallSupervisor, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.services.models import StatsResult
+from queue_server.services.views.models import StatsResult
 
 router = APIRouter(prefix="/api/halls/{hall}", tags=["statistics"], responses=PROBLEM_RESPONSES)
 

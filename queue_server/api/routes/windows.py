@@ -1,150 +1,181 @@
-"""Window actions for the counter console. Staff act only at the window they are signed in at
-(the services refuse anything else with 403); supervisors at any window."""
+"""Window actions: one route each, for integrators and the counter console alike. Staff act only at the
+window they are signed in at (the services refuse anything else with 403); supervisors at any window.
+
+With ``?view=console`` an action answers with a ``ConsoleReply`` (``api/replies.py``): what the
+counter console shows after it.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from queue_server.api.deps import HallDep, HallStaff, IdempotencyKey, ServicesDep, request_id
+from queue_server.api.deps import HallDep, HallStaff, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.api.schemas import CallTicketRequest, PriorityRequest, RatingRequest, TransferRequest
-from queue_server.protocol.messages import RatingEvent, WindowFinishArgs, WindowOpResult, WindowPauseArgs
-from queue_server.services.models import Ack, SignInResult, StaffInfo
+from queue_server.api.replies import WindowAnswer
+from queue_server.api.schemas import CallBody, CallTicketRequest, FinishBody, PriorityRequest, RatingRequest
+from queue_server.protocol.messages import RatingEvent, WindowOpResult, WindowPauseArgs
+from queue_server.services.casework.models import CaseRequest, FinishResult
+from queue_server.services.engine.models import Ack
+from queue_server.services.people.models import SignInResult, StaffInfo
+from queue_server.services.queue.models import CallNumberRequest, TransferRequest
+from queue_server.services.views.models import ConsoleReply
 
 router = APIRouter(prefix="/api/halls/{hall}", tags=["windows"], responses=PROBLEM_RESPONSES)
 W = "/windows/{window}"
+# What a window action answers: its result, or with ?view=console the console's picture after it.
+OpReply = WindowOpResult | ConsoleReply
 
 
 @router.post(W + "/sign-in", response_model=SignInResult, summary="sign in at a window (shift starts)")
 def sign_in(
-    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: IdempotencyKey = None
+    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId
 ) -> SignInResult:
     return services.sign_in(hall, window, actor=staff.actor, request_id=key)
 
 
 @router.post("/sign-out", response_model=StaffInfo, summary="sign out of your window (shift ends)")
-def sign_out(hall: HallDep, staff: HallStaff, services: ServicesDep, key: IdempotencyKey = None) -> StaffInfo:
+def sign_out(hall: HallDep, staff: HallStaff, services: ServicesDep, key: RequestId) -> StaffInfo:
     return services.sign_out(hall, actor=staff.actor, request_id=key)
 
 
-@router.post(W + "/open", response_model=WindowOpResult, summary="open the window")
+@router.post(W + "/open", response_model=OpReply, summary="open the window")
 def open_window(
-    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: IdempotencyKey = None
-) -> WindowOpResult:
-    return services.open_window(hall, window, actor=staff.actor, request_id=key)
+    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
+) -> OpReply:
+    return answer.op(services.open_window(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/close", response_model=WindowOpResult, summary="close the window")
+@router.post(W + "/close", response_model=OpReply, summary="close the window")
 def close_window(
-    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: IdempotencyKey = None
-) -> WindowOpResult:
-    return services.close_window(hall, window, actor=staff.actor, request_id=key)
+    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
+) -> OpReply:
+    return answer.op(services.close_window(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/next", response_model=WindowOpResult, summary="call the next ticket")
+@router.post(W + "/next", response_model=OpReply, summary="call the next ticket")
 def call_next(
-    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: IdempotencyKey = None
-) -> WindowOpResult:
-    return services.call_next(hall, window, actor=staff.actor, request_id=request_id(key))
+    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
+) -> OpReply:
+    return answer.op(services.call_next(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/call", response_model=WindowOpResult, summary="call a specific ticket (reason audited)")
+@router.post(
+    W + "/call",
+    response_model=OpReply,
+    summary="call a ticket out of order, by id or number (reason audited)",
+)
 def call_ticket(
     hall: HallDep,
     window: str,
-    body: CallTicketRequest,
+    body: CallBody,
     staff: HallStaff,
     services: ServicesDep,
-    key: IdempotencyKey = None,
-) -> WindowOpResult:
-    return services.call_ticket(hall, window, body.ticket_id, body.reason, actor=staff.actor, request_id=key)
+    key: RequestId,
+    answer: WindowAnswer,
+) -> OpReply:
+    ticket_id = body.ticket_id if isinstance(body, CallTicketRequest) else None
+    number = body.number if isinstance(body, CallNumberRequest) else None
+    return answer.op(
+        services.call_ticket(
+            hall, window, body.reason, ticket_id=ticket_id, number=number, actor=staff.actor, request_id=key
+        )
+    )
 
 
-@router.post(W + "/recall", response_model=WindowOpResult, summary="call the current ticket again")
+@router.post(W + "/recall", response_model=OpReply, summary="call the current ticket again")
 def recall(
-    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: IdempotencyKey = None
-) -> WindowOpResult:
-    return services.recall(hall, window, actor=staff.actor, request_id=request_id(key))
+    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
+) -> OpReply:
+    return answer.op(services.recall(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/start", response_model=WindowOpResult, summary="the citizen arrived: start serving")
+@router.post(W + "/start", response_model=OpReply, summary="the citizen arrived: start serving")
 def start(
-    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: IdempotencyKey = None
-) -> WindowOpResult:
-    return services.start(hall, window, actor=staff.actor, request_id=request_id(key))
+    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
+) -> OpReply:
+    return answer.op(services.start(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/finish", response_model=WindowOpResult, summary="finish the visit (outcome = case type)")
+@router.post(
+    W + "/finish",
+    response_model=WindowOpResult | FinishResult | ConsoleReply,
+    summary="finish the visit: with its outcome (case type) alone, or as a whole case (七件) with documents",
+)
 def finish(
     hall: HallDep,
     window: str,
-    body: WindowFinishArgs,
+    body: FinishBody,
     staff: HallStaff,
     services: ServicesDep,
-    key: IdempotencyKey = None,
-) -> WindowOpResult:
-    return services.finish(hall, window, body.outcome, actor=staff.actor, request_id=request_id(key))
+    key: RequestId,
+    answer: WindowAnswer,
+) -> WindowOpResult | FinishResult | ConsoleReply:
+    if isinstance(body, CaseRequest):
+        return answer.finished(services.finish_case(hall, window, body, actor=staff.actor, request_id=key))
+    return answer.op(services.finish(hall, window, body.outcome, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/no-show", response_model=WindowOpResult, summary="the called citizen did not come")
+@router.post(W + "/no-show", response_model=OpReply, summary="the called citizen did not come")
 def no_show(
-    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: IdempotencyKey = None
-) -> WindowOpResult:
-    return services.no_show(hall, window, actor=staff.actor, request_id=request_id(key))
+    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
+) -> OpReply:
+    return answer.op(services.no_show(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/transfer", response_model=WindowOpResult, summary="transfer the visit (keeps the number)")
+@router.post(
+    W + "/transfer",
+    response_model=OpReply,
+    summary="transfer the visit to a service, a window or a person (keeps the number)",
+)
 def transfer(
     hall: HallDep,
     window: str,
     body: TransferRequest,
     staff: HallStaff,
     services: ServicesDep,
-    key: IdempotencyKey = None,
-) -> WindowOpResult:
-    return services.transfer(
-        hall,
-        window,
-        to_service=body.to_service,
-        to_window=body.to_window,
-        note=body.note,
-        actor=staff.actor,
-        request_id=key,
-    )
+    key: RequestId,
+    answer: WindowAnswer,
+) -> OpReply:
+    return answer.op(services.transfer(hall, window, body, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/pause", response_model=WindowOpResult, summary="pause the window, with a reason")
+@router.post(W + "/pause", response_model=OpReply, summary="pause the window, with a reason")
 def pause(
     hall: HallDep,
     window: str,
     body: WindowPauseArgs,
     staff: HallStaff,
     services: ServicesDep,
-    key: IdempotencyKey = None,
-) -> WindowOpResult:
-    return services.pause(hall, window, body.reason, actor=staff.actor, request_id=request_id(key))
+    key: RequestId,
+    answer: WindowAnswer,
+) -> OpReply:
+    return answer.op(services.pause(hall, window, body.reason, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/resume", response_model=WindowOpResult, summary="end the pause")
+@router.post(W + "/resume", response_model=OpReply, summary="end the pause")
 def resume(
-    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: IdempotencyKey = None
-) -> WindowOpResult:
-    return services.resume(hall, window, actor=staff.actor, request_id=request_id(key))
+    hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
+) -> OpReply:
+    return answer.op(services.resume(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/priority", response_model=WindowOpResult, summary="confirm or reject a declared priority")
+@router.post(W + "/priority", response_model=OpReply, summary="confirm or reject a declared priority")
 def confirm_priority(
     hall: HallDep,
     window: str,
     body: PriorityRequest,
     staff: HallStaff,
     services: ServicesDep,
-    key: IdempotencyKey = None,
-) -> WindowOpResult:
-    return services.confirm_priority(hall, window, body.confirmed, actor=staff.actor, request_id=key)
+    key: RequestId,
+    answer: WindowAnswer,
+) -> OpReply:
+    return answer.op(
+        services.confirm_priority(hall, window, body.confirmed, actor=staff.actor, request_id=key)
+    )
 
 
 @router.post(W + "/rating", response_model=Ack, summary="record the citizen's rating of the last visit")
 def rating(hall: HallDep, window: str, body: RatingRequest, staff: HallStaff, services: ServicesDep) -> Ack:
+    # The rating's own id is its idempotency key, as a rating pad's event id is over MQTT.
     event = RatingEvent(id=body.id, score=body.score, visit=body.visit)
     return services.rate_visit(hall, window, event, actor=staff.actor)

@@ -1,8 +1,8 @@
 """Tickets and what numbers them: counters, calls, appointments.
 
 Counters are rows bumped by one atomic ``UPDATE … SET value = value + 1 … RETURNING value`` (see
-``store.counters``), never "count + 1": FIELD-NOTES measured 30 distinct numbers for 40 concurrent
-tickets with count + 1.
+``store.counters``), never "count + 1": docs/design/FIELD-NOTES.md measured 30 distinct numbers for
+40 concurrent tickets with count + 1.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A stand-in queue server for one window, speaking PROTOCOL.md over a real broker.
+"""A stand-in queue server for one window, speaking docs/design/PROTOCOL.md over a real broker.
 
 It answers the ``window.*`` ops of the agent bound to its window (others get ``not_authorized``),
 keeps the window state machine of the real services (idle → calling → serving → idle, idle ↔ paused),

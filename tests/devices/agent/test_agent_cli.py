@@ -17,8 +17,6 @@ from tests.conftest import MosquittoBroker
 
 from .conftest import ResponderFactory
 
-pytestmark = pytest.mark.broker
-
 
 def _lines(stream: object, into: queue.Queue[str]) -> None:
     assert hasattr(stream, "readline")

@@ -25,8 +25,6 @@ from tests.mqtt.conftest import Device, Served, start_bridge
 
 from .conftest import AGENT_ID, AgentFactory
 
-pytestmark = pytest.mark.broker
-
 IDLE = "1号窗口 欢迎您"
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 from devices.agent import SimulatedWindow, WindowAgent
 from devices.agent.outbox import EntryKind
 from devices.keypad import Key
@@ -18,8 +16,6 @@ from tests.devices.conftest import wait_until
 
 from .conftest import AgentFactory, ResponderFactory, StatusWatch, agent_config
 from .responder import WindowResponder
-
-pytestmark = pytest.mark.broker
 
 
 def _served_and_prompted(sims: SimulatedWindow, server: WindowResponder) -> str:

@@ -5,15 +5,11 @@ The server here is the stand-in of ``responder.py``; ``test_agent_e2e.py`` runs 
 
 from __future__ import annotations
 
-import pytest
-
 from devices.agent import SimulatedWindow
 from devices.keypad import Key
 from queue_server.protocol.messages import Op, WindowStatus
 
 from .conftest import AgentFactory, ResponderFactory
-
-pytestmark = pytest.mark.broker
 
 
 def test_a_visit_from_the_keypad_to_the_rating(

@@ -1,0 +1,133 @@
+"""The queue server as deployed: a ``hallq server`` process, started the way systemd starts it.
+
+One process with the HTTP API (uvicorn) and the MQTT bridge, configured only by environment as the
+unit's ``EnvironmentFile`` does (provisioning/units.py, provisioning/bundle.py): ``HALLQ_HALL``,
+``HALLQ_BROKER_URL`` (the benchmark's private mosquitto), ``HALLQ_DATABASE_URL``, production
+environment with a secret key file, and an HTTP port of its own. It runs on the real clock (the bench
+hall is open all day, benchmarks/bench_hall.py). Ready when ``GET /api/health`` answers: the server
+opens its MQTT door, and waits for the bridge's subscriptions, before it starts HTTP.
+
+The process's stdout and stderr go to ``server-{n}.log`` in the work directory; on a failed start the
+tail of that log is in the error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.broker import free_port
+
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 30.0
+SERVER_MODE = "hallq server process (HTTP + MQTT bridge), production settings, real clock"
+# What `hallq server` logs when it stops: the writes its group commit put in each transaction.
+GROUP_COMMIT_LOG = re.compile(r"group commit: (\[.*\])\s*$", re.MULTILINE)
+
+
+def hallq_command() -> list[str]:
+    """``hallq`` as installed beside this interpreter (what the unit's ExecStart names)."""
+    script = Path(sys.executable).with_name("hallq")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "queue_server.cli"]
+
+
+@dataclass
+class ServerProcess:
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    http_port: int
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log_tail(self, chars: int = 2000) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace")[-chars:]
+        return "(no log)"
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
+
+    def stop(self) -> None:
+        """SIGTERM, as systemd stops it; wait for the orderly shutdown (kill after a timeout)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def group_commit(self) -> list[tuple[int, int]] | None:
+        """After ``stop``: (writes in one transaction, how many such transactions), if the server said."""
+        found = GROUP_COMMIT_LOG.findall(self.log_tail(20_000))
+        if not found:
+            return None
+        return [(int(size), int(count)) for size, count in json.loads(found[-1])]
+
+
+def server_environment(
+    url: str, broker_port: int, hall: str, workdir: Path, http_port: int
+) -> dict[str, str]:
+    """What the unit's EnvironmentFile would hold for this benchmark's hall."""
+    key = workdir / "secret.key"
+    if not key.exists():
+        key.write_bytes(secrets.token_bytes(32))
+        key.chmod(0o600)
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
+    return keep | {
+        "HALLQ_ENVIRONMENT": "production",
+        "HALLQ_SECRET_KEY_FILE": str(key),
+        "HALLQ_HALL": hall,
+        "HALLQ_BROKER_URL": f"mqtt://127.0.0.1:{broker_port}",
+        "HALLQ_DATABASE_URL": url,
+        "HALLQ_HTTP_HOST": "127.0.0.1",
+        "HALLQ_HTTP_PORT": str(http_port),
+        "HALLQ_PUBLIC_BASE_URL": f"http://127.0.0.1:{http_port}",
+        "HALLQ_INSTANCE": "bench",
+    }
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1) as reply:
+            return bool(reply.status == 200)
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def hallq_server(url: str, broker_port: int, hall: str, workdir: Path) -> Iterator[ServerProcess]:
+    """A running ``hallq server`` for ``hall``; stopped (SIGTERM) when the block ends."""
+    http_port = free_port()
+    log_path = workdir / f"server-{len(list(workdir.glob('server-*.log')))}.log"
+    env = server_environment(url, broker_port, hall, workdir, http_port)
+    with log_path.open("ab") as log_file:
+        proc = subprocess.Popen(
+            [*hallq_command(), "server"], env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file
+        )
+    server = ServerProcess(proc, log_path, http_port)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _healthy(http_port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"hallq server did not start: {server.log_tail()}")
+            time.sleep(0.05)
+        yield server
+    finally:
+        server.stop()

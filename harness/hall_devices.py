@@ -1,0 +1,275 @@
+"""The devices of a simulated hall day, each the project's own device code on its own MQTT link.
+
+- :class:`Kiosk`: the kiosk's ticket rule (``kiosk.tickets.TicketDesk``: journal in the on-disk
+  outbox, send, resend the SAME request id until a reply comes, print only what the server answered)
+  over the kiosk's link (``kiosk.link.KioskLink``). Its printer is a paper roll in memory: a pty
+  printer simulator per kiosk would add serial traffic the soak does not look at. It also taps its own
+  request and reply topics, so every send and every reply of a request id is on record.
+- :class:`WindowStaff`: a person working a window through its window agent's link
+  (``protocol.client.DeviceLink``, kind ``window_agent``): next, start, finish, and again; every
+  request resent with its id until it is answered, as the agent's outbox does.
+- :class:`HallScreen`: the hall display's runtime (``display.runtime``) without Kivy: the sequencer's
+  seq/replay rule, the real board; every call the board is given is kept in order.
+
+Every wait is bounded; a device that cannot finish raises, and the day's driver reports it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from devices.escpos.status import PrinterStatus
+from display.hall_board import HallBoard
+from display.runtime import hall_runtime
+from kiosk.clock import SystemClock
+from kiosk.link import KioskLink
+from kiosk.outbox import Outbox
+from kiosk.ports import MissingNotice
+from kiosk.tickets import Issued, Outcome, TicketDesk
+from queue_server.protocol import topics
+from queue_server.protocol.client import (
+    BrokerAddress,
+    DeviceLink,
+    Received,
+    RequestTimeoutError,
+    next_boot,
+)
+from queue_server.protocol.messages import (
+    CallEvent,
+    DeviceKind,
+    ErrorCode,
+    Op,
+    Request,
+    Response,
+    TicketResult,
+    WindowOpResult,
+    decode,
+)
+
+REQUEST_TIMEOUT_S = 1.0  # one attempt; then the same id again
+PAINT_EVERY_S = 0.25  # how often the headless screen asks for its view, as Kivy's clock would
+
+
+class PaperRoll:
+    """A kiosk printer that always has paper: what it printed, in order (a ``TicketPrinter``)."""
+
+    def __init__(self) -> None:
+        self.tickets: list[TicketResult] = []
+
+    def status(self) -> PrinterStatus:
+        return PrinterStatus.OK
+
+    def print_ticket(self, ticket: TicketResult) -> None:
+        self.tickets.append(ticket)
+
+    def print_notice(self, notice: MissingNotice) -> None:
+        raise AssertionError("the hall day prints no notices")
+
+    def use_width(self, width_mm: Literal[58, 80]) -> None:
+        pass
+
+
+class _Port:
+    """The kiosk link as the ticket desk sees it (a ``ServerPort``), remembering each request id."""
+
+    def __init__(self, link: KioskLink) -> None:
+        self.link = link
+        self.last_id = ""
+
+    @property
+    def connected(self) -> bool:
+        return self.link.connected
+
+    def new_request_id(self) -> str:
+        self.last_id = self.link.new_request_id()
+        return self.last_id
+
+    def request(
+        self, op: str, args: dict[str, Any], *, request_id: str, timeout: float, attempts: int
+    ) -> Response:
+        return self.link.request(op, args, request_id=request_id, timeout=timeout, attempts=attempts)
+
+    def publish_status(self) -> None:
+        self.link.publish_status()
+
+
+@dataclass
+class Taken:
+    """One citizen at a kiosk: the request id and what came of it."""
+
+    request_id: str
+    outcome: Outcome
+
+
+class Kiosk:
+    def __init__(self, hall: str, device_id: str, broker: BrokerAddress, workdir: Path, patience_s: float):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.device_id = device_id
+        self.link = KioskLink(hall, device_id, boot=next_boot(workdir / "boot"), broker=broker)
+        self.paper = PaperRoll()
+        self.outbox = Outbox(workdir / "outbox.sqlite3")
+        self._port = _Port(self.link)
+        self.desk = TicketDesk(
+            server=self._port,
+            outbox=self.outbox,
+            printer=self.paper,
+            clock=SystemClock(),
+            timeout_s=REQUEST_TIMEOUT_S,
+            attempts=max(1, int(patience_s / REQUEST_TIMEOUT_S)),
+            max_age_s=3600.0,
+            keep_s=86400.0,
+        )
+        self.taken: list[Taken] = []
+        self.sends: Counter[str] = Counter()  # request id → copies that reached the broker
+        self.replies: defaultdict[str, list[str]] = defaultdict(list)  # request id → ticket ids / codes
+        mqtt = self.link.device.link
+        mqtt.subscribe(topics.dev_req(hall, device_id), self._on_own_request)
+        mqtt.subscribe(topics.dev_resp(hall, device_id), self._on_reply)
+
+    def start(self) -> None:
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+        self.outbox.close()
+
+    def ready(self) -> bool:
+        mqtt = self.link.device.link
+        return mqtt.connected and mqtt.wait_subscribed(0)
+
+    def take_ticket(self, service: str) -> Outcome:
+        outcome = self.desk.issue(Op.TICKET_ISSUE, {"service": service})
+        self.taken.append(Taken(self._port.last_id, outcome))
+        return outcome
+
+    def issued(self) -> dict[str, TicketResult]:
+        """Request id → the ticket printed for it."""
+        return {t.request_id: t.outcome.ticket for t in self.taken if isinstance(t.outcome, Issued)}
+
+    def _on_own_request(self, msg: Received) -> None:
+        self.sends[decode(Request, msg.payload).id] += 1
+
+    def _on_reply(self, msg: Received) -> None:
+        resp = decode(Response, msg.payload)
+        if resp.ok and resp.result is not None:
+            self.replies[resp.id].append(str(resp.result.get("ticket_id")))
+        else:
+            self.replies[resp.id].append(resp.error.code if resp.error else "?")
+
+
+@dataclass
+class WindowStaff:
+    """One window's person, pressing next/start/finish on the window agent's link."""
+
+    hall: str
+    device_id: str
+    window: str
+    broker: BrokerAddress
+    service_s: float  # mean wall seconds at the counter per citizen
+    seed: int
+    patience_s: float  # how long one request may take, outages included
+    calls: list[CallEvent] = field(default_factory=list)
+    refusals: Counter[str] = field(default_factory=Counter)
+    resent: int = 0
+
+    def __post_init__(self) -> None:
+        self.link = DeviceLink(self.hall, self.device_id, DeviceKind.WINDOW_AGENT.value, boot=1, broker=self.broker)
+        self._rng = random.Random(self.seed)
+
+    def start(self) -> None:
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+
+    def ready(self) -> bool:
+        return self.link.link.connected and self.link.link.wait_subscribed(0)
+
+    def work(self, no_more_tickets: threading.Event, until: float) -> None:
+        """Serve citizens until nobody is waiting for this window and no kiosk will issue more."""
+        while time.monotonic() < until:
+            resp = self.ask(Op.WINDOW_NEXT)
+            if not resp.ok:
+                code = resp.error.code if resp.error else "?"
+                if code != ErrorCode.QUEUE_EMPTY:
+                    self.refusals[code] += 1
+                if no_more_tickets.is_set():
+                    return
+                time.sleep(self.service_s / 4)  # idle: look at the queue again shortly
+                continue
+            call = WindowOpResult.model_validate(resp.result or {}).call
+            if call is not None:
+                self.calls.append(call)
+            time.sleep(self.service_s / 10)  # the citizen walks up
+            self._expect_ok(self.ask(Op.WINDOW_START))
+            time.sleep(min(self._rng.expovariate(1 / self.service_s), 4 * self.service_s))
+            self._expect_ok(self.ask(Op.WINDOW_FINISH))
+        raise TimeoutError(f"window {self.window}: the day did not end in time")
+
+    def ask(self, op: Op, args: dict[str, Any] | None = None) -> Response:
+        """Send ``op`` and resend it with the same id until a reply comes (bounded by patience)."""
+        rid = self.link.new_request_id()
+        deadline = time.monotonic() + self.patience_s
+        first = True
+        while True:
+            if not first:
+                self.resent += 1
+            first = False
+            try:
+                return self.link.request(op.value, args or {}, request_id=rid, timeout=REQUEST_TIMEOUT_S)
+            except RequestTimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+
+    def _expect_ok(self, resp: Response) -> None:
+        if not resp.ok:
+            self.refusals[resp.error.code if resp.error else "?"] += 1
+
+
+@dataclass
+class ShownCalls(HallBoard):
+    """The hall display's board, keeping every call it was given, in the order it was given them."""
+
+    shown: list[CallEvent] = field(default_factory=list)
+
+    def apply_call(self, call: CallEvent, now: float) -> bool:
+        self.shown.append(call)
+        return super().apply_call(call, now)
+
+
+class HallScreen:
+    """A hall display without a window: the runtime, and a painter asking for its view now and then."""
+
+    def __init__(self, hall: str, device_id: str, broker: BrokerAddress) -> None:
+        self.board = ShownCalls()
+        self.runtime = hall_runtime(hall, device_id, boot=1, broker=broker, board=self.board)
+        self._stop = threading.Event()
+        self._painter = threading.Thread(target=self._paint, name=f"paint-{device_id}", daemon=True)
+
+    def start(self) -> None:
+        self.runtime.start()
+        self._painter.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._painter.join(5)
+        self.runtime.stop()
+
+    def ready(self) -> bool:
+        """Connected, subscribed, and holding its baseline (the retained hall state's seq)."""
+        mqtt = self.runtime.link.link
+        return mqtt.connected and mqtt.wait_subscribed(0) and self.runtime.sequencer.last is not None
+
+    @property
+    def seqs(self) -> list[int]:
+        return [c.seq for c in list(self.board.shown)]
+
+    def _paint(self) -> None:
+        while not self._stop.wait(PAINT_EVERY_S):
+            self.runtime.view()

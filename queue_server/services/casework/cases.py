@@ -1,0 +1,512 @@
+"""Cases (办件) at the window: finishing a visit as one of the seven case types with its details,
+joint-case parts, closing, the promised-case lists, and a case as the console shows it.
+
+``finish`` wraps the core's ``windows.finish`` (which numbers the case) in the same transaction and
+records what the case type needs: the result issued (即办件), co-department parts (联办件), the
+approving authority (报批件), the reasons (退回件), the missing materials chosen from the matter's list
+(补办件), the special reason (特办件); then issues the documents. Anything invalid rolls it all back.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import col, select
+
+from queue_server.domain.alerts import AlertKind, AlertRules, OpenCase, SupervisionSnapshot, evaluate
+from queue_server.domain.cases import CaseType, deadline_for, outcome_from_code
+from queue_server.domain.masking import mask_name
+from queue_server.errors import BadRequestError, InvalidStateError, NotAuthorizedError, NotFoundError
+from queue_server.protocol.messages import WindowOpResult
+from queue_server.services.casework import documents
+from queue_server.services.casework.models import (
+    CaseBrief,
+    CasePartInfo,
+    CaseRequest,
+    CaseView,
+    DepartmentCases,
+    MissingInfo,
+    PromisedCase,
+    PromisedCases,
+)
+from queue_server.services.engine.access import SUPERVISORS
+from queue_server.services.engine.lookup import staff_by_login
+from queue_server.services.engine.tx import Tx, pk
+from queue_server.services.ports import Actor, Role
+from queue_server.services.queue import windows
+from queue_server.store.tables import Case, Department, Material, Matter, Staff, Ticket, Window
+from queue_server.store.tables.casework import (
+    PART_DONE,
+    PART_PENDING,
+    CaseDetail,
+    CaseMissingMaterial,
+    CasePart,
+    CaseReturnReason,
+)
+
+NO_MATTER = "（未指定事项）"
+
+# The case types finished at the window itself: nothing is left to do once the visit ends.
+_DONE_AT_WINDOW = frozenset({CaseType.IMMEDIATE, CaseType.RETURNED, CaseType.SUPPLEMENT})
+
+
+def parse_case_type(code: str) -> CaseType:
+    try:
+        return outcome_from_code(code)
+    except ValueError as exc:
+        raise BadRequestError("未知的办件类型。", field="case_type", reason=str(exc)) from None
+
+
+def finish(tx: Tx, window_no: str, request: CaseRequest, actor: Actor) -> tuple[WindowOpResult, Case]:
+    """Finish the window's visit as a case with its details and documents, in one transaction."""
+    case_type = parse_case_type(request.case_type)
+    op = windows.finish(tx, window_no, case_type.value, actor)
+    assert op.ticket is not None and op.ticket.case_number is not None  # finish with an outcome opens one
+    case = case_by_number(tx, op.ticket.case_number)
+    ticket = None if case.ticket_id is None else tx.session.get(Ticket, case.ticket_id)
+    window = tx.session.exec(
+        select(Window).where(Window.hall_id == tx.hall_id, Window.number == window_no)
+    ).one()
+    apply_details(tx, case, request, ticket=ticket, window=window, staff_id=window.staff_id)
+    return op, case
+
+
+def add_details(tx: Tx, case_number: str, request: CaseRequest, actor: Actor) -> Case:
+    """Record the details of a case finished without them (from a window keypad): once."""
+    case = case_by_number(tx, case_number, lock=True)
+    if tx.session.get(CaseDetail, pk(case)) is not None:
+        raise InvalidStateError("该办件已登记办理信息。", case=case_number)
+    if parse_case_type(request.case_type).value != case.case_type:
+        raise BadRequestError("办件类型与办结时不一致。", field="case_type", expected=case.case_type)
+    ticket = None if case.ticket_id is None else tx.session.get(Ticket, case.ticket_id)
+    staff = _acting_staff(tx, actor)
+    if actor.role not in SUPERVISORS and (ticket is None or ticket.staff_id != staff.id):
+        raise NotAuthorizedError("只有受理该办件的工作人员或值班长可以补登。", case=case_number)
+    window = None if ticket is None or ticket.window_id is None else tx.session.get(Window, ticket.window_id)
+    apply_details(tx, case, request, ticket=ticket, window=window, staff_id=staff.id)
+    return case
+
+
+def apply_details(
+    tx: Tx,
+    case: Case,
+    request: CaseRequest,
+    *,
+    ticket: Ticket | None,
+    window: Window | None,
+    staff_id: int | None,
+) -> CaseDetail:
+    """Validate and store what the case type needs, then issue its documents."""
+    case_type = CaseType(case.case_type)
+    _refuse_irrelevant(case_type, request)
+    matter = None if case.matter_id is None else tx.session.get(Matter, case.matter_id)
+    detail = CaseDetail(
+        case_id=pk(case),
+        hall_id=tx.hall_id,
+        window_id=None if window is None else window.id,
+        staff_id=staff_id,
+        applicant_name=request.applicant_name.strip(),
+        approval_authority=request.approval_authority.strip(),
+        note=request.note.strip(),
+    )
+    if case_type is CaseType.IMMEDIATE:
+        detail.result = request.result.strip() or ("" if matter is None else matter.result)
+    elif case_type is CaseType.JOINT:
+        _joint_parts(tx, case, matter, request)
+    elif case_type is CaseType.RETURNED:
+        _return_reasons(tx, case, request.reasons)
+    elif case_type is CaseType.SUPPLEMENT:
+        _missing_materials(tx, case, matter, request.missing_materials)
+    elif case_type is CaseType.SPECIAL:
+        reason = request.special_reason.strip() or ((ticket.special_reason or "") if ticket else "")
+        detail.special_reason = reason
+    if case_type in _DONE_AT_WINDOW and case.closed_at is None:
+        case.closed_at = tx.now
+        detail.closed_by_id = staff_id
+    tx.session.add(detail)
+    tx.session.flush()
+    issued = documents.issue_for_case(tx, case, detail, ticket)
+    tx.event(
+        "case_details",
+        ticket=ticket,
+        window=window,
+        staff_id=staff_id,
+        case_number=case.case_number,
+        case_type=case_type.value,
+        documents=[d.kind for d in issued],
+        missing=request.missing_materials,
+        co_departments=request.co_departments,
+        reasons=len(request.reasons),
+    )
+    return detail
+
+
+def _refuse_irrelevant(case_type: CaseType, request: CaseRequest) -> None:
+    lists = {
+        "co_departments": (request.co_departments, CaseType.JOINT),
+        "reasons": (request.reasons, CaseType.RETURNED),
+        "missing_materials": (request.missing_materials, CaseType.SUPPLEMENT),
+    }
+    for name, (values, owner) in lists.items():
+        if values and case_type is not owner:
+            raise BadRequestError(f"{case_type.label_zh}不填写该项。", field=name)
+
+
+def _joint_parts(tx: Tx, case: Case, matter: Matter | None, request: CaseRequest) -> None:
+    codes = list(dict.fromkeys(code.strip() for code in request.co_departments if code.strip()))
+    if not codes:
+        raise BadRequestError("联办件须至少选择一个协办部门。", field="co_departments")
+    lead: Department | None
+    if request.lead_department:
+        lead = _department(tx, request.lead_department)
+    else:
+        lead = None if case.department_id is None else tx.session.get(Department, case.department_id)
+    if lead is None:
+        raise BadRequestError("联办件须指定牵头（受理）部门。", field="lead_department")
+    co = [_department(tx, code) for code in codes]
+    if any(d.id == lead.id for d in co):
+        raise BadRequestError("协办部门不能是牵头部门。", field="co_departments")
+    case.department_id = lead.id
+    case.co_departments = [pk(d) for d in co]
+    for department in co:
+        tx.session.add(
+            CasePart(case_id=pk(case), department_id=pk(department), state=PART_PENDING, created_at=tx.now)
+        )
+
+
+def _return_reasons(tx: Tx, case: Case, reasons: list[str]) -> None:
+    cleaned = [r.strip() for r in reasons if r.strip()]
+    if not cleaned:
+        raise BadRequestError("退回件须填写退回（不予受理）理由。", field="reasons")
+    for position, reason in enumerate(cleaned):
+        if len(reason) > 500:
+            raise BadRequestError("理由过长。", field="reasons")
+        tx.session.add(CaseReturnReason(case_id=pk(case), position=position, reason=reason))
+
+
+def _missing_materials(tx: Tx, case: Case, matter: Matter | None, codes: list[str]) -> None:
+    if matter is None:
+        raise BadRequestError("该号票未关联办理事项，无法从材料清单选择缺件。", field="missing_materials")
+    wanted = list(dict.fromkeys(codes))
+    if not wanted:
+        raise BadRequestError("补办件须从材料清单中选择缺少的材料。", field="missing_materials")
+    listed = {
+        m.code: m
+        for m in tx.session.exec(
+            select(Material).where(Material.matter_id == matter.id).order_by(col(Material.position))
+        )
+    }
+    unknown = [code for code in wanted if code not in listed]
+    if unknown:
+        raise BadRequestError("所选材料不在该事项的材料清单中。", field="missing_materials", unknown=unknown)
+    # Listed in the catalogue's order, whatever order they were ticked in.
+    order = {code: i for i, code in enumerate(listed)}
+    for position, code in enumerate(sorted(wanted, key=order.__getitem__)):
+        material = listed[code]
+        tx.session.add(
+            CaseMissingMaterial(
+                case_id=pk(case),
+                position=position,
+                material_id=material.id,
+                name=material.name,
+                requirement=material.note,
+            )
+        )
+
+
+def _department(tx: Tx, code: str) -> Department:
+    department = tx.session.exec(
+        select(Department).where(Department.hall_id == tx.hall_id, Department.code == code)
+    ).first()
+    if department is None:
+        raise BadRequestError(f"未找到部门 {code}。", field="department", department=code)
+    return department
+
+
+# --- after the window: parts, closing -----------------------------------------------------------
+
+
+def complete_part(tx: Tx, case_number: str, department_code: str, note: str, actor: Actor) -> Case:
+    """A co-department reports its part of a joint case done."""
+    case = case_by_number(tx, case_number, lock=True)
+    department = _department(tx, department_code)
+    part = tx.session.exec(
+        select(CasePart).where(CasePart.case_id == case.id, CasePart.department_id == department.id)
+    ).first()
+    if part is None:
+        raise NotFoundError("该部门不是此联办件的协办部门。", what="case_part", department=department_code)
+    if part.state == PART_DONE:
+        raise InvalidStateError("该协办部门已办结。", department=department_code)
+    staff = _acting_staff(tx, actor)
+    _require_department(tx, actor, staff, pk(department))
+    part.state = PART_DONE
+    part.done_at = tx.now
+    part.done_by_id = staff.id
+    part.note = note.strip()
+    tx.event("case_part_done", staff_id=staff.id, case_number=case.case_number, department=department_code)
+    return case
+
+
+def close_case(tx: Tx, case_number: str, result: str, actor: Actor) -> Case:
+    """办结: the lead department finishes a timed case; a joint case only once every part is done."""
+    case = case_by_number(tx, case_number, lock=True)
+    if is_closed(case):
+        raise InvalidStateError("该办件已办结。", case=case_number)
+    staff = _acting_staff(tx, actor)
+    detail = tx.session.get(CaseDetail, pk(case))
+    handled_it = detail is not None and detail.staff_id == staff.id
+    if not handled_it and case.department_id is not None:
+        _require_department(tx, actor, staff, case.department_id)
+    pending = tx.session.exec(
+        select(CasePart).where(CasePart.case_id == case.id, CasePart.state == PART_PENDING)
+    ).all()
+    if pending:
+        raise InvalidStateError("协办部门尚未全部办结。", case=case_number, pending=len(pending))
+    if detail is None:
+        detail = CaseDetail(case_id=pk(case), hall_id=tx.hall_id)
+        tx.session.add(detail)
+    if result.strip():
+        detail.result = result.strip()
+    detail.closed_by_id = staff.id
+    case.closed_at = tx.now
+    overdue = case.deadline is not None and tx.today > case.deadline
+    tx.event("case_closed", staff_id=staff.id, case_number=case.case_number, overdue=overdue)
+    return case
+
+
+def _acting_staff(tx: Tx, actor: Actor) -> Staff:
+    if actor.role is Role.DEVICE:
+        raise NotAuthorizedError()
+    return staff_by_login(tx, actor.id)
+
+
+def _require_department(tx: Tx, actor: Actor, staff: Staff, department_id: int) -> None:
+    """Supervisors act for any department; staff for the department of the window they are at."""
+    if actor.role in SUPERVISORS:
+        return
+    at = tx.session.exec(
+        select(Window.department_id).where(Window.hall_id == tx.hall_id, Window.staff_id == staff.id)
+    ).all()
+    if department_id not in at:
+        raise NotAuthorizedError("只有该部门窗口的工作人员或值班长可以办理。")
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def case_by_number(tx: Tx, number: str, *, lock: bool = False) -> Case:
+    stmt = select(Case).where(Case.hall_id == tx.hall_id, Case.case_number == number)
+    if lock:
+        stmt = stmt.with_for_update()
+    case = tx.session.exec(stmt).first()
+    if case is None:
+        raise NotFoundError("未找到该办件。", what="case", case=number)
+    return case
+
+
+def is_closed(case: Case) -> bool:
+    return case.closed_at is not None or CaseType(case.case_type) in _DONE_AT_WINDOW
+
+
+def due_state(tx: Tx, case: Case) -> tuple[str, str]:
+    """(state, message): closed | overdue | due_soon | on_track | none, by the supervision rule."""
+    if is_closed(case):
+        return "closed", ""
+    if case.deadline is None:
+        return "none", ""
+    snapshot = SupervisionSnapshot(open_cases=[OpenCase(case.case_number, case.deadline)])
+    alerts = evaluate(snapshot, tx.now, tx.calendar, AlertRules(tz=tx.zone))
+    if not alerts:
+        return "on_track", ""
+    alert = alerts[0]
+    return ("overdue" if alert.kind is AlertKind.CASE_OVERDUE else "due_soon"), alert.message_zh
+
+
+def brief(tx: Tx, case: Case) -> CaseBrief:
+    matter = None if case.matter_id is None else tx.session.get(Matter, case.matter_id)
+    ticket = None if case.ticket_id is None else tx.session.get(Ticket, case.ticket_id)
+    missing = tx.session.exec(
+        select(CaseMissingMaterial.name)
+        .where(CaseMissingMaterial.case_id == case.id)
+        .order_by(col(CaseMissingMaterial.position))
+    ).all()
+    case_type = CaseType(case.case_type)
+    return CaseBrief(
+        case_number=case.case_number,
+        case_type=case_type.value,
+        case_type_label=case_type.label_zh,
+        accepted_on=case.accepted_on,
+        deadline=case.deadline,
+        closed=is_closed(case),
+        matter_name=NO_MATTER if matter is None else matter.name,
+        ticket=None if ticket is None else ticket.number,
+        missing=list(missing),
+    )
+
+
+def case_view(tx: Tx, case: Case) -> CaseView:
+    session = tx.session
+    case_type = CaseType(case.case_type)
+    detail = session.get(CaseDetail, pk(case))
+    matter = None if case.matter_id is None else session.get(Matter, case.matter_id)
+    department = None if case.department_id is None else session.get(Department, case.department_id)
+    ticket = None if case.ticket_id is None else session.get(Ticket, case.ticket_id)
+    window_id = detail.window_id if detail is not None else (ticket.window_id if ticket else None)
+    staff_id = detail.staff_id if detail is not None else (ticket.staff_id if ticket else None)
+    window = None if window_id is None else session.get(Window, window_id)
+    staff = None if staff_id is None else session.get(Staff, staff_id)
+    state, _message = due_state(tx, case)
+    first = None if case.return_for_case_id is None else session.get(Case, case.return_for_case_id)
+    returns = session.exec(
+        select(Case.case_number).where(Case.return_for_case_id == case.id).order_by(col(Case.id))
+    ).all()
+    return CaseView(
+        case_number=case.case_number,
+        case_type=case_type.value,
+        case_type_label=case_type.label_zh,
+        accepted=case_type.accepted,
+        accepted_on=case.accepted_on,
+        deadline=case.deadline,
+        due_state=state,
+        closed_at=None if case.closed_at is None else case.closed_at.timestamp(),
+        matter=None if matter is None else matter.code,
+        matter_name=NO_MATTER if matter is None else matter.name,
+        department=None if department is None else department.code,
+        department_name="" if department is None else department.name,
+        ticket=None if ticket is None else ticket.number,
+        window=None if window is None else window.number,
+        staff=None if staff is None else staff.name,
+        applicant="" if detail is None else mask_name(detail.applicant_name),
+        result="" if detail is None else detail.result,
+        approval_authority="" if detail is None else detail.approval_authority,
+        special_reason="" if detail is None else detail.special_reason,
+        note="" if detail is None else detail.note,
+        parts=_parts(tx, case),
+        missing=_missing(tx, case),
+        reasons=list(
+            session.exec(
+                select(CaseReturnReason.reason)
+                .where(CaseReturnReason.case_id == case.id)
+                .order_by(col(CaseReturnReason.position))
+            ).all()
+        ),
+        documents=documents.document_infos(tx, pk(case)),
+        return_for=None if first is None else first.case_number,
+        returns=list(returns),
+        has_details=detail is not None,
+    )
+
+
+def _parts(tx: Tx, case: Case) -> list[CasePartInfo]:
+    rows = tx.session.exec(
+        select(CasePart, Department)
+        .join(Department, col(Department.id) == col(CasePart.department_id))
+        .where(CasePart.case_id == case.id)
+        .order_by(col(CasePart.id))
+    ).all()
+    infos = []
+    for part, department in rows:
+        done_by = None if part.done_by_id is None else tx.session.get(Staff, part.done_by_id)
+        infos.append(
+            CasePartInfo(
+                department=department.code,
+                department_name=department.name,
+                state=part.state,
+                done_at=None if part.done_at is None else part.done_at.timestamp(),
+                done_by=None if done_by is None else done_by.name,
+                note=part.note,
+            )
+        )
+    return infos
+
+
+def _missing(tx: Tx, case: Case) -> list[MissingInfo]:
+    rows = tx.session.exec(
+        select(CaseMissingMaterial, Material.code)
+        .outerjoin(Material, col(Material.id) == col(CaseMissingMaterial.material_id))
+        .where(CaseMissingMaterial.case_id == case.id)
+        .order_by(col(CaseMissingMaterial.position))
+    ).all()
+    return [MissingInfo(code=code, name=m.name, requirement=m.requirement) for m, code in rows]
+
+
+def earlier_cases(tx: Tx, ticket: Ticket, limit: int = 10) -> list[CaseBrief]:
+    """Cases of the same citizen (same ID hash) for the same matter (any version), newest first."""
+    if ticket.id_hash is None or ticket.matter_id is None:
+        return []
+    matter = tx.session.get(Matter, ticket.matter_id)
+    if matter is None:
+        return []
+    same_matter = select(Matter.id).where(Matter.hall_id == tx.hall_id, Matter.code == matter.code)
+    rows = tx.session.exec(
+        select(Case)
+        .join(Ticket, col(Ticket.id) == col(Case.ticket_id))
+        .where(
+            Case.hall_id == tx.hall_id,
+            Ticket.id_hash == ticket.id_hash,
+            Ticket.id != ticket.id,
+            col(Case.matter_id).in_(same_matter),
+        )
+        .order_by(col(Case.created_at).desc(), col(Case.id).desc())
+        .limit(limit)
+    ).all()
+    return [brief(tx, case) for case in rows]
+
+
+def deadline_previews(tx: Tx, matter: Matter | None) -> dict[str, date | None]:
+    """The deadline each case type would get if the visit were finished now."""
+    promised = 0 if matter is None or matter.promised_days is None else matter.promised_days
+    return {t.value: deadline_for(t, tx.today, promised, tx.calendar) for t in CaseType}
+
+
+def promised_cases(tx: Tx, department_code: str | None = None) -> PromisedCases:
+    """Timed cases not yet closed, per (lead) department: overdue, due soon, and the rest."""
+    timed = [t.value for t in CaseType if t.has_deadline]
+    stmt = (
+        select(Case)
+        .where(
+            Case.hall_id == tx.hall_id,
+            col(Case.closed_at).is_(None),
+            col(Case.deadline).is_not(None),
+            col(Case.case_type).in_(timed),
+        )
+        .order_by(col(Case.deadline), col(Case.id))
+    )
+    if department_code is not None:
+        stmt = stmt.where(Case.department_id == pk(_department(tx, department_code)))
+    groups: dict[int | None, dict[str, list[PromisedCase]]] = {}
+    for case in tx.session.exec(stmt).all():
+        assert case.deadline is not None
+        state, message = due_state(tx, case)
+        overdue = tx.calendar.working_days_between(case.deadline, tx.today) if state == "overdue" else 0
+        pending = tx.session.exec(
+            select(CasePart.id).where(CasePart.case_id == case.id, CasePart.state == PART_PENDING)
+        ).all()
+        matter = None if case.matter_id is None else tx.session.get(Matter, case.matter_id)
+        item = PromisedCase(
+            case_number=case.case_number,
+            case_type_label=CaseType(case.case_type).label_zh,
+            matter_name=NO_MATTER if matter is None else matter.name,
+            accepted_on=case.accepted_on,
+            deadline=case.deadline,
+            state=state,
+            overdue_working_days=overdue,
+            message=message,
+            parts_pending=len(pending),
+        )
+        bucket = {"overdue": "overdue", "due_soon": "due"}.get(state, "pending")
+        groups.setdefault(case.department_id, {"overdue": [], "due": [], "pending": []})[bucket].append(item)
+    result = []
+    for department_id, lists in groups.items():
+        department = None if department_id is None else tx.session.get(Department, department_id)
+        result.append(
+            DepartmentCases(
+                department="" if department is None else department.code,
+                department_name="（未指定部门）" if department is None else department.name,
+                overdue=lists["overdue"],
+                due=lists["due"],
+                pending=lists["pending"],
+            )
+        )
+    result.sort(key=lambda d: (-len(d.overdue), -len(d.due), d.department))
+    return PromisedCases(today=tx.today, departments=result)

@@ -1,0 +1,332 @@
+"""Running use cases: one transaction each, idempotent by request id, announcements after commit.
+
+``Runner.write`` is the only place that begins a writing transaction. With a request id it first
+looks for the stored reply (a duplicate gets it back, creating nothing), else claims the id by
+inserting the request-log row before doing anything, and stores the reply in the same transaction as
+the change. A concurrent duplicate blocks on that unique row (PostgreSQL) or on the write lock
+(SQLite), then sees the committed reply: one ticket, one call, also across restarts
+(docs/design/FIELD-NOTES.md).
+
+Group commit. Writes queue up, and ONE writer thread per queue commits up to ``MAX_BATCH`` of them
+in ONE transaction, then all replies go out. SQLite has one writer at a time anyway, so this is how
+it takes hundreds of tickets a second: the fixed cost of a transaction (begin, the hall row, the
+commit) is paid per batch, and the writers wait in Python, in order, not in SQLite's busy loop.
+``write`` waits for its use case to be decided; ``write_async`` returns at once and the writer thread
+hands the outcome to a callback (the MQTT bridge publishes its reply from there, so a hall's kiosks
+do not hold a thread each while their tickets are committed). Each use case still decides alone,
+with its own clock reading:
+
+- ticket issues (``BATCHED_OPS``) run one after the other without savepoints (they refuse before
+  writing anything, or give their number back), share a memo of what they read per hall (and the
+  hall's kept reads, carried from batch to batch: see ``tx`` and ``KeptReads``), and their events,
+  counter and request-log rows go in together at the end, one multi-row INSERT each. Their request
+  id is claimed by their ticket's own unique (hall, request id) and then by that request-log row: a
+  concurrent duplicate on another connection still stops on one of them;
+- any other use case runs in a savepoint of its own (a refusal rolls back that one only), with its
+  claim first, after the rows deferred before it are written.
+
+A duplicate request id later in the same batch gets the earlier one's reply. Whatever the batch
+cannot decide (a lost race, an unexpected error: the whole transaction is rolled back) runs again
+alone, as before. Writes queue per database on SQLite and per hall on PostgreSQL (row locks let halls
+proceed in parallel there). Under load a short batch of issues lingers up to ``LINGER_S`` for more.
+
+After commit the calls are announced at once (in commit order), then the changed windows; the hall
+state is built by :class:`HallStatePublisher`, coalesced.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from queue_server.errors import HallqError
+from queue_server.protocol.messages import ErrorCode, WindowState
+from queue_server.services.engine.batch import BATCHED_OPS, write_together
+from queue_server.services.engine.group_commit import LINGER_S, MAX_BATCH, GroupCommit, Write
+from queue_server.services.engine.hall_state import HallStatePublisher
+from queue_server.services.engine.kept import KeptReads
+from queue_server.services.engine.lookup import hall_row
+from queue_server.services.engine.request_log import claim, replay, store_reply, stored_reply
+from queue_server.services.engine.tx import Changes, Tx, pk
+from queue_server.services.ports import Actor, Announcer
+from queue_server.services.views.snapshots import hall_state, window_state
+from queue_server.settings import Settings
+from queue_server.store.engine import is_sqlite, reader
+from queue_server.store.tables import Hall, Window
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+# A transaction may lose a race (unique conflict, PostgreSQL deadlock, SQLite busy past its timeout);
+# it is then run again from the start, a bounded number of times.
+ATTEMPTS = 4
+
+
+class Runner:
+    def __init__(
+        self, engine: Engine, settings: Settings, clock: Clock, announcers: Iterable[Announcer] = ()
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.announcers: Sequence[Announcer] = tuple(announcers)
+        self._reader = reader(engine)
+        self.catalog_etag: Callable[[Tx], str] = lambda _tx: ""
+        self._hall_states = HallStatePublisher(self._announce_hall)
+        self._commits = GroupCommit(
+            self._commit_batch, MAX_BATCH, lingers=lambda item: item.op in BATCHED_OPS, linger_s=LINGER_S
+        )
+        # Writes per committed group (1: alone): for the benchmark's figures and the tests.
+        self.batch_sizes: Counter[int] = Counter()
+        self._one_writer = is_sqlite(engine)
+        self._local = threading.local()
+        self._kept = KeptReads()
+
+    def read(self, hall: str, fn: Callable[[Tx], T]) -> T:
+        with Session(self._reader, expire_on_commit=False) as session, session.begin():
+            tx = Tx(session, hall_row(session.connection(), hall), self.clock(), self.settings)
+            return fn(tx)
+
+    def write(
+        self,
+        hall: str,
+        op: str,
+        fn: Callable[[Tx], R],
+        model: type[R],
+        *,
+        request_id: str | None,
+        device_id: str | None = None,
+        actor: Actor | None = None,
+    ) -> R:
+        """Run the use case (group-committed) and return its reply; raises its refusal."""
+        item = Write(hall, op, fn, model, request_id, device_id, actor, self.clock())
+        if getattr(self._local, "committing", False):
+            # A use case writing from inside a batch this thread commits: waiting for the group would
+            # wait for ourselves. A transaction of its own, as before group commit.
+            self._write_alone(item)
+        else:
+            self._commits.submit(self._key(hall), item)
+            item.wake.wait()
+        self._settle(item)
+        if item.error is not None:
+            raise item.error
+        return cast(R, item.result)
+
+    def write_async(
+        self,
+        hall: str,
+        op: str,
+        fn: Callable[[Tx], R],
+        model: type[R],
+        done: Callable[[R | None, BaseException | None], None],
+        *,
+        request_id: str | None,
+        device_id: str | None = None,
+        actor: Actor | None = None,
+    ) -> None:
+        """Queue the use case and return at once; ``done(reply, None)`` or ``done(None, refusal)``
+        follows on the writer thread, after the commit. ``done`` must be quick and must not write."""
+
+        def decided(item: Write) -> None:
+            self._settle(item, inline=False)  # on the writer thread: the hall state is built elsewhere
+            done(cast(R | None, item.result), item.error)
+
+        item = Write(hall, op, fn, model, request_id, device_id, actor, self.clock(), callback=decided)
+        if getattr(self._local, "committing", False):
+            self._write_alone(item)
+            decided(item)
+            return
+        self._commits.submit(self._key(hall), item)
+
+    def _key(self, hall: str) -> str:
+        return "" if self._one_writer else hall
+
+    def _settle(self, item: Write, *, inline: bool = True) -> None:
+        """After the batch: what it could not decide runs alone; then the windows and hall state."""
+        if item.alone:
+            item.reset()
+            self._write_alone(item)
+        if item.changes is not None:
+            self._announce_after_calls(item.hall, item.changes, inline=inline)
+
+    def announce(self, hall: str, changes: Changes) -> None:
+        """Tell the announcers what the committed transaction changed; never raises.
+
+        Calls go out first and at once (a display is waiting for them), then the changed windows; the
+        hall state is left to :class:`HallStatePublisher` (built here when the hall is quiet, else by
+        its background thread, coalesced).
+        """
+        self._announce_calls(hall, changes)
+        self._announce_after_calls(hall, changes)
+
+    # --- committing ----------------------------------------------------------------------------------
+
+    def _commit_batch(self, items: list[Write]) -> None:
+        """The group's leader: commit ``items`` (one transaction when several), announce their calls."""
+        self.batch_sizes[len(items)] += 1
+        self._local.committing = True
+        try:
+            if len(items) == 1 and items[0].op not in BATCHED_OPS:
+                self._write_alone(items[0])  # its claim first: see the module doc
+                return
+            try:
+                write_together(self.engine, items, self._kept, self._tx, self._claimed)
+            except Exception:
+                # Nothing of the batch was committed (the failure may be the commit itself).
+                log.warning("a batch of %d writes failed; each runs alone", len(items), exc_info=True)
+                for item in items:
+                    item.reset()
+                    item.alone = True
+                return
+            for item in items:
+                if item.changes is not None:
+                    self._announce_calls(item.hall, item.changes)
+        finally:
+            self._local.committing = False
+
+    def _write_alone(self, item: Write) -> None:
+        """One use case in a transaction of its own, retried after a lost race; never raises."""
+        try:
+            item.result, item.changes = self._transaction(item)
+        except BaseException as exc:
+            item.error = exc
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            if item.changes is not None:
+                self._announce_calls(item.hall, item.changes)
+        finally:
+            if item.op not in BATCHED_OPS:
+                self._kept.drop(item.hall)  # it may have changed what issues keep
+
+    def _transaction(self, item: Write) -> tuple[BaseModel, Changes | None]:
+        request_id = item.request_id
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                    hall = hall_row(session.connection(), item.hall)
+                    tx = self._tx(session, hall, item, {}, {})
+                    if request_id is not None:
+                        stored = stored_reply(tx.conn, tx.hall_id, request_id)
+                        if stored is not None:
+                            return replay(stored, item.op, item.model), None
+                    result = self._claimed(tx, item)
+                return result, tx.changes
+            except IntegrityError:
+                if request_id is not None:
+                    with Session(self._reader) as session, session.begin():
+                        hall_id = pk(hall_row(session.connection(), item.hall))
+                        stored = stored_reply(session.connection(), hall_id, request_id)
+                        if stored is not None:
+                            return replay(stored, item.op, item.model), None
+                if attempt == ATTEMPTS:
+                    raise HallqError(code=ErrorCode.CONFLICT) from None
+            except OperationalError:
+                # Deadlock victim or a lock wait that timed out: run the whole use case again.
+                if attempt == ATTEMPTS:
+                    raise
+                log.warning("retrying %s after a lock conflict (attempt %d)", item.op, attempt)
+        raise AssertionError("unreachable")
+
+        return result
+
+    def _claimed(self, tx: Tx, item: Write) -> BaseModel:
+        """The use case with its request id claimed first and its reply stored (see the module doc)."""
+        if item.request_id is not None:
+            claim(tx, item.request_id, item.op)
+        result = item.fn(tx)
+        if item.request_id is not None:
+            store_reply(tx, item.request_id, result)
+        return result
+
+    def _tx(
+        self,
+        session: Session,
+        hall: Hall,
+        item: Write,
+        memo: dict[Hashable, Any],
+        kept: dict[Hashable, Any],
+    ) -> Tx:
+        return Tx(
+            session,
+            hall,
+            item.now,
+            self.settings,
+            item.request_id,
+            item.device_id,
+            item.actor,
+            memo=memo,
+            kept=kept,
+        )
+
+    # --- announcing ----------------------------------------------------------------------------------
+
+    def _announce_calls(self, hall: str, changes: Changes) -> None:
+        for call in changes.calls:
+            for announcer in self.announcers:
+                _safely(announcer.call_made, hall, call)
+        if changes.calls and self.announcers:
+            # The MQTT announcer only queues the call for paho's network thread, woken to send it; give
+            # it the GIL now rather than after our window and hall states (a display is waiting).
+            time.sleep(0)
+
+    def _announce_after_calls(self, hall: str, changes: Changes, *, inline: bool = True) -> None:
+        if not self.announcers or not (changes.calls or changes.windows or changes.hall_changed):
+            return
+        if changes.windows:
+            try:
+                windows = self.read(hall, lambda tx: _window_states(tx, changes.windows))
+            except Exception:
+                log.exception("could not build the window states of hall %s", hall)
+                windows = []
+            for window in windows:
+                for announcer in self.announcers:
+                    _safely(announcer.window_changed, hall, window)
+        self._hall_states.changed(hall, inline=inline)
+
+    def queued(self) -> int:
+        """Writes waiting for a committing thread (tests use it to build a batch on purpose)."""
+        return self._commits.queued()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every queued write is decided and every hall state owed to a committed change
+        has been announced (tests, shutdown)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._commits.wait_idle(timeout):
+            return False
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return self._hall_states.wait_idle(left)
+
+    def _announce_hall(self, hall: str) -> None:
+        try:
+            state = self.read(hall, lambda tx: hall_state(tx, self.catalog_etag(tx)))
+        except Exception:
+            log.exception("could not build the state of hall %s", hall)
+            return
+        for announcer in self.announcers:
+            _safely(announcer.hall_changed, hall, state)
+
+
+def _window_states(tx: Tx, window_ids: set[int]) -> list[WindowState]:
+    rows = (tx.session.get(Window, wid) for wid in sorted(window_ids))
+    return [window_state(tx, w) for w in rows if w is not None]
+
+
+def _safely(method: Callable[..., None], *args: object) -> None:
+    try:
+        method(*args)
+    except Exception:
+        log.exception("announcer %r failed", method)

@@ -1,0 +1,64 @@
+"""The facade's people and devices: sign-in tokens, shifts at a window, device status."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from queue_server.services.engine.base import FacadePart
+from queue_server.services.engine.lookup import staff_by_login
+from queue_server.services.engine.models import Ack
+from queue_server.services.people import devices, staff
+from queue_server.services.people.models import LoginResult, SignInResult, StaffInfo
+from queue_server.services.people.security import TokenClaims, verify_token
+from queue_server.services.ports import Actor
+from queue_server.services.usecases import UseCase
+
+R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T")
+
+
+class PeopleUseCases(FacadePart):
+    _token_key: bytes  # signs and verifies sign-in tokens
+
+    # --- people -----------------------------------------------------------------------------------
+
+    def authenticate(self, hall: str, login: str, password: str) -> LoginResult:
+        return self._write(
+            hall,
+            UseCase.LOG_IN,
+            lambda tx: staff.authenticate(tx, login, password, self._token_key),
+            LoginResult,
+        )
+
+    def verify_token(self, token: str) -> TokenClaims:
+        """The claims of a valid, unexpired token; BadTokenError otherwise."""
+        return verify_token(token, self._token_key, self.clock())
+
+    def staff_info(self, hall: str, login: str) -> StaffInfo:
+        return self._read(hall, lambda tx: staff.info(tx, staff_by_login(tx, login)))
+
+    def sign_in(self, hall: str, window: str, *, actor: Actor, request_id: str | None = None) -> SignInResult:
+        return self._write(
+            hall,
+            UseCase.SIGN_IN,
+            lambda tx: staff.sign_in(tx, window, actor),
+            SignInResult,
+            actor,
+            request_id,
+        )
+
+    def sign_out(self, hall: str, *, actor: Actor, request_id: str | None = None) -> StaffInfo:
+        return self._write(
+            hall, UseCase.SIGN_OUT, lambda tx: staff.sign_out(tx, actor), StaffInfo, actor, request_id
+        )
+
+    def record_device_status(self, hall: str, device_id: str, payload: bytes) -> None:
+        self._write(
+            hall,
+            UseCase.RECORD_DEVICE_STATUS,
+            lambda tx: devices.record_status(tx, device_id, payload),
+            Ack,
+            device_id=device_id,
+        )

@@ -1,0 +1,177 @@
+"""Calling tickets to a window: call next (the ordering), call a specific ticket (audited), recall;
+and the replay of calls for displays that missed some (``calls.since``)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, select
+
+from queue_server.domain.ordering import Candidate, after_call, pick_next
+from queue_server.errors import BadRequestError, InvalidStateError, NotFoundError, QueueEmptyError
+from queue_server.protocol.messages import (
+    CallEvent,
+    CallKind,
+    CallsSinceResult,
+    TicketState,
+    WindowOpResult,
+    WindowStatus,
+)
+from queue_server.services.engine.access import authorize_window, require_status
+from queue_server.services.engine.lookup import ticket_by_token, window_by_number, window_services
+from queue_server.services.engine.tx import Tx, pk
+from queue_server.services.ports import Actor
+from queue_server.services.queue import reads
+from queue_server.services.views.snapshots import call_event, ticket_status, window_state
+from queue_server.store.counters import next_hall_seq
+from queue_server.store.tables import Call, Service, Ticket, Window
+
+# Another window may win the race for our best candidate; we then take the next one.
+MAX_CLAIM_ATTEMPTS = 8
+
+
+def call_next(tx: Tx, window_no: str, actor: Actor) -> WindowOpResult:
+    window = window_by_number(tx, window_no, lock=True)
+    authorize_window(tx, actor, window)
+    require_status(window, WindowStatus.IDLE)
+    served = window_services(tx, window)
+    profile = reads.window_profile(tx, window, served)
+    policy = reads.service_policy(tx, [service for service, _ in served])
+    lost: set[int] = set()
+    for _attempt in range(MAX_CLAIM_ATTEMPTS):
+        picked = pick_next(reads.window_candidates(tx, window, served, lost), profile, policy, tx.now)
+        if picked is None:
+            raise QueueEmptyError(window=window.number)
+        ticket = _claim(tx, picked.ticket_id, (TicketState.WAITING,))
+        if ticket is not None:
+            window.consecutive_priority_calls = after_call(window.consecutive_priority_calls, picked)
+            return _called(tx, window, ticket, "call_next")
+        lost.add(picked.ticket_id)
+    raise QueueEmptyError(window=window.number, reason="contention")
+
+
+def call_specific(tx: Tx, window_no: str, ticket_token: str, reason: str, actor: Actor) -> WindowOpResult:
+    """Call one ticket out of order; the reason is required and kept in the audit trail."""
+    if not reason.strip():
+        raise BadRequestError("点名呼叫须填写原因。", field="reason")
+    window = window_by_number(tx, window_no, lock=True)
+    authorize_window(tx, actor, window)
+    require_status(window, WindowStatus.IDLE)
+    target = ticket_by_token(tx, ticket_token)
+    if target.service_day != tx.today:
+        raise InvalidStateError("只能呼叫当日的号票。", ticket=target.number)
+    ticket = _claim(tx, pk(target), (TicketState.WAITING, TicketState.HELD))
+    if ticket is None:
+        raise InvalidStateError(ticket=target.number, state=target.state)
+    window.consecutive_priority_calls = after_call(window.consecutive_priority_calls, _as_candidate(ticket))
+    return _called(tx, window, ticket, "call_specific", reason=reason.strip())
+
+
+def waiting_by_number(tx: Tx, number: str) -> str:
+    """The token of today's callable ticket with this number (the newest of a transfer chain)."""
+    ticket = tx.session.exec(
+        select(Ticket)
+        .where(
+            Ticket.hall_id == tx.hall_id,
+            Ticket.service_day == tx.today,
+            Ticket.number == number,
+            col(Ticket.state).in_([TicketState.WAITING.value, TicketState.HELD.value]),
+        )
+        .order_by(col(Ticket.id).desc())
+    ).first()
+    if ticket is None:
+        raise NotFoundError(f"今日没有等候中的{number}号。", what="ticket", number=number)
+    return ticket.citizen_token
+
+
+def recall(tx: Tx, window_no: str, actor: Actor) -> WindowOpResult:
+    window = window_by_number(tx, window_no, lock=True)
+    authorize_window(tx, actor, window)
+    require_status(window, WindowStatus.CALLING)
+    ticket = current_ticket(tx, window)
+    ticket.recall_count += 1
+    ticket.called_at = tx.now
+    call = make_call(tx, window, ticket, CallKind.RECALL)
+    tx.event("recall", ticket=ticket, window=window, seq=call.seq, recall_count=ticket.recall_count)
+    return WindowOpResult(window=window_state(tx, window), ticket=ticket_status(tx, ticket), call=call)
+
+
+def current_ticket(tx: Tx, window: Window) -> Ticket:
+    ticket = None if window.current_ticket_id is None else tx.session.get(Ticket, window.current_ticket_id)
+    if ticket is None:
+        raise InvalidStateError("该窗口当前没有号票。", window=window.number)
+    return ticket
+
+
+def make_call(tx: Tx, window: Window, ticket: Ticket, kind: CallKind) -> CallEvent:
+    """Number the call with the hall's ``seq`` (from the database: it survives restarts) and keep it."""
+    service = tx.session.get(Service, ticket.service_id)
+    assert service is not None
+    row = Call(
+        hall_id=tx.hall_id,
+        seq=next_hall_seq(tx.session, tx.hall_id),
+        kind=kind.value,
+        ticket_id=pk(ticket),
+        window_id=pk(window),
+        number=ticket.number,
+        window_no=window.number,
+        window_name=window.name,
+        service=service.code,
+        citizen_token=ticket.citizen_token,
+        say=f"请{ticket.number}号到{window.name}办理",
+        ts=tx.now,
+    )
+    tx.session.add(row)
+    event = call_event(row)
+    tx.changes.calls.append(event)
+    tx.changes.touch(window)
+    return event
+
+
+def calls_since(session: Session, hall_id: int, seq: int, limit: int) -> CallsSinceResult:
+    rows = session.exec(
+        select(Call).where(Call.hall_id == hall_id, Call.seq > seq).order_by(col(Call.seq)).limit(limit + 1)
+    ).all()
+    return CallsSinceResult(calls=[call_event(row) for row in rows[:limit]], more=len(rows) > limit)
+
+
+def _claim(tx: Tx, ticket_id: int, from_states: tuple[TicketState, ...]) -> Ticket | None:
+    """Take the ticket for this call with ONE conditional UPDATE: two windows never get the same one."""
+    result = tx.session.execute(
+        update(Ticket)
+        .where(col(Ticket.id) == ticket_id, col(Ticket.state).in_([s.value for s in from_states]))
+        .values(state=TicketState.CALLED.value)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        return None
+    return tx.session.get(Ticket, ticket_id, populate_existing=True)
+
+
+def _called(tx: Tx, window: Window, ticket: Ticket, kind: str, **data: Any) -> WindowOpResult:
+    ticket.window_id = window.id
+    ticket.staff_id = window.staff_id
+    ticket.target_window_id = None
+    ticket.called_at = tx.now
+    if ticket.first_called_at is None:
+        ticket.first_called_at = tx.now
+    window.status = WindowStatus.CALLING.value
+    window.status_since = tx.now
+    window.current_ticket_id = ticket.id
+    call = make_call(tx, window, ticket, CallKind.CALL)
+    tx.event(kind, ticket=ticket, window=window, seq=call.seq, number=ticket.number, **data)
+    return WindowOpResult(window=window_state(tx, window), ticket=ticket_status(tx, ticket), call=call)
+
+
+def _as_candidate(ticket: Ticket) -> Candidate:
+    return Candidate(
+        ticket_id=pk(ticket),
+        service="",
+        issued_at=ticket.queued_at,
+        priority_class=ticket.priority_class,
+        special=ticket.special,
+        appointment_slot_start=ticket.appointment_slot_start,
+        held=False,
+        day=ticket.service_day,
+    )

@@ -1,0 +1,52 @@
+"""The names of the use cases, one per kind of change a hall records.
+
+A name is stored with each request id in the request log (``engine/request_log.py``): a request id
+replayed for another use case is refused, so the values never change once released. Reads have no
+name: they are not logged.
+"""
+
+from enum import StrEnum
+
+
+class UseCase(StrEnum):
+    # The queue: tickets, calls and windows (queue/).
+    ISSUE_TICKET = "ticket.issue"
+    CHECK_IN_APPOINTMENT = "appointment.checkin"
+    BOOK_APPOINTMENT = "appointment.book"
+    ISSUE_SPECIAL = "ticket.special_grant"
+    HOLD_TICKET = "ticket.hold"
+    RESUME_TICKET = "ticket.resume"
+    CALL_NEXT = "window.next"
+    CALL_TICKET = "window.call"
+    RECALL = "window.recall"
+    START = "window.start"
+    FINISH = "window.finish"
+    NO_SHOW = "window.no_show"
+    PAUSE = "window.pause"
+    RESUME = "window.resume"
+    OPEN_WINDOW = "window.open"
+    CLOSE_WINDOW = "window.close"
+    TRANSFER = "window.transfer"
+    CONFIRM_PRIORITY = "window.confirm_priority"
+    BOOK_DOOR_VISIT = "door_visit.book"
+    RECORD_DOOR_VISIT = "door_visit.record"
+    CANCEL_DOOR_VISIT = "door_visit.cancel"
+    # Casework: cases, documents, ratings, rectification (casework/).
+    FINISH_CASE = "case.finish"
+    ADD_CASE_DETAILS = "case.details"
+    COMPLETE_CASE_PART = "case.part_done"
+    CLOSE_CASE = "case.close"
+    RECORD_PRINT = "document.print"
+    SET_WINDOW_PRINTER = "window.printer"
+    RATE_VISIT = "evt.rating"
+    CITIZEN_RATING = "citizen.rating"
+    OPEN_RECTIFICATIONS = "rectification.list"
+    ASSIGN_RECTIFICATION = "rectification.assign"
+    NOTE_RECTIFICATION = "rectification.note"
+    CLOSE_RECTIFICATION = "rectification.close"
+    # People and devices (people/, views/device_config.py).
+    LOG_IN = "auth.login"
+    SIGN_IN = "staff.sign_in"
+    SIGN_OUT = "staff.sign_out"
+    RECORD_DEVICE_STATUS = "dev.status"
+    VERSION_DEVICE_CONFIGS = "device.config"
