@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Query
+from typing_extensions import TypeAliasType
 
 from queue_server.errors import InvalidStateError
 from queue_server.protocol.messages import TicketStatusResult, WindowOpResult
@@ -23,6 +24,11 @@ from queue_server.services.ports import Actor
 from queue_server.services.views.models import ConsoleReply, ConsoleView
 
 from .deps import HallDep, HallStaff, ServicesDep
+
+# The answers, named in the OpenAPI document: an action's own result, or the console's reply.
+WindowReply = TypeAliasType("WindowReply", WindowOpResult | ConsoleReply)
+TicketReply = TypeAliasType("TicketReply", TicketStatusResult | ConsoleReply)
+FinishReply = TypeAliasType("FinishReply", WindowOpResult | FinishResult | ConsoleReply)
 
 
 class ReplyView(StrEnum):
@@ -51,13 +57,13 @@ class Answer:
     actor: Actor
     view: ReplyView | None
 
-    def op(self, op: WindowOpResult) -> WindowOpResult | ConsoleReply:
+    def op(self, op: WindowOpResult) -> WindowReply:
         return op if self.view is None else ConsoleReply(view=self._picture(), op=op)
 
-    def ticket(self, ticket: TicketStatusResult) -> TicketStatusResult | ConsoleReply:
+    def ticket(self, ticket: TicketStatusResult) -> TicketReply:
         return ticket if self.view is None else ConsoleReply(view=self._picture(), ticket=ticket)
 
-    def finished(self, finished: FinishResult) -> FinishResult | ConsoleReply:
+    def finished(self, finished: FinishResult) -> FinishReply:
         return finished if self.view is None else ConsoleReply(view=self._picture(), finished=finished)
 
     def _picture(self) -> ConsoleView:

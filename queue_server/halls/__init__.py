@@ -4,27 +4,24 @@ Import-light (pydantic and the standard library): ``provisioning`` reads hall fi
 package. Writing a hall into the database is ``queue_server.halls.loader.load_hall``.
 """
 
+from .catalogue import CaseType, Material, MaterialForm, Matter
 from .errors import HallFileError
 from .schema import (
     AppointmentSlots,
-    CaseType,
     Department,
     Device,
     HallFile,
     HallInfo,
     HallLevel,
     Hours,
-    Material,
-    MaterialForm,
-    Matter,
     Qualification,
     Role,
     Service,
     Staff,
-    TimeRange,
     Window,
 )
 from .validate import DEMO_HALL_PATH, InvalidHallFileError, read_hall_file, validate_data, validate_file
+from .values import TimeRange
 
 __all__ = [
     "DEMO_HALL_PATH",

@@ -14,6 +14,7 @@ from typing import Any
 
 from queue_server.protocol.messages import DeviceKind
 
+from .catalogue import Matter
 from .errors import Loc, unknown
 from .schema import (
     AppointmentSlots,
@@ -22,7 +23,6 @@ from .schema import (
     HallFile,
     HallInfo,
     Hours,
-    Matter,
     Service,
     Staff,
     Window,

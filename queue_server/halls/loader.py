@@ -26,16 +26,14 @@ from sqlmodel import Session, col, select
 from queue_server.services.people.security import hash_password
 from queue_server.store import tables as t
 
+from .catalogue import Material, MaterialForm, Matter
 from .passwords import initial_passwords
 from .schema import (
     WEEKDAYS,
     AppointmentSlots,
     HallFile,
-    Material,
-    MaterialForm,
-    Matter,
-    TimeRange,
 )
+from .values import TimeRange
 
 # Skill weights of WindowService: higher is served first (ordering clause 6).
 PRIMARY_WEIGHT = 2

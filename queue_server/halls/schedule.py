@@ -7,7 +7,8 @@ from datetime import timedelta
 from queue_server.domain.calendar import HallCalendar
 from queue_server.domain.schedule import DaySchedule, HallSchedule, ServiceSchedule, Session
 
-from .schema import WEEKDAYS, HallFile, Hours, TimeRange
+from .schema import WEEKDAYS, HallFile, Hours
+from .values import TimeRange
 
 
 def _day(sessions: list[TimeRange]) -> DaySchedule:

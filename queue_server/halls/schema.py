@@ -9,20 +9,13 @@ standard library only): provisioning reads hall files without loading the server
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date, time
+from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    PlainSerializer,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -30,81 +23,22 @@ from pydantic import (
 
 from queue_server.protocol.defaults import HALL_TZ_NAME
 from queue_server.protocol.messages import DeviceKind
-from queue_server.protocol.topics import ID_PATTERN, WINDOW_PATTERN
 
+from .catalogue import Matter
 from .errors import Loc, ProblemsError
+from .values import (
+    DaySessions,
+    DeptCode,
+    IdCode,
+    Login,
+    Name,
+    Section,
+    ServiceCode,
+    TimeRange,
+    WindowNo,
+)
 
 SCHEMA_VERSION: Literal[1] = 1
-
-# --- value types -------------------------------------------------------------------------------
-
-IdCode = Annotated[str, Field(pattern=f"^{ID_PATTERN.pattern}$")]
-"""Hall codes and device ids: they are MQTT topic levels, client ids and broker usernames."""
-
-DeptCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
-ServiceCode = Annotated[str, Field(pattern=r"^[A-Z]$", description="the ticket prefix letter")]
-MatterCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-WindowNo = Annotated[str, Field(pattern=f"^{WINDOW_PATTERN.pattern}$")]
-Login = Annotated[str, Field(pattern=r"^[a-z][a-z0-9._-]{1,31}$")]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-MidText = Annotated[str, Field(min_length=1, max_length=500)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-
-_RANGE_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-
-
-@dataclass(frozen=True, slots=True)
-class TimeRange:
-    """A session of opening hours, hall-local wall clock, written ``"09:00-12:00"`` (end exclusive)."""
-
-    start: time
-    end: time
-
-    def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-    @property
-    def minutes(self) -> int:
-        return (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
-
-
-def _parse_range(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value  # a TimeRange already, or a wrong type pydantic reports
-    m = _RANGE_RE.match(value)
-    if m is None:
-        raise ValueError(f"bad time range {value!r}: write it as HH:MM-HH:MM, e.g. 09:00-12:00")
-    h1, m1, h2, m2 = (int(g) for g in m.groups())
-    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise ValueError(f"bad time range {value!r}: hours 00-23, minutes 00-59")
-    start, end = time(h1, m1), time(h2, m2)
-    if not start < end:
-        raise ValueError(f"bad time range {value!r}: it must start before it ends")
-    return TimeRange(start, end)
-
-
-Session = Annotated[TimeRange, BeforeValidator(_parse_range), PlainSerializer(str, return_type=str)]
-
-
-def _in_order(sessions: list[TimeRange]) -> list[TimeRange]:
-    problems: list[tuple[Loc, str]] = [
-        ((i,), f"session {sessions[i]} overlaps or precedes session {sessions[i - 1]}")
-        for i in range(1, len(sessions))
-        if sessions[i].start < sessions[i - 1].end
-    ]
-    if problems:
-        raise ProblemsError(problems)
-    return sessions
-
-
-DaySessions = Annotated[list[Session], AfterValidator(_in_order)]
-"""The sessions of one day, in order and not overlapping; the gaps are lunch breaks."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
 
 # --- hall and hours ----------------------------------------------------------------------------
 
@@ -117,7 +51,7 @@ class HallLevel(StrEnum):
     TOWNSHIP = "township"  # 乡（镇）
 
 
-class HallInfo(_Section):
+class HallInfo(Section):
     code: IdCode = Field(title="hall code", description="lower-case id used in topics and URLs, e.g. 'demo'")
     name: Name = Field(title="hall name", description="shown on screens and tickets, e.g. 示范市政务服务中心")
     short_name: str | None = Field(
@@ -155,7 +89,7 @@ class HallInfo(_Section):
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 
-class Hours(_Section):
+class Hours(Section):
     """Opening hours. Weekday keys apply on working days; rest days (weekends, holidays) use ``rest_day``.
 
     A make-up working day (调休) that falls on a weekend uses Monday's hours. Sessions are listed in
@@ -207,7 +141,7 @@ class Hours(_Section):
 # --- organisation ------------------------------------------------------------------------------
 
 
-class Department(_Section):
+class Department(Section):
     code: DeptCode = Field(title="department code", description="short lower-case id, e.g. 'scjg'")
     name: Name = Field(title="department name", description="e.g. 市场监督管理局")
     short_name: str | None = Field(
@@ -215,7 +149,7 @@ class Department(_Section):
     )
 
 
-class Service(_Section):
+class Service(Section):
     """A queue: tickets of one prefix letter, its targets and limits."""
 
     code: ServiceCode = Field(title="service letter", description="ticket prefix A–Z")
@@ -262,106 +196,10 @@ class Service(_Section):
         return self
 
 
-# --- catalogue ---------------------------------------------------------------------------------
-
-
-class CaseType(StrEnum):
-    """The seven case types (七件管理制)."""
-
-    IMMEDIATE = "immediate"  # 即办件
-    PROMISED = "promised"  # 承诺件
-    JOINT = "joint"  # 联办件
-    APPROVAL = "approval"  # 报批件
-    RETURNED = "returned"  # 退回件
-    SUPPLEMENT = "supplement"  # 补办件
-    SPECIAL = "special"  # 特办件
-
-
-class MaterialForm(StrEnum):
-    ORIGINAL = "original"  # 原件
-    COPY = "copy"  # 复印件
-    ORIGINAL_AND_COPY = "original_and_copy"  # 原件及复印件
-    ELECTRONIC = "electronic"  # 电子材料
-
-
-class Material(_Section):
-    """One item of 申报材料."""
-
-    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")] = Field(title="material code")
-    name: Name = Field(title="material name", description="e.g. 申请人身份证")
-    copies: int = Field(default=1, ge=0, le=20, title="copies")
-    form: MaterialForm = Field(
-        default=MaterialForm.ORIGINAL, title="form", description="original / copy / both"
-    )
-    required: bool = Field(default=True, title="required", description="false: only in some cases (see note)")
-    note: str = Field(default="", max_length=300, title="note")
-
-
-class Matter(_Section):
-    """A catalogue entry (政务服务事项) with the eight public disclosures (八公开)."""
-
-    code: MatterCode = Field(title="matter code", description="catalogue code, unique in the hall")
-    name: Name = Field(title="matter name", description="e.g. 个体工商户设立登记")
-    service: ServiceCode = Field(title="service", description="the queue a ticket for this matter joins")
-    department: DeptCode = Field(title="department", description="the department that decides")
-    co_departments: list[DeptCode] = Field(
-        default_factory=list,
-        title="co-departments",
-        description="joint cases (联办件): departments in parallel",
-    )
-    case_type: CaseType = Field(title="case type", description="immediate/promised/joint/approval/…")
-    promised_days: int = Field(
-        default=0, ge=0, le=365, title="promised working days", description="0 for an immediate matter"
-    )
-    licensing: bool = Field(
-        default=False, title="licensing", description="an administrative licence (行政许可)"
-    )
-    published: bool = Field(
-        default=True, title="published", description="shown on kiosks and the catalogue page"
-    )
-    content: Text = Field(title="服务内容", description="disclosure 1: what the matter is")
-    legal_basis: Text = Field(title="审批依据", description="disclosure 2: laws and regulations")
-    conditions: Text = Field(title="申报条件", description="disclosure 3: who may apply")
-    materials: list[Material] = Field(default_factory=list, title="申报材料", description="disclosure 4")
-    procedure: Text = Field(title="办理程序", description="disclosure 5: the steps")
-    time_limit: ShortText = Field(title="承诺期限", description="disclosure 6: the time limit, in words")
-    fees: MidText = Field(title="收费标准", description="disclosure 7, e.g. 不收费")
-    result: MidText = Field(title="办事结果", description="disclosure 8: the document issued")
-
-    @model_validator(mode="after")
-    def _case_rules(self) -> Matter:
-        problems: list[tuple[Loc, str]] = []
-        if self.case_type is CaseType.IMMEDIATE and self.promised_days:
-            problems.append((("promised_days",), "an immediate matter (即办件) has no promised days; use 0"))
-        if (
-            self.case_type in (CaseType.PROMISED, CaseType.JOINT, CaseType.APPROVAL)
-            and not self.promised_days
-        ):
-            problems.append((("promised_days",), f"a {self.case_type.value} matter needs promised_days >= 1"))
-        if self.case_type is CaseType.JOINT and not self.co_departments:
-            problems.append((("co_departments",), "a joint matter (联办件) needs at least one co-department"))
-        if self.department in self.co_departments:
-            i = self.co_departments.index(self.department)
-            problems.append((("co_departments", i), "the lead department is not its own co-department"))
-        seen: dict[str, int] = {}
-        for i, material in enumerate(self.materials):
-            if material.code in seen:
-                problems.append(
-                    (
-                        ("materials", i, "code"),
-                        f"duplicate material code {material.code!r} (materials[{seen[material.code]}])",
-                    )
-                )
-            seen.setdefault(material.code, i)
-        if problems:
-            raise ProblemsError(problems)
-        return self
-
-
 # --- windows, staff, appointments, devices ------------------------------------------------------
 
 
-class Window(_Section):
+class Window(Section):
     """A service counter (窗口)."""
 
     number: WindowNo = Field(title="window number", description='as called: "5" → 请到5号窗口')
@@ -420,7 +258,7 @@ class Role(StrEnum):
     STAFF = "staff"
 
 
-class Qualification(_Section):
+class Qualification(Section):
     """A law-enforcement qualification (行政执法资格证), needed at licensing windows."""
 
     number: Annotated[str, Field(min_length=1, max_length=40)] = Field(title="certificate number")
@@ -430,7 +268,7 @@ class Qualification(_Section):
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]{0,63}$"
 
 
-class Staff(_Section):
+class Staff(Section):
     """A person who signs in: window staff, a manager, an administrator.
 
     Passwords never appear in a hall file. The initial password comes from ``password_env`` (an
@@ -471,7 +309,7 @@ class Staff(_Section):
         return day is None or self.qualification.expires >= day
 
 
-class AppointmentSlots(_Section):
+class AppointmentSlots(Section):
     """Appointment capacity of one service per half-day (预约服务)."""
 
     service: ServiceCode = Field(title="service")
@@ -489,7 +327,7 @@ WINDOW_DEVICE_KINDS = (DeviceKind.WINDOW_DISPLAY, DeviceKind.WINDOW_AGENT)
 PRINTING_KINDS = (DeviceKind.KIOSK, DeviceKind.WINDOW_AGENT)
 
 
-class Device(_Section):
+class Device(Section):
     """A device of the hall; provisioning gives it credentials and a config bundle."""
 
     id: IdCode = Field(title="device id", description="also its MQTT client id and broker username")
@@ -530,7 +368,7 @@ class Device(_Section):
 # --- the file ----------------------------------------------------------------------------------
 
 
-class HallFile(_Section):
+class HallFile(Section):
     """A whole hall. Validation checks every section, then every reference between sections."""
 
     schema_version: Literal[1] = Field(default=SCHEMA_VERSION, title="schema version")

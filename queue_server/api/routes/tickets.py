@@ -7,14 +7,11 @@ from fastapi import APIRouter
 
 from queue_server.api.deps import HallDep, HallStaff, HallSupervisor, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.api.replies import TicketAnswer
+from queue_server.api.replies import TicketAnswer, TicketReply
 from queue_server.protocol.messages import TicketIssueArgs, TicketResult, TicketStatusResult
 from queue_server.services.queue.models import SpecialRequest
-from queue_server.services.views.models import ConsoleReply
 
 router = APIRouter(prefix="/api/halls/{hall}/tickets", tags=["tickets"], responses=PROBLEM_RESPONSES)
-# What a ticket action answers: the ticket now, or with ?view=console the console's picture after it.
-TicketReply = TicketStatusResult | ConsoleReply
 
 
 @router.post("", response_model=TicketResult, summary="issue a ticket (as a kiosk would)")

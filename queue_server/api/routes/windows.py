@@ -11,19 +11,16 @@ from fastapi import APIRouter
 
 from queue_server.api.deps import HallDep, HallStaff, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.api.replies import WindowAnswer
+from queue_server.api.replies import FinishReply, WindowAnswer, WindowReply
 from queue_server.api.schemas import CallBody, CallTicketRequest, FinishBody, PriorityRequest, RatingRequest
-from queue_server.protocol.messages import RatingEvent, WindowOpResult, WindowPauseArgs
-from queue_server.services.casework.models import CaseRequest, FinishResult
+from queue_server.protocol.messages import RatingEvent, WindowPauseArgs
+from queue_server.services.casework.models import CaseRequest
 from queue_server.services.engine.models import Ack
 from queue_server.services.people.models import SignInResult, StaffInfo
 from queue_server.services.queue.models import CallNumberRequest, TransferRequest
-from queue_server.services.views.models import ConsoleReply
 
 router = APIRouter(prefix="/api/halls/{hall}", tags=["windows"], responses=PROBLEM_RESPONSES)
 W = "/windows/{window}"
-# What a window action answers: its result, or with ?view=console the console's picture after it.
-OpReply = WindowOpResult | ConsoleReply
 
 
 @router.post(W + "/sign-in", response_model=SignInResult, summary="sign in at a window (shift starts)")
@@ -38,30 +35,30 @@ def sign_out(hall: HallDep, staff: HallStaff, services: ServicesDep, key: Reques
     return services.sign_out(hall, actor=staff.actor, request_id=key)
 
 
-@router.post(W + "/open", response_model=OpReply, summary="open the window")
+@router.post(W + "/open", response_model=WindowReply, summary="open the window")
 def open_window(
     hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
-) -> OpReply:
+) -> WindowReply:
     return answer.op(services.open_window(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/close", response_model=OpReply, summary="close the window")
+@router.post(W + "/close", response_model=WindowReply, summary="close the window")
 def close_window(
     hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
-) -> OpReply:
+) -> WindowReply:
     return answer.op(services.close_window(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/next", response_model=OpReply, summary="call the next ticket")
+@router.post(W + "/next", response_model=WindowReply, summary="call the next ticket")
 def call_next(
     hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
-) -> OpReply:
+) -> WindowReply:
     return answer.op(services.call_next(hall, window, actor=staff.actor, request_id=key))
 
 
 @router.post(
     W + "/call",
-    response_model=OpReply,
+    response_model=WindowReply,
     summary="call a ticket out of order, by id or number (reason audited)",
 )
 def call_ticket(
@@ -72,7 +69,7 @@ def call_ticket(
     services: ServicesDep,
     key: RequestId,
     answer: WindowAnswer,
-) -> OpReply:
+) -> WindowReply:
     ticket_id = body.ticket_id if isinstance(body, CallTicketRequest) else None
     number = body.number if isinstance(body, CallNumberRequest) else None
     return answer.op(
@@ -82,23 +79,23 @@ def call_ticket(
     )
 
 
-@router.post(W + "/recall", response_model=OpReply, summary="call the current ticket again")
+@router.post(W + "/recall", response_model=WindowReply, summary="call the current ticket again")
 def recall(
     hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
-) -> OpReply:
+) -> WindowReply:
     return answer.op(services.recall(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/start", response_model=OpReply, summary="the citizen arrived: start serving")
+@router.post(W + "/start", response_model=WindowReply, summary="the citizen arrived: start serving")
 def start(
     hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
-) -> OpReply:
+) -> WindowReply:
     return answer.op(services.start(hall, window, actor=staff.actor, request_id=key))
 
 
 @router.post(
     W + "/finish",
-    response_model=WindowOpResult | FinishResult | ConsoleReply,
+    response_model=FinishReply,
     summary="finish the visit: with its outcome (case type) alone, or as a whole case (七件) with documents",
 )
 def finish(
@@ -109,22 +106,22 @@ def finish(
     services: ServicesDep,
     key: RequestId,
     answer: WindowAnswer,
-) -> WindowOpResult | FinishResult | ConsoleReply:
+) -> FinishReply:
     if isinstance(body, CaseRequest):
         return answer.finished(services.finish_case(hall, window, body, actor=staff.actor, request_id=key))
     return answer.op(services.finish(hall, window, body.outcome, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/no-show", response_model=OpReply, summary="the called citizen did not come")
+@router.post(W + "/no-show", response_model=WindowReply, summary="the called citizen did not come")
 def no_show(
     hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
-) -> OpReply:
+) -> WindowReply:
     return answer.op(services.no_show(hall, window, actor=staff.actor, request_id=key))
 
 
 @router.post(
     W + "/transfer",
-    response_model=OpReply,
+    response_model=WindowReply,
     summary="transfer the visit to a service, a window or a person (keeps the number)",
 )
 def transfer(
@@ -135,11 +132,11 @@ def transfer(
     services: ServicesDep,
     key: RequestId,
     answer: WindowAnswer,
-) -> OpReply:
+) -> WindowReply:
     return answer.op(services.transfer(hall, window, body, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/pause", response_model=OpReply, summary="pause the window, with a reason")
+@router.post(W + "/pause", response_model=WindowReply, summary="pause the window, with a reason")
 def pause(
     hall: HallDep,
     window: str,
@@ -148,18 +145,18 @@ def pause(
     services: ServicesDep,
     key: RequestId,
     answer: WindowAnswer,
-) -> OpReply:
+) -> WindowReply:
     return answer.op(services.pause(hall, window, body.reason, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/resume", response_model=OpReply, summary="end the pause")
+@router.post(W + "/resume", response_model=WindowReply, summary="end the pause")
 def resume(
     hall: HallDep, window: str, staff: HallStaff, services: ServicesDep, key: RequestId, answer: WindowAnswer
-) -> OpReply:
+) -> WindowReply:
     return answer.op(services.resume(hall, window, actor=staff.actor, request_id=key))
 
 
-@router.post(W + "/priority", response_model=OpReply, summary="confirm or reject a declared priority")
+@router.post(W + "/priority", response_model=WindowReply, summary="confirm or reject a declared priority")
 def confirm_priority(
     hall: HallDep,
     window: str,
@@ -168,7 +165,7 @@ def confirm_priority(
     services: ServicesDep,
     key: RequestId,
     answer: WindowAnswer,
-) -> OpReply:
+) -> WindowReply:
     return answer.op(
         services.confirm_priority(hall, window, body.confirmed, actor=staff.actor, request_id=key)
     )

@@ -11,7 +11,7 @@ from devices.printer import PrinterConfig
 from queue_server.protocol.messages import (
     RatingEvent,
 )
-from queue_server.services.casework import cases, documents, ratings, rectification
+from queue_server.services.casework import case_views, cases, documents, ratings, rectification
 from queue_server.services.casework.models import (
     CaseRequest,
     CaseView,
@@ -43,7 +43,7 @@ class CaseworkUseCases(FacadePart):
 
         def run(tx: Tx) -> FinishResult:
             op, case = cases.finish(tx, window, request, actor)
-            return FinishResult(op=op, case=cases.case_view(tx, case))
+            return FinishResult(op=op, case=case_views.case_view(tx, case))
 
         result = self._write(hall, UseCase.FINISH_CASE, run, FinishResult, actor, request_id)
         number = result.case.case_number
@@ -56,13 +56,13 @@ class CaseworkUseCases(FacadePart):
     # --- door-to-door visits ----------------------------------------------------------------------
 
     def case(self, hall: str, number: str) -> CaseView:
-        return self._read(hall, lambda tx: cases.case_view(tx, cases.case_by_number(tx, number)))
+        return self._read(hall, lambda tx: case_views.case_view(tx, cases.case_by_number(tx, number)))
 
     def _case_write(
         self, hall: str, use_case: UseCase, fn: Callable[[Tx], Case], actor: Actor, request_id: str | None
     ) -> CaseView:
         def run(tx: Tx) -> CaseView:
-            return cases.case_view(tx, fn(tx))
+            return case_views.case_view(tx, fn(tx))
 
         view = self._write(hall, use_case, run, CaseView, actor, request_id)
         self.hub.notify(
@@ -111,7 +111,7 @@ class CaseworkUseCases(FacadePart):
         )
 
     def promised(self, hall: str, department: str | None = None) -> PromisedCases:
-        return self._read(hall, lambda tx: cases.promised_cases(tx, department))
+        return self._read(hall, lambda tx: case_views.promised_cases(tx, department))
 
     def document_page(self, hall: str, document_id: int) -> str:
         return self._read(hall, lambda tx: documents.a4_page(tx, document_id))

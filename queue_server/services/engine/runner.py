@@ -7,31 +7,16 @@ the change. A concurrent duplicate blocks on that unique row (PostgreSQL) or on 
 (SQLite), then sees the committed reply: one ticket, one call, also across restarts
 (docs/design/FIELD-NOTES.md).
 
-Group commit. Writes queue up, and ONE writer thread per queue commits up to ``MAX_BATCH`` of them
-in ONE transaction, then all replies go out. SQLite has one writer at a time anyway, so this is how
-it takes hundreds of tickets a second: the fixed cost of a transaction (begin, the hall row, the
-commit) is paid per batch, and the writers wait in Python, in order, not in SQLite's busy loop.
-``write`` waits for its use case to be decided; ``write_async`` returns at once and the writer thread
-hands the outcome to a callback (the MQTT bridge publishes its reply from there, so a hall's kiosks
-do not hold a thread each while their tickets are committed). Each use case still decides alone,
-with its own clock reading:
-
-- ticket issues (``BATCHED_OPS``) run one after the other without savepoints (they refuse before
-  writing anything, or give their number back), share a memo of what they read per hall (and the
-  hall's kept reads, carried from batch to batch: see ``tx`` and ``KeptReads``), and their events,
-  counter and request-log rows go in together at the end, one multi-row INSERT each. Their request
-  id is claimed by their ticket's own unique (hall, request id) and then by that request-log row: a
-  concurrent duplicate on another connection still stops on one of them;
-- any other use case runs in a savepoint of its own (a refusal rolls back that one only), with its
-  claim first, after the rows deferred before it are written.
-
-A duplicate request id later in the same batch gets the earlier one's reply. Whatever the batch
-cannot decide (a lost race, an unexpected error: the whole transaction is rolled back) runs again
-alone, as before. Writes queue per database on SQLite and per hall on PostgreSQL (row locks let halls
-proceed in parallel there). Under load a short batch of issues lingers up to ``LINGER_S`` for more.
+Group commit (``group_commit.py``). Writes queue up, and ONE writer thread per queue commits up to
+``MAX_BATCH`` of them in ONE transaction (``batch.py``), then all replies go out. ``write`` waits for
+its use case to be decided; ``write_async`` returns at once and the writer thread hands the outcome to
+a callback (the MQTT bridge publishes its reply from there, so a hall's kiosks do not hold a thread
+each while their tickets are committed). Each use case still decides alone, with its own clock
+reading. Whatever the batch cannot decide (a lost race, an unexpected error: the whole transaction is
+rolled back) runs again alone, here (``_write_alone``), with retries.
 
 After commit the calls are announced at once (in commit order), then the changed windows; the hall
-state is built by :class:`HallStatePublisher`, coalesced.
+state is built by :class:`HallStatePublisher` (``hall_state.py``), coalesced.
 """
 
 from __future__ import annotations

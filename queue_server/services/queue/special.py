@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from queue_server.errors import BadRequestError, InvalidStateError, NotAuthorizedError, NotFoundError
 from queue_server.protocol.messages import TicketIssueArgs, TicketState
-from queue_server.services.casework import cases
+from queue_server.services.casework import case_views, cases
 from queue_server.services.casework.models import CaseRequest
 from queue_server.services.casework.opening import open_case
 from queue_server.services.engine.access import SUPERVISORS, require_supervisor
@@ -202,7 +202,7 @@ def visit_view(tx: Tx, visit: DoorVisit) -> DoorVisitView:
         state=visit.state,
         state_label=VISIT_STATE_ZH.get(visit.state, visit.state),
         note=visit.note,
-        case=None if case is None else cases.case_view(tx, case),
+        case=None if case is None else case_views.case_view(tx, case),
     )
 
 

@@ -17,7 +17,7 @@ from queue_server.domain.cases import CaseType
 from queue_server.domain.ordering import Candidate, call_order
 from queue_server.domain.priority import PriorityBasis, PriorityClass
 from queue_server.protocol.messages import MaterialLine, TicketState
-from queue_server.services.casework import cases, rectification
+from queue_server.services.casework import case_views, rectification
 from queue_server.services.casework.models import CaseBrief
 from queue_server.services.engine.access import authorize_window
 from queue_server.services.engine.lookup import window_by_number, window_services
@@ -239,7 +239,7 @@ def _current(tx: Tx, window: Window) -> CurrentCitizen | None:
         found = tx.session.exec(
             select(Case).where(Case.hall_id == tx.hall_id, Case.case_number == ticket.return_for)
         ).first()
-        first = None if found is None else cases.brief(tx, found)
+        first = None if found is None else case_views.brief(tx, found)
     return CurrentCitizen(
         ticket_id=ticket.citizen_token,
         number=ticket.number,
@@ -257,12 +257,12 @@ def _current(tx: Tx, window: Window) -> CurrentCitizen | None:
         materials=[] if matter is None else _materials(tx, matter, ticket.materials),
         return_for=first,
         return_for_number=ticket.return_for,
-        earlier_cases=cases.earlier_cases(tx, ticket),
+        earlier_cases=case_views.earlier_cases(tx, ticket),
         waited_min=_minutes(ticket.issued_at, ticket.first_called_at or tx.now),
         recall_count=ticket.recall_count,
         called_at=None if ticket.called_at is None else ticket.called_at.timestamp(),
         started_at=None if ticket.started_at is None else ticket.started_at.timestamp(),
-        deadlines=cases.deadline_previews(tx, matter),
+        deadlines=case_views.deadline_previews(tx, matter),
     )
 
 
@@ -319,7 +319,7 @@ def _recent_cases(tx: Tx, window: Window) -> list[CaseBrief]:
         .order_by(col(Case.id).desc())
         .limit(RECENT_CASES)
     ).all()
-    return [cases.brief(tx, case) for case in rows]
+    return [case_views.brief(tx, case) for case in rows]
 
 
 def _services(tx: Tx) -> list[Option]:

@@ -93,7 +93,7 @@
       const signed = await api("POST", "/api/halls/" + hall + "/windows/" + chosen + "/sign-in", undefined, { idempotent: true });
       windowNo = chosen;
       if (signed.window.status === "closed") {
-        try { await act("open"); } catch (e) { /* shown on the desk */ }
+        try { await act(ROUTE.open); } catch (e) { /* shown on the desk */ }
       }
       if (signed.rotation_due) say("您在本窗口已连续工作" + signed.days_at_window + "天，已到轮岗期限，请联系中心安排轮岗。");
       form.password.value = "";
@@ -349,18 +349,20 @@
     resume: "resume", open: "open", close: "close",
   };
 
-  /* POST a console action (…/console/<path>); its answer carries the window's picture read right
-     after the action committed, shown here at once. A refresh already on its way may land later
-     with an older picture: show() drops it. */
+  /* POST an action to /api/halls/{hall}/<path>, the route every caller uses, with ?view=console: its
+     answer (a ConsoleReply) carries the window's picture read right after the action committed,
+     shown here at once. A refresh already on its way may land later with an older picture: show()
+     drops it. */
   async function post(path, body) {
     const asked = ++turn;
-    const reply = await api("POST", "/api/halls/" + hall + "/windows/" + windowNo + "/console/" + path, body, { idempotent: true });
+    const reply = await api("POST", "/api/halls/" + hall + "/" + path + "?view=console", body, { idempotent: true });
     show(reply.view, asked, true);
     return reply;
   }
 
-  async function act(name, body) {
-    return post(ROUTE[name], body);
+  /* An action at this window: …/windows/{window}/<action>. */
+  async function act(action, body) {
+    return post("windows/" + windowNo + "/" + action, body);
   }
 
   async function run(name) {
@@ -375,7 +377,7 @@
     if (name === "close" && !window.confirm("确定关闭本窗口？")) return;
     try {
       button.disabled = true;
-      const reply = await act(name);
+      const reply = await act(ROUTE[name]);
       if (name === "next" && reply.op && reply.op.call) say("已呼叫 " + reply.op.call.ticket);
       else say("");
     } catch (e) {
@@ -402,7 +404,7 @@
 
   async function confirmPriority(confirmed) {
     try {
-      await post("priority", { confirmed: confirmed });
+      await act("priority", { confirmed: confirmed });
     } catch (e) { say(e.message, true); refresh(); }
   }
 
@@ -471,7 +473,7 @@
     const body = { note: form.note.value };
     body["to_" + form.kind.value] = form.target.value;
     try {
-      await post("transfer-to", body);
+      await act("transfer", body);
       $("dlg-transfer").close();
       say("已转移");
     } catch (e) { $("transfer-error").textContent = e.message; refresh(); }
@@ -481,7 +483,7 @@
     event.preventDefault();
     const form = event.target;
     try {
-      const reply = await post("call-number", { number: form.number.value.trim().toUpperCase(), reason: form.reason.value });
+      const reply = await act("call", { number: form.number.value.trim().toUpperCase(), reason: form.reason.value });
       $("dlg-call").close();
       say("已点名呼叫 " + (reply.op && reply.op.call ? reply.op.call.ticket : ""));
     } catch (e) { $("call-error").textContent = e.message; refresh(); }
@@ -494,7 +496,7 @@
     const reason = ($("pause-reason-input").value || $("pause-preset").value).trim();
     if (!reason) { $("pause-error").textContent = "请填写暂停原因"; return; }
     try {
-      await post("pause", { reason: reason });
+      await act("pause", { reason: reason });
       $("dlg-pause").close();
       say("已暂停：" + reason);
     } catch (e) { $("pause-error").textContent = e.message; refresh(); }
@@ -563,7 +565,7 @@
     if (type === "special") body.special_reason = form.special_reason.value.trim();
     $("finish-submit").disabled = true;
     try {
-      const reply = await post("finish-case", body);
+      const reply = await act("finish", body);
       $("dlg-finish").close();
       showFinished(reply.finished);
     } catch (e) {

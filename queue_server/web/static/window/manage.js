@@ -160,9 +160,10 @@
   $("special-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.target;
-    const result = await guard(() => api("POST", base + "/special-tickets", { service: f.service.value, reason: f.reason.value.trim() }, { idempotent: true }));
-    if (result) {
-      $("special-result").textContent = "特办号 " + result.ticket.number + "（" + result.ticket.service_name + "）已发放，将优先呼叫";
+    // The one issuing route (it records the grant the list above shows); its answer is the ticket.
+    const ticket = await guard(() => api("POST", base + "/tickets/special", { service: f.service.value, reason: f.reason.value.trim() }, { idempotent: true }));
+    if (ticket) {
+      $("special-result").textContent = "特办号 " + ticket.number + "（" + ticket.service_name + "）已发放，将优先呼叫";
       f.reason.value = "";
     }
     loadSpecial();
