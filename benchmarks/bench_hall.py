@@ -15,7 +15,6 @@ import time
 import tomllib
 import uuid
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from queue_server.halls import DEMO_HALL_PATH, HallFile, validate_data
@@ -95,7 +94,7 @@ def prepare(url: str, served: int) -> None:
         engine.dispose()
 
 
-def serve_one(services: Any, hall: str, actor: Actor) -> None:
+def serve_one(services: Services, hall: str, actor: Actor) -> None:
     """Call the next ticket at window 1, start it and finish it."""
     services.call_next(hall, WINDOW, actor=actor, request_id=rid())
     services.start(hall, WINDOW, actor=actor, request_id=rid())

@@ -31,7 +31,8 @@ from typing import Any
 from benchmarks.bench_hall import HALL
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, MqttLink
-from queue_server.protocol.messages import ProtocolError, Request, Response, decode, encode
+from queue_server.protocol.codec import ProtocolError, decode, encode
+from queue_server.protocol.messages import Request, Response
 from queue_server.runtime.broker import die_with_parent
 
 KIOSKS = 10

@@ -26,6 +26,7 @@ from typing import Generic, Protocol, TypeVar
 
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, DeviceLink, Received, RequestTimeoutError
+from queue_server.protocol.codec import ProtocolError, decode
 from queue_server.protocol.messages import (
     CallEvent,
     CallsSinceResult,
@@ -33,9 +34,7 @@ from queue_server.protocol.messages import (
     DeviceKind,
     HallState,
     Op,
-    ProtocolError,
     WindowState,
-    decode,
 )
 
 from .hall_board import HallBoard, HallView

@@ -9,7 +9,7 @@ API
   seeds the small hall below with ``seed_small_hall`` and builds ``Services`` (``record=True`` attaches
   ``hall.announcer``: every change then also builds the hall state). ``hall_fields`` override Hall columns
   (``no_show_policy="requeue"``, ``schedule={...}``, ``interleave_n=3`` …). Call ``hall.close()`` (or
-  use the ``hall`` fixtures of tests/services) to dispose the engine.
+  use the ``hall`` fixture of tests/conftest.py) to dispose the engine.
 - ``HallFixture``: ``code``, ``hall_id``, ``engine``, ``services``, ``clock`` (a ``FakeClock``), ``settings``,
   ``announcer`` (a ``RecordingAnnouncer``, attached to the services when ``record=True``);
   ``issue(service="A", **TicketIssueArgs fields) -> TicketResult``;
@@ -18,11 +18,10 @@ API
 - ``seed_small_hall(session, code, now, **hall_fields) -> Hall``: the data alone, in a caller's session.
 - ``SharedDatabases(workdir, pg_admin_url=PG_ADMIN_URL)``: ``url("sqlite" | "postgresql")`` is a
   database migrated once per session; tests keep apart by hall code: ``build_hall(url,
-  code=hall_code, migrate=False)`` (what the ``hall`` fixtures of tests/services and tests/api do).
+  code=hall_code, migrate=False)`` (what the ``hall`` fixture of tests/conftest.py does).
   Filter rows by ``hall.hall_id``.
-  The fixtures themselves (``hall``, ``make_hall``, ``shared_url``) live in tests/hall_fixtures.py:
-  a conftest imports them (``from tests.hall_fixtures import hall, make_hall, shared_databases,
-  shared_url``) to offer them to its package.
+  The fixtures themselves (``db_url``, ``shared_url``, ``hall``, ``make_hall`` …) are in
+  tests/conftest.py, offered to every test.
 - ``FakeClock(start)``: ``clock()`` returns the current instant; ``advance(minutes=5)``; ``set(dt)``.
   Default start: Wednesday 2025-03-12 10:00 Asia/Shanghai, an ordinary working day.
 - ``RecordingAnnouncer``: ``calls``, ``windows``, ``states`` lists of what the services announced.

@@ -10,7 +10,8 @@ staff sign in and open their windows over the HTTP API; then kiosks, window staf
 The day: a real hall day's arrivals (:data:`PROFILE`: a morning rush, a lunch dip, an afternoon
 bump), ``tickets`` of them spread over ``day_s`` wall seconds: ``speed`` times a real 8-hour day.
 The server has no clock of its own to speed up (it runs on the real clock, as deployed): the day is
-compressed by its request rate, and the hall is open all day. During the day the broker is restarted
+compressed by its request rate, the hall is open all day, and its time zone is one where it is about
+noon when the run starts (:func:`midday_zone`). During the day the broker is restarted
 (``broker_restart_at``, a fraction of the day) and the server is stopped with SIGTERM and started
 again on the same database (``server_restart_at``); kiosks and windows keep resending with the same
 request ids. The restarted server's RSS is read ``warm_s`` after it is back (the baseline), then
@@ -29,20 +30,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from harness.broker import MosquittoBroker, free_port
 from harness.hall_devices import HallScreen, Kiosk, WindowStaff
 from harness.processes import HallqServer, ServerConfig, load_hall_file
+from harness.proxy import CuttableProxy
 from harness.waiting import eventually, scaled
 
 HALL = "soak"
-HALL_TZ = ZoneInfo("Asia/Shanghai")
-PASSWORD_ENV = "SOAK_STAFF_PASSWORD"
+PASSWORD_ENV = "SOAK_STAFF_PASSWORD"  # noqa: S105 (the name of the variable, not a password)
 PASSWORD = "soak-day-password"  # noqa: S105 (every simulated staff member's, in this test hall only)
 SERVICES = ("A", "B", "C", "D")
 SERVICE_SHARE = (0.4, 0.25, 0.2, 0.15)
@@ -50,7 +50,7 @@ SERVICE_SHARE = (0.4, 0.25, 0.2, 0.15)
 PROFILE = (0.7, 1.5, 1.4, 1.1, 0.6, 0.4, 1.0, 1.3, 1.2, 0.8)
 REAL_DAY_S = 8 * 3600.0
 PATIENCE_S = 60.0  # longest a device keeps resending one request (scaled)
-RSS_EVERY_S = 0.5
+RSS_EVERY_S = 0.1  # also how closely the outages keep their moments
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ class DayPlan:
     broker_restart_at: float = 0.15
     server_restart_at: float = 0.3
     broker_down_s: float = 1.0
-    warm_s: float = 3.0
+    warm_s: float = 3.0  # the restarted server's work before its RSS baseline
+    cable_pulls: tuple[float, ...] = (0.6,)  # when the first kiosk's network drops mid-request
+    cable_down_s: float = 1.5
     seed: int = 20250312
 
     @property
@@ -105,11 +107,11 @@ def window_services(window: int) -> tuple[str, str]:
     return SERVICES[(window - 1) % len(SERVICES)], SERVICES[window % len(SERVICES)]
 
 
-def hall_file_text(plan: DayPlan) -> str:
+def hall_file_text(plan: DayPlan, tz: str) -> str:
     """The day's hall file: open all day every day, no cap, no cut-off; one person per window."""
     lines = [
         "schema_version = 1",
-        f'[hall]\ncode = "{HALL}"\nname = "全天模拟市民大厅"\ntz = "{HALL_TZ.key}"',
+        f'[hall]\ncode = "{HALL}"\nname = "全天模拟市民大厅"\ntz = "{tz}"',
         "[hours]",
         *(f'{day} = ["00:00-23:59"]' for day in ("mon", "tue", "wed", "thu", "fri", "rest_day")),
         '[[departments]]\ncode = "soak"\nname = "模拟审批服务局"',
@@ -147,12 +149,16 @@ def screen_id(display: int) -> str:
     return f"{HALL}-screen-{display + 1}"
 
 
-def wait_for_opening_hours(longest_s: float, now: datetime | None = None) -> None:
-    """Sleep past midnight (hall time) if a run of ``longest_s`` would reach the hall's closed minute."""
-    local = (now or datetime.now(HALL_TZ)).astimezone(HALL_TZ)
-    closing = local.replace(hour=23, minute=59, second=0, microsecond=0)
-    if local + timedelta(seconds=longest_s) >= closing:
-        time.sleep((closing - local).total_seconds() + 65)
+def midday_zone(now: datetime | None = None) -> str:
+    """A time zone in which it is now about noon: the hall's day is far from its closed minute.
+
+    The longest day a hall file allows ends at 23:59, and a new day starts new ticket numbers; the
+    server runs on the real clock. A hall whose clock reads noon whatever the hour of the run never
+    meets either, so no run has to wait for midnight. (``Etc/GMT-8`` is UTC+8: POSIX signs.)
+    """
+    hour = (now or datetime.now(UTC)).astimezone(UTC).hour
+    offset = (12 - hour + 12) % 24 - 12  # hours east of UTC, -12..11
+    return f"Etc/GMT{-offset:+d}"
 
 
 def open_windows(config: ServerConfig, windows: int) -> None:
@@ -170,46 +176,68 @@ def open_windows(config: ServerConfig, windows: int) -> None:
 class Memory:
     """VmRSS (KiB) of the server processes: the first one's, then the restarted one's after warm-up."""
 
+    warm_s: float
     first_start: int = 0
     first_end: int = 0
-    baseline: int = 0
-    peak: int = 0
-    final: int = 0
+    restarted_at: float | None = None  # monotonic
+    samples: list[int] = field(default_factory=list)  # the restarted server's, from its baseline on
 
-    def sample(self, server: HallqServer) -> int:
-        rss = server.rss_kb()
-        self.peak = max(self.peak, rss)
-        return rss
+    def watch(self, server: HallqServer) -> None:
+        """Sample the restarted server; the first sample ``warm_s`` after its restart is the baseline."""
+        if self.restarted_at is not None and time.monotonic() >= self.restarted_at + self.warm_s:
+            self.samples.append(server.rss_kb())
+
+    @property
+    def baseline(self) -> int:
+        return self.samples[0] if self.samples else 0
+
+    @property
+    def final(self) -> int:
+        return self.samples[-1] if self.samples else 0
 
     @property
     def growth(self) -> float:
         """The restarted server's growth after warm-up, as a fraction of its baseline."""
         return self.final / self.baseline - 1 if self.baseline else float("inf")
 
+    def curve(self, points: int = 5) -> list[int]:
+        """The samples at evenly spaced moments from the baseline to the end (MiB are enough to read)."""
+        if not self.samples:
+            return []
+        last = len(self.samples) - 1
+        return [self.samples[round(i * last / (points - 1))] for i in range(points)]
+
 
 @dataclass
 class DayReport:
     plan: DayPlan
-    database_url: str
     kiosks: list[Kiosk]
     staff: list[WindowStaff]
     screens: list[HallScreen]
-    memory: Memory = field(default_factory=Memory)
+    database_url: str = ""
     errors: list[str] = field(default_factory=list)
     server_exit_codes: list[int] = field(default_factory=list)
     elapsed_s: float = 0.0
     day_elapsed_s: float = 0.0
+    server_down_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.memory = Memory(self.plan.warm_s)
 
     def summary(self) -> str:
         p, m = self.plan, self.memory
         tickets = sum(len(k.issued()) for k in self.kiosks)
-        resent = sum(1 for k in self.kiosks for n in k.sends.values() if n > 1)
+        resent = sum(len(k.resent()) for k in self.kiosks)
         calls = sum(len(s.calls) for s in self.staff)
+        replays = sum(s.runtime.replays for s in self.screens)
         return (
-            f"hall day ×{p.speed:.0f}: {tickets} tickets ({resent} resent by kiosks), {calls} calls, "
-            f"{p.kiosks} kiosks, {p.windows} windows, {p.displays} displays; day {self.day_elapsed_s:.1f} s, "
-            f"whole run {self.elapsed_s:.1f} s; server RSS first {m.first_start}→{m.first_end} KiB, "
-            f"restarted {m.baseline}→{m.final} KiB after warm-up (peak {m.peak}, {m.growth:+.1%})"
+            f"hall day x{p.speed:.0f}: {tickets} tickets ({resent} resent by kiosks), {calls} calls "
+            f"({replays} calls.since replays by displays); {p.kiosks} kiosks, {p.windows} windows, "
+            f"{p.displays} displays; day {self.day_elapsed_s:.1f} s "
+            f"(server away {self.server_down_s:.1f} s), "
+            f"whole run {self.elapsed_s:.1f} s; server RSS {m.first_start}->{m.first_end} KiB before the "
+            f"restart, {m.baseline}->{m.final} KiB after it and its warm-up ({m.growth:+.1%}; "
+            f"{' '.join(str(kb) for kb in m.curve())} KiB through the rest of the day)"
         )
 
 
@@ -237,29 +265,24 @@ class _Crew:
     def join(self, until: float) -> None:
         for thread in self.threads:
             thread.join(max(0.0, until - time.monotonic()))
-        if self.alive():
-            self.errors.append("threads still running at the deadline: " + ", ".join(
-                t.name for t in self.threads if t.is_alive()
-            ))  # fmt: skip
-
-
-def _kiosk_queue(kiosk: Kiosk, mine: list[Arrival], t0: float) -> Callable[[], None]:
-    def serve() -> None:
-        for arrival in mine:
-            time.sleep(max(0.0, t0 + arrival.at_s - time.monotonic()))
-            kiosk.take_ticket(arrival.service)
-
-    return serve
+        late = [t.name for t in self.threads if t.is_alive()]
+        if late:
+            self.errors.append(f"still running at the deadline: {', '.join(late)}")
 
 
 @contextlib.contextmanager
 def _devices(plan: DayPlan, broker: MosquittoBroker, workdir: Path) -> Iterator[DayReport]:
-    """Every device of the hall, started and connected (and subscribed) for the block; stopped after."""
+    """Every device of the hall, started and connected (and subscribed) for the block; stopped after.
+
+    The first kiosk reaches the broker through a proxy: its cable is the one pulled mid-request.
+    """
     patience = scaled(PATIENCE_S)
     address = broker.address
     screens = [HallScreen(HALL, screen_id(d), address) for d in range(plan.displays)]
+    cable = CuttableProxy(broker.port)
     kiosks = [
-        Kiosk(HALL, kiosk_id(k), address, workdir / kiosk_id(k), patience) for k in range(plan.kiosks)
+        Kiosk(HALL, kiosk_id(k), address, workdir / kiosk_id(k), patience, cable if k == 0 else None)
+        for k in range(plan.kiosks)
     ]
     staff = [
         WindowStaff(HALL, agent_id(w), str(w), address, plan.service_s, plan.seed + w, patience)
@@ -272,7 +295,7 @@ def _devices(plan: DayPlan, broker: MosquittoBroker, workdir: Path) -> Iterator[
             device.start()
             started.append(device)
         eventually(lambda: all(d.ready() for d in everyone), what="every device connected and subscribed")
-        yield DayReport(plan, "", kiosks, staff, screens)
+        yield DayReport(plan, kiosks, staff, screens)
     finally:
         for device in reversed(started):
             device.stop()
@@ -281,7 +304,6 @@ def _devices(plan: DayPlan, broker: MosquittoBroker, workdir: Path) -> Iterator[
 def run_day(plan: DayPlan, workdir: Path) -> DayReport:
     """The whole day (see the module docstring); everything is stopped when it returns."""
     started = time.monotonic()
-    wait_for_opening_hours(scaled(plan.day_s * 4 + 180))
     with contextlib.ExitStack() as stack:
         (workdir / "broker").mkdir(parents=True, exist_ok=True)
         broker = MosquittoBroker(free_port(), workdir / "broker")
@@ -289,7 +311,7 @@ def run_day(plan: DayPlan, workdir: Path) -> DayReport:
         stack.callback(broker.stop)
         config = ServerConfig(f"sqlite:///{workdir / 'hallq.db'}", broker.port, HALL, workdir, instance=HALL)
         hall_file = workdir / "hall.toml"
-        hall_file.write_text(hall_file_text(plan), encoding="utf-8")
+        hall_file.write_text(hall_file_text(plan, midday_zone()), encoding="utf-8")
         load_hall_file(hall_file, config, {PASSWORD_ENV: PASSWORD})
         server = HallqServer(config)
         server.start()
@@ -315,29 +337,57 @@ def _day(report: DayReport, broker: MosquittoBroker, server: HallqServer) -> Non
     for person in report.staff:
         windows.run(person.device_id, functools.partial(person.work, no_more_tickets, until))
     memory.first_start = server.rss_kb()
-    _sleep_until(t0 + plan.broker_restart_at * plan.day_s)
-    broker.restart(down_for=plan.broker_down_s)
-    _sleep_until(t0 + plan.server_restart_at * plan.day_s)
-    memory.first_end = server.rss_kb()
-    server.restart()
-    time.sleep(plan.warm_s)
-    memory.baseline = memory.sample(server)
+    events = _timeline(report, broker, server, t0)
     for crew in (kiosks, windows):
         while crew.alive() and time.monotonic() < until:
+            while events and events[0][0] <= time.monotonic():
+                events.pop(0)[1]()
+            memory.watch(server)
             time.sleep(RSS_EVERY_S)
-            memory.sample(server)
         crew.join(until)
         no_more_tickets.set()
     report.day_elapsed_s = time.monotonic() - t0
+    if events:
+        report.errors.append(f"the day ended before {len(events)} of its outages")
     calls = sum(len(person.calls) for person in report.staff)
+
+    def every_call_shown() -> bool:
+        return all(len(s.seqs) >= calls for s in report.screens)
+
     try:
-        eventually(
-            lambda: all(len(s.seqs) >= calls for s in report.screens), timeout=30, what="every call on every screen"
-        )
+        eventually(every_call_shown, timeout=30, what="every call on every screen")
     except AssertionError as exc:
         report.errors.append(str(exc))
-    memory.final = memory.sample(server)
+    memory.watch(server)
 
 
-def _sleep_until(moment: float) -> None:
-    time.sleep(max(0.0, moment - time.monotonic()))
+def _timeline(
+    report: DayReport, broker: MosquittoBroker, server: HallqServer, t0: float
+) -> list[tuple[float, Callable[[], None]]]:
+    """The day's outages, in order: (monotonic moment, what happens)."""
+    plan = report.plan
+
+    def restart_server() -> None:
+        report.memory.first_end = server.rss_kb()
+        stopped = time.monotonic()
+        server.restart()
+        report.memory.restarted_at = time.monotonic()
+        report.server_down_s = report.memory.restarted_at - stopped
+
+    events: list[tuple[float, Callable[[], None]]] = [
+        (plan.broker_restart_at, functools.partial(broker.restart, down_for=plan.broker_down_s)),
+        (plan.server_restart_at, restart_server),
+    ]
+    events += [
+        (at, functools.partial(report.kiosks[0].pull_cable, plan.cable_down_s)) for at in plan.cable_pulls
+    ]
+    return sorted(((t0 + at * plan.day_s, action) for at, action in events), key=lambda e: e[0])
+
+
+def _kiosk_queue(kiosk: Kiosk, mine: list[Arrival], t0: float) -> Callable[[], None]:
+    def serve() -> None:
+        for arrival in mine:
+            time.sleep(max(0.0, t0 + arrival.at_s - time.monotonic()))
+            kiosk.take_ticket(arrival.service)
+
+    return serve

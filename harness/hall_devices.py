@@ -20,6 +20,7 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from typing import Any, Literal
 from devices.escpos.status import PrinterStatus
 from display.hall_board import HallBoard
 from display.runtime import hall_runtime
+from harness.proxy import CuttableProxy
 from kiosk.clock import SystemClock
 from kiosk.link import KioskLink
 from kiosk.outbox import Outbox
@@ -40,6 +42,7 @@ from queue_server.protocol.client import (
     RequestTimeoutError,
     next_boot,
 )
+from queue_server.protocol.codec import decode
 from queue_server.protocol.messages import (
     CallEvent,
     DeviceKind,
@@ -49,11 +52,11 @@ from queue_server.protocol.messages import (
     Response,
     TicketResult,
     WindowOpResult,
-    decode,
 )
 
 REQUEST_TIMEOUT_S = 1.0  # one attempt; then the same id again
 PAINT_EVERY_S = 0.25  # how often the headless screen asks for its view, as Kivy's clock would
+MUTED_S = 0.3  # a pulled cable loses replies this long before it drops the connection
 
 
 class PaperRoll:
@@ -78,9 +81,10 @@ class PaperRoll:
 class _Port:
     """The kiosk link as the ticket desk sees it (a ``ServerPort``), remembering each request id."""
 
-    def __init__(self, link: KioskLink) -> None:
+    def __init__(self, link: KioskLink, before_request: Callable[[str], None]) -> None:
         self.link = link
         self.last_id = ""
+        self._before_request = before_request
 
     @property
     def connected(self) -> bool:
@@ -93,6 +97,7 @@ class _Port:
     def request(
         self, op: str, args: dict[str, Any], *, request_id: str, timeout: float, attempts: int
     ) -> Response:
+        self._before_request(request_id)
         return self.link.request(op, args, request_id=request_id, timeout=timeout, attempts=attempts)
 
     def publish_status(self) -> None:
@@ -108,13 +113,25 @@ class Taken:
 
 
 class Kiosk:
-    def __init__(self, hall: str, device_id: str, broker: BrokerAddress, workdir: Path, patience_s: float):
+    """A kiosk; one given a ``cable`` (a proxy to the broker) can have its network pulled mid-request."""
+
+    def __init__(
+        self,
+        hall: str,
+        device_id: str,
+        broker: BrokerAddress,
+        workdir: Path,
+        patience_s: float,
+        cable: CuttableProxy | None = None,
+    ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.device_id = device_id
-        self.link = KioskLink(hall, device_id, boot=next_boot(workdir / "boot"), broker=broker)
+        self.cable = cable
+        address = broker if cable is None else cable.address
+        self.link = KioskLink(hall, device_id, boot=next_boot(workdir / "boot"), broker=address)
         self.paper = PaperRoll()
         self.outbox = Outbox(workdir / "outbox.sqlite3")
-        self._port = _Port(self.link)
+        self._port = _Port(self.link, self._before_request)
         self.desk = TicketDesk(
             server=self._port,
             outbox=self.outbox,
@@ -126,11 +143,25 @@ class Kiosk:
             keep_s=86400.0,
         )
         self.taken: list[Taken] = []
-        self.sends: Counter[str] = Counter()  # request id → copies that reached the broker
+        self.requested_at: dict[str, float] = {}  # request id → when it was first sent (epoch s)
+        self.sent_at: defaultdict[str, list[float]] = defaultdict(list)  # … when the broker echoed a copy
         self.replies: defaultdict[str, list[str]] = defaultdict(list)  # request id → ticket ids / codes
+        self.cut_requests: list[str] = []  # requests whose reply the pulled cable lost
+        self._pulls: list[float] = []  # armed pulls: how long each keeps the cable out
         mqtt = self.link.device.link
         mqtt.subscribe(topics.dev_req(hall, device_id), self._on_own_request)
         mqtt.subscribe(topics.dev_resp(hall, device_id), self._on_reply)
+
+    def pull_cable(self, down_s: float) -> None:
+        """Lose the reply to the next request, then pull the network cable for ``down_s``.
+
+        As the request goes out, the cable starts losing what comes back (the request itself reaches
+        the broker and the server); a moment later it is pulled. The reply is lost, and the kiosk,
+        once back, resends the same request id.
+        """
+        if self.cable is None:
+            raise RuntimeError(f"{self.device_id} has no cable to pull")
+        self._pulls.append(down_s)
 
     def start(self) -> None:
         self.link.start()
@@ -138,6 +169,8 @@ class Kiosk:
     def stop(self) -> None:
         self.link.stop()
         self.outbox.close()
+        if self.cable is not None:
+            self.cable.close()
 
     def ready(self) -> bool:
         mqtt = self.link.device.link
@@ -152,8 +185,32 @@ class Kiosk:
         """Request id → the ticket printed for it."""
         return {t.request_id: t.outcome.ticket for t in self.taken if isinstance(t.outcome, Issued)}
 
+    def resent(self) -> dict[str, list[str]]:
+        """The request ids that went out more than once → every reply each got.
+
+        A copy counts when the broker echoed it to this kiosk, and the copy whose echo and reply a
+        pulled cable lost counts too.
+        """
+        copies = Counter({rid: len(times) for rid, times in self.sent_at.items()})
+        copies.update(self.cut_requests)
+        return {rid: list(self.replies[rid]) for rid, n in copies.items() if n > 1}
+
     def _on_own_request(self, msg: Received) -> None:
-        self.sends[decode(Request, msg.payload).id] += 1
+        self.sent_at[decode(Request, msg.payload).id].append(time.time())
+
+    def _before_request(self, rid: str) -> None:
+        self.requested_at.setdefault(rid, time.time())
+        if self._pulls and self.cable is not None:
+            self.cut_requests.append(rid)
+            self.cable.mute()
+            threading.Thread(target=self._pull, args=(self.cable, self._pulls.pop(0)), daemon=True).start()
+
+    @staticmethod
+    def _pull(cable: CuttableProxy, down_s: float) -> None:
+        time.sleep(MUTED_S)
+        cable.cut()
+        time.sleep(down_s)
+        cable.resume()
 
     def _on_reply(self, msg: Received) -> None:
         resp = decode(Response, msg.payload)
@@ -179,7 +236,8 @@ class WindowStaff:
     resent: int = 0
 
     def __post_init__(self) -> None:
-        self.link = DeviceLink(self.hall, self.device_id, DeviceKind.WINDOW_AGENT.value, boot=1, broker=self.broker)
+        kind = DeviceKind.WINDOW_AGENT.value
+        self.link = DeviceLink(self.hall, self.device_id, kind, boot=1, broker=self.broker)
         self._rng = random.Random(self.seed)
 
     def start(self) -> None:

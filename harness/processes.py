@@ -1,4 +1,4 @@
-"""The queue server as deployed, for tests that drive the whole system: ``hallq server`` and ``hallq hall load``.
+"""The queue server as deployed, for tests driving the whole system: ``hallq server``, ``hallq hall load``.
 
 Both run as separate processes configured only by environment, as the systemd unit's
 ``EnvironmentFile`` configures them (provisioning/units.py): production settings with a secret key
@@ -26,9 +26,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import httpx
 
 from harness.broker import free_port
 from harness.waiting import scaled
@@ -65,17 +66,21 @@ class ServerConfig:
             key.write_bytes(secrets.token_bytes(32))
             key.chmod(0o600)
         keep = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
-        return keep | {
-            "HALLQ_ENVIRONMENT": "production",
-            "HALLQ_SECRET_KEY_FILE": str(key),
-            "HALLQ_HALL": self.hall,
-            "HALLQ_BROKER_URL": f"mqtt://127.0.0.1:{self.broker_port}",
-            "HALLQ_DATABASE_URL": self.database_url,
-            "HALLQ_HTTP_HOST": "127.0.0.1",
-            "HALLQ_HTTP_PORT": str(self.http_port),
-            "HALLQ_PUBLIC_BASE_URL": self.base_url,
-            "HALLQ_INSTANCE": self.instance,
-        } | (extra or {})
+        return (
+            keep
+            | {
+                "HALLQ_ENVIRONMENT": "production",
+                "HALLQ_SECRET_KEY_FILE": str(key),
+                "HALLQ_HALL": self.hall,
+                "HALLQ_BROKER_URL": f"mqtt://127.0.0.1:{self.broker_port}",
+                "HALLQ_DATABASE_URL": self.database_url,
+                "HALLQ_HTTP_HOST": "127.0.0.1",
+                "HALLQ_HTTP_PORT": str(self.http_port),
+                "HALLQ_PUBLIC_BASE_URL": self.base_url,
+                "HALLQ_INSTANCE": self.instance,
+            }
+            | (extra or {})
+        )
 
 
 def load_hall_file(path: Path, config: ServerConfig, extra_env: dict[str, str] | None = None) -> str:
@@ -98,9 +103,8 @@ def load_hall_file(path: Path, config: ServerConfig, extra_env: dict[str, str] |
 
 def _healthy(base_url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{base_url}/api/health", timeout=1) as reply:
-            return bool(reply.status == 200)
-    except OSError:
+        return httpx.get(f"{base_url}/api/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
         return False
 
 

@@ -74,3 +74,33 @@ def eventually(
             seen = "nothing (the probe never returned)" if last is _NOT_YET else repr(last)
             raise AssertionError(f"{what}: not within {limit:.1f} s; last seen: {seen}")
         time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
+
+
+def eventually_equal(
+    get: Callable[[], T],
+    expected: T,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    *,
+    what: str,
+    interval: float = 0.01,
+) -> T:
+    """Wait until ``get()`` equals ``expected`` (``eventually`` with the same scaled ``timeout``).
+
+    A failure shows the value ``get`` gave last, not just ``False``: e.g. ``"every call once: not
+    within 20.0 s; last seen: [2, 3, 5] (expected [2, 3, 4, 5])"``.
+    """
+    seen: list[T] = []
+
+    def equal() -> bool:
+        seen[:] = [get()]
+        return seen[0] == expected
+
+    try:
+        eventually(equal, timeout, what=what, interval=interval)
+    except AssertionError:
+        last = repr(seen[0]) if seen else "nothing"
+        limit = scaled(timeout)
+        raise AssertionError(
+            f"{what}: not within {limit:.1f} s; last seen: {last} (expected {expected!r})"
+        ) from None
+    return seen[0]

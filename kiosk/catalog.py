@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pypinyin import Style, lazy_pinyin
 
-from queue_server.protocol.messages import CatalogResult, MatterInfo, ProtocolError, decode, encode
+from queue_server.protocol.codec import ProtocolError, decode, encode
+from queue_server.protocol.messages import CatalogResult, MatterInfo
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, MqttLink, Received
+from queue_server.protocol.codec import ProtocolError, decode, request_id_of
 from queue_server.protocol.messages import (
     AppointmentCheckinArgs,
     CatalogGetArgs,
@@ -31,15 +32,12 @@ from queue_server.protocol.messages import (
     MaterialLine,
     MatterInfo,
     Op,
-    ProtocolError,
     Request,
     Response,
     ServiceInfo,
     TicketIssueArgs,
     TicketResult,
-    decode,
     parse_args,
-    request_id_of,
 )
 
 from .clock import HALL_TZ

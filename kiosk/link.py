@@ -12,14 +12,8 @@ from typing import Any, Protocol, TypeVar
 
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, DeviceLink, Received
-from queue_server.protocol.messages import (
-    DeviceConfig,
-    DeviceKind,
-    HallState,
-    ProtocolError,
-    Response,
-    decode,
-)
+from queue_server.protocol.codec import ProtocolError, decode
+from queue_server.protocol.messages import DeviceConfig, DeviceKind, HallState, Response
 
 log = logging.getLogger(__name__)
 

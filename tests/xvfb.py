@@ -24,9 +24,11 @@ from harness.waiting import eventually, scaled
 
 def python_child(parent: int, timeout: float = 30.0) -> int:
     """The Python process ``parent`` (an ``xvfb-run``) started."""
-    return eventually(
+    pid = eventually(
         lambda: _python_child(parent), timeout, what=f"a Python process under {parent}", interval=0.1
     )
+    assert pid is not None
+    return pid
 
 
 def _python_child(parent: int) -> int | None:
@@ -75,7 +77,7 @@ def run(argv: list[str], *, env: dict[str, str], timeout: float) -> subprocess.C
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(child, signal.SIGABRT)
             try:
-                out, err = proc.communicate(timeout=15)  # the dump, then xvfb-run's own exit
+                out, err = proc.communicate(timeout=scaled(15))  # the dump, then xvfb-run's own exit
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)

@@ -40,17 +40,16 @@ from devices.ratingpad import Rating, RatingPad
 from devices.sign import WindowSign
 from queue_server.protocol import topics
 from queue_server.protocol.client import DeviceLink, Received, RequestTimeoutError, next_boot
+from queue_server.protocol.codec import ProtocolError, decode
 from queue_server.protocol.messages import (
     DeviceConfig,
     DeviceKind,
     Op,
-    ProtocolError,
     RatingEvent,
     Response,
     ServerStatus,
     WindowOpResult,
     WindowState,
-    decode,
 )
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,6 @@ class ReplyView(StrEnum):
 ViewQuery = Annotated[
     ReplyView | None,
     Query(
-        alias="view",
         description="`console`: answer with a ConsoleReply (the result and the window's console picture "
         "read after the action) instead of the action's result alone",
     ),

@@ -28,18 +28,16 @@ from functools import partial
 from queue_server.errors import HallqError
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, MqttLink, Received
+from queue_server.protocol.codec import ProtocolError, decode, encode
 from queue_server.protocol.messages import (
     DeviceConfig,
     DeviceEvent,
     DeviceStatus,
     ErrorBody,
     ErrorCode,
-    ProtocolError,
     RatingEvent,
     Response,
     ServerStatus,
-    decode,
-    encode,
 )
 from queue_server.protocol.topics import Channel, DeviceTopic, TopicError, parse_topic
 from queue_server.services.ports import HallServices

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from queue_server.errors import HallqError, NotAuthorizedError
+from queue_server.protocol.codec import ProtocolError, decode, request_id_of
 from queue_server.protocol.messages import (
     WINDOW_OPS,
     AppointmentCheckinArgs,
@@ -21,7 +22,6 @@ from queue_server.protocol.messages import (
     ErrorBody,
     ErrorCode,
     Op,
-    ProtocolError,
     Request,
     Response,
     ResultReply,
@@ -29,9 +29,7 @@ from queue_server.protocol.messages import (
     TicketStatusArgs,
     WindowFinishArgs,
     WindowPauseArgs,
-    decode,
     parse_args,
-    request_id_of,
 )
 from queue_server.services.ports import Actor, HallServices, Role
 

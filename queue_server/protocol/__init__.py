@@ -5,18 +5,8 @@ of the server.
 """
 
 from . import messages, topics
-from .messages import (
-    CallEvent,
-    ErrorCode,
-    HallState,
-    Op,
-    ProtocolError,
-    Request,
-    Response,
-    WindowState,
-    decode,
-    encode,
-)
+from .codec import ProtocolError, decode, encode
+from .messages import CallEvent, ErrorCode, HallState, Op, Request, Response, WindowState
 
 __all__ = [
     "CallEvent",

@@ -29,7 +29,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import BaseModel
 
 from . import topics
-from .messages import DeviceStatus, ErrorCode, Request, Response, decode, encode
+from .codec import decode, encode
+from .messages import DeviceStatus, ErrorCode, Request, Response
 
 log = logging.getLogger(__name__)
 # paho's packet trace (CONNECT sent, CONNACK received, ...), one child logger per client: what a field

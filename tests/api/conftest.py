@@ -14,11 +14,8 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
+from harness.factories import PASSWORD, HallFixture
 from queue_server.api import create_app
-from tests.factories import PASSWORD, HallFixture
-from tests.hall_fixtures import hall, make_hall, shared_databases, shared_url
-
-__all__ = ["Api", "api", "hall", "make_hall", "shared_databases", "shared_url"]
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.factories import PASSWORD
 from tests.api.conftest import Api
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "data"}
@@ -123,5 +124,91 @@ def test_openapi_documents_every_route_with_its_models(api: Api) -> None:
                 assert "409" in operation["responses"], (method, path)
     next_call = doc["paths"]["/api/halls/{hall}/windows/{window}/next"]["post"]
     assert next_call["responses"]["200"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/WindowOpResult"
+        "$ref": "#/components/schemas/WindowReply"
     }
+    # The action's result, or with ?view=console the console's reply.
+    assert schemas["WindowReply"]["anyOf"] == [
+        {"$ref": "#/components/schemas/WindowOpResult"},
+        {"$ref": "#/components/schemas/ConsoleReply"},
+    ]
+
+
+def test_call_a_ticket_out_of_order_by_its_id_or_by_its_number(api: Api) -> None:
+    c, base = api.client, api.base
+    zhang = api.token("zhang")
+    tickets = [c.post(f"{base}/tickets", json={"service": "A"}, headers=zhang).json() for _ in range(3)]
+    c.post(f"{base}/windows/1/sign-in", headers=zhang)
+    c.post(f"{base}/windows/1/open", headers=zhang)
+    call = f"{base}/windows/1/call"
+    by_id = c.post(call, json={"ticket_id": tickets[2]["ticket_id"], "reason": "预约群众"}, headers=zhang)
+    assert by_id.status_code == 200 and by_id.json()["ticket"]["number"] == "A003"
+    c.post(f"{base}/windows/1/no-show", headers=zhang)
+    by_number = c.post(call, json={"number": "A002", "reason": "老年人"}, headers=zhang).json()
+    assert by_number["call"]["ticket"] == "A002"
+    both = {"ticket_id": tickets[0]["ticket_id"], "number": "A001", "reason": "急"}
+    _problem(c.post(call, json=both, headers=zhang), 422, "bad_request")
+    _problem(c.post(call, json={"number": "A001", "reason": " "}, headers=zhang), 422, "bad_request")
+    # The keypad's finish: an empty body (no outcome) works as it does over MQTT.
+    c.post(f"{base}/windows/1/start", headers=zhang)
+    done = c.post(f"{base}/windows/1/finish", json={}, headers=zhang).json()
+    assert done["ticket"]["state"] == "done" and done["window"]["status"] == "idle"
+
+
+# Writes whose key is something else: printing is printer I/O before its record (asking again prints
+# again), and a rating's own id is its key (as a rating pad's event id is over MQTT).
+KEYLESS_WRITES = {
+    ("post", "/api/halls/{hall}/documents/{document_id}/print"),
+    ("post", "/api/halls/{hall}/windows/{window}/rating"),
+}
+
+
+def test_every_write_to_a_hall_takes_an_idempotency_key_the_same_way(api: Api) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    writes = [
+        (method, path)
+        for path, operations in paths.items()
+        for method in operations
+        if method in ("post", "put", "delete") and path.startswith(("/api/halls/", "/api/citizen/"))
+    ]
+    assert len(writes) > 30
+    for method, path in writes:
+        headers = [p["name"] for p in paths[path][method].get("parameters", []) if p["in"] == "header"]
+        expected = [] if (method, path) in KEYLESS_WRITES else ["Idempotency-Key"]
+        assert headers == expected, (method, path)
+
+
+def test_book_an_appointment_online_and_check_it_in_at_reception(api: Api) -> None:
+    c, base = api.client, api.base
+    slot = {
+        "service": "A", "slot_start": "2025-03-12T11:00:00+08:00", "slot_end": "2025-03-12T11:30:00+08:00",
+    }  # fmt: skip
+    key = {"Idempotency-Key": "book-1"}
+    booked = c.post(f"{base}/appointments", json={**slot, "name": "张三"}, headers=key)  # public
+    assert booked.status_code == 200, booked.text
+    assert booked.json()["state"] == "booked"
+    assert c.post(f"{base}/appointments", json={**slot, "name": "张三"}, headers=key).json() == booked.json()
+    naive = {**slot, "slot_start": "2025-03-12T11:00:00"}
+    _problem(c.post(f"{base}/appointments", json=naive), 422, "bad_request")
+
+    checkin = f"{base}/appointments/checkin"
+    _problem(c.post(checkin, json={"code": booked.json()["code"]}), 401, "not_authorized")
+    zhang = api.token("zhang")
+    api.hall.clock.advance(minutes=45)  # 10:45: check-in is open from 30 min before the slot
+    ticket = c.post(checkin, json={"code": booked.json()["code"]}, headers=zhang)
+    assert ticket.status_code == 200, ticket.text
+    status = c.get(f"{base}/tickets/{ticket.json()['ticket_id']}").json()
+    assert (status["number"], status["state"]) == (ticket.json()["number"], "waiting")
+
+
+def test_one_window_and_signing_out_of_the_browser(api: Api) -> None:
+    c, base = api.client, api.base
+    zhang = api.token("zhang")
+    c.post(f"{base}/windows/1/sign-in", headers=zhang)
+    window = c.get(f"{base}/windows/1").json()  # public, as screens read it
+    assert (window["window"], window["status"], window["staff_id"]) == ("1", "closed", "zhang")
+    _problem(c.get(f"{base}/windows/99"), 404, "not_found")
+    c.post("/api/auth/token", json={"hall": api.hall.code, "login": "zhang", "password": PASSWORD})
+    assert c.get("/api/auth/me").status_code == 200  # the cookie
+    out = c.post("/api/auth/logout")
+    assert out.status_code == 204 and "hallq_token" not in c.cookies
+    _problem(c.get("/api/auth/me"), 401, "not_authorized")

@@ -9,6 +9,7 @@ through project helpers. Only the hall data is seeded with the test factories.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -22,10 +23,12 @@ from typing import Any
 
 import pytest
 
+from harness.factories import build_hall
+from harness.waiting import eventually, scaled
 from tests.conftest import MosquittoBroker, free_port
-from tests.factories import build_hall
 
-TIMEOUT_S = 10
+WAIT_S = 10  # seconds to wait for an answer, before the suite's time scale
+TIMEOUT_S = math.ceil(scaled(WAIT_S))  # the same, scaled: for the tools' -W and subprocess timeouts
 
 if not all(shutil.which(tool) for tool in ("mosquitto_rr", "mosquitto_sub", "mosquitto_pub", "stdbuf")):
     pytest.skip("mosquitto-clients are not installed", allow_module_level=True)
@@ -63,7 +66,7 @@ def server(broker: MosquittoBroker, tmp_path_factory: pytest.TempPathFactory) ->
         yield server
     finally:
         proc.terminate()
-        proc.wait(20)
+        proc.wait(scaled(20))
         log.close()
 
 
@@ -91,8 +94,10 @@ def ask(
     return reply
 
 
-def sub(server: Server, topic: str, *, count: int, wait: int = TIMEOUT_S) -> list[tuple[str, str]]:
-    """``count`` messages on ``topic`` (retained ones included) with ``mosquitto_sub -v``."""
+def sub(server: Server, topic: str, *, count: int, wait: int = WAIT_S) -> list[tuple[str, str]]:
+    """``count`` messages on ``topic`` (retained ones included) with ``mosquitto_sub -v``, within
+    ``wait`` seconds (scaled)."""
+    wait = math.ceil(scaled(wait))
     done = subprocess.run(
         ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(server.port), "-t", topic, "-v", "-q", "1",
          "-C", str(count), "-W", str(wait)],
@@ -114,7 +119,7 @@ class Listener:
         )  # fmt: skip
         self.messages: list[tuple[str, str]] = []
         self._subscribed = threading.Event()
-        self._arrived = threading.Condition()
+        self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         if not self._subscribed.wait(TIMEOUT_S):
@@ -127,33 +132,35 @@ class Listener:
             if line.startswith("Client ") and "SUBACK" in line:
                 self._subscribed.set()
             elif line.startswith("hallq/"):
-                with self._arrived:
+                with self._lock:
                     topic, payload = line.rstrip("\n").split(" ", 1)
                     self.messages.append((topic, payload))
-                    self._arrived.notify_all()
+
+    def received(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self.messages)
 
     def wait_for(self, n: int) -> list[tuple[str, str]]:
-        with self._arrived:
-            assert self._arrived.wait_for(lambda: len(self.messages) >= n, TIMEOUT_S), self.messages
-            return list(self.messages)
+        """Every message so far, once there are ``n``."""
+
+        def all_if_enough() -> list[tuple[str, str]]:
+            got = self.received()
+            return got if len(got) >= n else []
+
+        return eventually(all_if_enough, WAIT_S, what=f"{n} messages")
 
     def wait_until(self, matches: Callable[[str], bool]) -> str:
         """The first payload (retained or new) that ``matches``."""
-        with self._arrived:
-            found: list[str] = []
-
-            def seen() -> bool:
-                found[:] = [p for _, p in self.messages if matches(p)][:1]
-                return bool(found)
-
-            assert self._arrived.wait_for(seen, TIMEOUT_S), self.messages
-            return found[0]
+        found = eventually(
+            lambda: [p for _, p in self.received() if matches(p)], WAIT_S, what="a matching message"
+        )
+        return found[0]
 
     def close(self) -> None:
         self.proc.terminate()
-        self.proc.wait(5)
+        self.proc.wait(scaled(5))
         # The reader ends at EOF once the process is gone; closing the pipe under it would raise.
-        self._reader.join(5)
+        self._reader.join(scaled(5))
         assert self.proc.stdout is not None
         self.proc.stdout.close()
 

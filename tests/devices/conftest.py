@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,15 +62,6 @@ def ticket() -> TicketPrint:
 def fast_port(path: str) -> SerialPortConfig:
     """Reconnect quickly: tests unplug and replug within a second."""
     return SerialPortConfig(path=path, reconnect_initial_s=0.05, reconnect_max_s=0.2)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll a condition a background thread will make true (never a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from devices.keypad import (
     parse_key_line,
 )
 from devices.simulators import KeypadSimulator
-from tests.devices.conftest import fast_port, wait_until
+from harness.waiting import eventually, scaled
+from tests.devices.conftest import fast_port
 
 
 @pytest.mark.parametrize(
@@ -63,15 +64,15 @@ def test_same_key_repeats_are_debounced_other_keys_are_not() -> None:
 def test_keypad_on_a_pty(keypad_sim: KeypadSimulator) -> None:
     presses: queue.Queue[KeyPress] = queue.Queue()
     with Keypad(fast_port(keypad_sim.path), presses.put, debounce_s=0.3) as keypad:
-        assert keypad.wait_connected(5)
+        assert keypad.wait_connected(scaled(5))
         keypad_sim.press(Key.NEXT)
         keypad_sim.press(Key.NEXT)  # a double press: one call, not two
         keypad_sim.press(Key.PAUSE, 3)
         keypad_sim.send(b"garbage\n")
         keypad_sim.press(Key.START)
-        assert presses.get(timeout=5) == KeyPress(Key.NEXT)
-        assert presses.get(timeout=5) == KeyPress(Key.PAUSE, 3)
-        assert presses.get(timeout=5) == KeyPress(Key.START)
+        assert presses.get(timeout=scaled(5)) == KeyPress(Key.NEXT)
+        assert presses.get(timeout=scaled(5)) == KeyPress(Key.PAUSE, 3)
+        assert presses.get(timeout=scaled(5)) == KeyPress(Key.START)
         keypad.show("当前A023 等候5人")
         assert keypad_sim.wait_for(lambda: keypad_sim.display) == "当前A023 等候5人"
         assert presses.empty()
@@ -80,10 +81,10 @@ def test_keypad_on_a_pty(keypad_sim: KeypadSimulator) -> None:
 def test_keypad_survives_an_unplug(keypad_sim: KeypadSimulator) -> None:
     presses: queue.Queue[KeyPress] = queue.Queue()
     with Keypad(fast_port(keypad_sim.path), presses.put) as keypad:
-        assert keypad.wait_connected(5)
+        assert keypad.wait_connected(scaled(5))
         keypad_sim.unplug()
-        wait_until(lambda: not keypad.connected)
+        eventually(lambda: not keypad.connected, what="the keypad unplugged")
         keypad_sim.plug()
-        assert keypad.wait_connected(5)
+        assert keypad.wait_connected(scaled(5))
         keypad_sim.press(Key.FINISH, 1)
-        assert presses.get(timeout=5) == KeyPress(Key.FINISH, 1)
+        assert presses.get(timeout=scaled(5)) == KeyPress(Key.FINISH, 1)

@@ -21,7 +21,8 @@ from devices.ratingpad import (
     prompt,
 )
 from devices.simulators import RatingPadSimulator
-from tests.devices.conftest import fast_port, wait_until
+from harness.waiting import eventually, scaled
+from tests.devices.conftest import fast_port
 
 # --- protocol (pure) -------------------------------------------------------------------------
 
@@ -124,12 +125,12 @@ def test_cancel_and_restore() -> None:
 def test_pad_round_trip(pad_sim: RatingPadSimulator) -> None:
     ratings: queue.Queue[Rating] = queue.Queue()
     with RatingPad(fast_port(pad_sim.path), ratings.put, debounce_s=0.2, prompt_guard_s=0.0) as pad:
-        assert pad.wait_connected(5)
+        assert pad.wait_connected(scaled(5))
         pad.prompt("visit-1")
         assert pad_sim.wait_for(lambda: pad_sim.prompted) == "visit-1"
         assert pad_sim.lights_on
         pad_sim.press(5)
-        assert ratings.get(timeout=5) == Rating("visit-1", 5)
+        assert ratings.get(timeout=scaled(5)) == Rating("visit-1", 5)
         assert pad_sim.wait_for(lambda: pad_sim.lit) == 5  # the pad lit the taken key
         assert not pad_sim.lights_on
         assert pad.waiting_for is None
@@ -138,12 +139,12 @@ def test_pad_round_trip(pad_sim: RatingPadSimulator) -> None:
 def test_pad_gives_one_rating_for_a_burst_of_presses(pad_sim: RatingPadSimulator) -> None:
     ratings: queue.Queue[Rating] = queue.Queue()
     with RatingPad(fast_port(pad_sim.path), ratings.put, prompt_guard_s=0.0) as pad:
-        assert pad.wait_connected(5)
+        assert pad.wait_connected(scaled(5))
         pad.prompt("visit-2")
         pad_sim.wait_for(lambda: pad_sim.lights_on)
         for score in (2, 2, 5, 1):
             pad_sim.press(score)
-        assert ratings.get(timeout=5) == Rating("visit-2", 2)
+        assert ratings.get(timeout=scaled(5)) == Rating("visit-2", 2)
         pad_sim.wait_for(lambda: pad_sim.lit)
         # The pad is told to light key 2 once; the other presses changed nothing.
         pad.cancel()
@@ -155,13 +156,13 @@ def test_pad_gives_one_rating_for_a_burst_of_presses(pad_sim: RatingPadSimulator
 def test_cancel_turns_the_pad_off(pad_sim: RatingPadSimulator) -> None:
     ratings: queue.Queue[Rating] = queue.Queue()
     with RatingPad(fast_port(pad_sim.path), ratings.put, prompt_guard_s=0.0) as pad:
-        assert pad.wait_connected(5)
+        assert pad.wait_connected(scaled(5))
         pad.prompt("visit-3")
         pad_sim.wait_for(lambda: pad_sim.lights_on)
         pad.cancel()
         pad_sim.wait_for(lambda: not pad_sim.lights_on and pad_sim.prompted is None)
         pad_sim.press(4)
-        wait_until(lambda: pad.presses == 1)
+        eventually(lambda: pad.presses == 1, what="one press on the pad")
         pad.prompt("visit-4")  # a later prompt: the earlier press did not rate anything
         pad_sim.wait_for(lambda: pad_sim.prompted == "visit-4")
         assert ratings.empty()
@@ -170,15 +171,15 @@ def test_cancel_turns_the_pad_off(pad_sim: RatingPadSimulator) -> None:
 def test_a_replugged_pad_gets_its_prompt_back(pad_sim: RatingPadSimulator) -> None:
     ratings: queue.Queue[Rating] = queue.Queue()
     with RatingPad(fast_port(pad_sim.path), ratings.put, debounce_s=0.0, prompt_guard_s=0.0) as pad:
-        assert pad.wait_connected(5)
+        assert pad.wait_connected(scaled(5))
         pad.prompt("visit-5")
         pad_sim.wait_for(lambda: pad_sim.prompted == "visit-5")
         pad_sim.unplug()
-        wait_until(lambda: not pad.connected)
+        eventually(lambda: not pad.connected, what="the pad unplugged")
         with pytest.raises(DeviceDisconnectedError):
             pad.prompt("visit-6")
         pad_sim.plug()  # powers up dark
         assert pad_sim.wait_for(lambda: pad_sim.prompted) == "visit-6"
         pad_sim.press(3)
-        assert ratings.get(timeout=5) == Rating("visit-6", 3)
+        assert ratings.get(timeout=scaled(5)) == Rating("visit-6", 3)
         assert pad.link.connects == 2

@@ -228,7 +228,7 @@ def test_naive_datetimes_are_refused() -> None:
         make_ticket(issued_at=datetime(2026, 3, 6, 9, 12))  # noqa: DTZ001 - the point of the test
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     matter=st.text(max_size=80),
     notice=st.text(max_size=80),

@@ -33,9 +33,10 @@ from devices.scanner import (
     ticket_payload,
 )
 from devices.simulators import ScannerSimulator
+from harness.waiting import eventually, scaled
 from queue_server.domain.idcard import check_character as server_check_character
 from queue_server.domain.masking import mask_id_number, mask_name
-from tests.devices.conftest import fast_port, wait_until
+from tests.devices.conftest import fast_port
 
 # The worked example of GB 11643-1999 (check character X), and a Guyuan (6404) number.
 STANDARD = "11010519491231002X"
@@ -178,13 +179,13 @@ def test_scan_kinds_are_exposed() -> None:
 
 
 def next_scan(scans: queue.Queue[Scan]) -> Scan:
-    return scans.get(timeout=5)
+    return scans.get(timeout=scaled(5))
 
 
 def test_scanner_delivers_typed_scans(scanner_sim: ScannerSimulator) -> None:
     scans: queue.Queue[Scan] = queue.Queue()
     with Scanner(fast_port(scanner_sim.path), scans.put) as scanner:
-        assert scanner.wait_connected(5)
+        assert scanner.wait_connected(scaled(5))
         scanner_sim.scan(STANDARD)
         scanner_sim.scan("YY20260306")
         scanner_sim.terminator = b"\r\n"
@@ -207,7 +208,7 @@ def test_id_numbers_never_reach_the_logs(
     caplog.set_level(logging.DEBUG)
     scans: queue.Queue[Scan] = queue.Queue()
     with Scanner(fast_port(scanner_sim.path), scans.put) as scanner:
-        assert scanner.wait_connected(5)
+        assert scanner.wait_connected(scaled(5))
         scanner_sim.scan(GUYUAN)
         scanner_sim.scan("110105194912310021")  # invalid: still private
         assert isinstance(next_scan(scans), ResidentIdScan)
@@ -224,14 +225,14 @@ def test_scanner_reconnects_after_unplug(
 ) -> None:
     scans: queue.Queue[Scan] = queue.Queue()
     with Scanner(fast_port(scanner_sim.path), scans.put) as scanner:
-        assert scanner.wait_connected(5)
+        assert scanner.wait_connected(scaled(5))
         scanner_sim.scan("before")
         assert next_scan(scans) == OtherScan("before")
 
         scanner_sim.unplug()
-        wait_until(lambda: not scanner.connected)
+        eventually(lambda: not scanner.connected, what="the scanner unplugged")
         scanner_sim.plug()
-        assert scanner.wait_connected(5)
+        assert scanner.wait_connected(scaled(5))
         scanner_sim.scan("after")
         assert next_scan(scans) == OtherScan("after")
         assert scanner.link.connects == 2
@@ -241,13 +242,13 @@ def test_scanner_reconnects_after_unplug(
 def test_half_a_line_before_an_unplug_is_not_a_scan(scanner_sim: ScannerSimulator) -> None:
     scans: queue.Queue[Scan] = queue.Queue()
     with Scanner(fast_port(scanner_sim.path), scans.put) as scanner:
-        assert scanner.wait_connected(5)
+        assert scanner.wait_connected(scaled(5))
         scanner_sim.send(b"69012345")  # cut off by the unplug
-        wait_until(lambda: scanner_sim.plugged)
+        eventually(lambda: scanner_sim.plugged, what="the scanner replugged")
         scanner_sim.unplug()
-        wait_until(lambda: not scanner.connected)
+        eventually(lambda: not scanner.connected, what="the scanner unplugged")
         scanner_sim.plug()
-        assert scanner.wait_connected(5)
+        assert scanner.wait_connected(scaled(5))
         scanner_sim.scan("6901234567892")
         assert next_scan(scans) == OtherScan("6901234567892")
 
@@ -256,8 +257,8 @@ def test_scanner_waits_for_a_device_that_is_not_there_yet(scanner_sim: ScannerSi
     scanner_sim.unplug()
     scans: queue.Queue[Scan] = queue.Queue()
     with Scanner(fast_port(scanner_sim.path), scans.put) as scanner:
-        assert not scanner.wait_connected(0.3)
+        assert not scanner.connected  # no device to open: it keeps trying
         scanner_sim.plug()
-        assert scanner.wait_connected(5)
+        assert scanner.wait_connected(scaled(5))
         scanner_sim.scan("late")
         assert next_scan(scans) == OtherScan("late")

@@ -10,7 +10,8 @@ import pytest
 from devices.errors import DeviceDisconnectedError
 from devices.serialport import Backoff, LineFramer, SerialLink
 from devices.simulators import ScannerSimulator
-from tests.devices.conftest import fast_port, wait_until
+from harness.waiting import eventually, scaled
+from tests.devices.conftest import fast_port
 
 
 def test_backoff_doubles_up_to_the_cap_and_resets() -> None:
@@ -52,21 +53,22 @@ def test_a_failing_handler_does_not_kill_the_reader(
         got.put(data)
 
     with SerialLink(fast_port(scanner_sim.path), handler, name="test") as link:
-        assert link.wait_connected(5)
+        assert link.wait_connected(scaled(5))
         scanner_sim.send(b"x")
-        wait_until(
-            lambda: any("handler" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+        eventually(
+            lambda: any("handler" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR),
+            what="the handler's error logged",
         )
         scanner_sim.send(b"fine")
         received = b""
         while received != b"fine":  # chunks may arrive split
-            received += got.get(timeout=5)
+            received += got.get(timeout=scaled(5))
         assert link.connected
 
 
 def test_stop_is_prompt_and_idempotent(scanner_sim: ScannerSimulator) -> None:
     link = SerialLink(fast_port(scanner_sim.path), lambda data: None, name="test").start()
-    assert link.wait_connected(5)
+    assert link.wait_connected(scaled(5))
     link.stop()
     assert not link.connected
     link.stop()

@@ -29,7 +29,8 @@ from devices.sign import (
     show_frame,
 )
 from devices.simulators import SignSimulator
-from tests.devices.conftest import fast_port, wait_until
+from harness.waiting import eventually, scaled
+from tests.devices.conftest import fast_port
 
 SERVING = SignDisplay(window="3", status=SignStatus.SERVING, ticket="A023")
 PAUSED = SignDisplay(window="3", status=SignStatus.PAUSED, reason="业务培训")
@@ -134,7 +135,7 @@ def sign_config(path: str, **overrides: object) -> SignConfig:
 
 def test_sign_shows_what_the_window_sends(sign_sim: SignSimulator) -> None:
     with WindowSign(sign_config(sign_sim.path)) as sign:
-        assert sign.wait_connected(5)
+        assert sign.wait_connected(scaled(5))
         sign.show(SERVING)
         assert sign_sim.shown == SERVING
         assert sign_sim.text == "3号窗口 正在办理A023号"
@@ -146,7 +147,7 @@ def test_sign_shows_what_the_window_sends(sign_sim: SignSimulator) -> None:
 
 def test_sign_silence_raises(sign_sim: SignSimulator) -> None:
     with WindowSign(sign_config(sign_sim.path, address=9, ack_timeout_s=0.2)) as sign:
-        assert sign.wait_connected(5)
+        assert sign.wait_connected(scaled(5))
         with pytest.raises(SignError, match="did not acknowledge"):
             sign.show(SERVING)  # the sign on this line has address 1: it stays silent
         assert sign_sim.shown is None
@@ -154,7 +155,7 @@ def test_sign_silence_raises(sign_sim: SignSimulator) -> None:
 
 def test_a_late_nak_for_another_frame_is_not_this_frames_answer(sign_sim: SignSimulator) -> None:
     with WindowSign(sign_config(sign_sim.path)) as sign:
-        assert sign.wait_connected(5)
+        assert sign.wait_connected(scaled(5))
         corrupted = bytearray(show_frame(1, SERVING, seq=200))
         corrupted[7] ^= 0x01
         sign.link.write(bytes(corrupted))  # the sign NAKs seq 200 whenever it gets to it
@@ -168,17 +169,17 @@ def test_a_late_nak_for_another_frame_is_not_this_frames_answer(sign_sim: SignSi
 def test_sign_nak_raises_sign_error(sign_sim: SignSimulator) -> None:
     sign_sim.encoding = "ascii"  # a sign that cannot decode the Chinese reason NAKs the frame
     with WindowSign(sign_config(sign_sim.path)) as sign:
-        assert sign.wait_connected(5)
+        assert sign.wait_connected(scaled(5))
         with pytest.raises(SignError, match="NAK"):
             sign.show(PAUSED)
 
 
 def test_replugged_sign_gets_its_display_back(sign_sim: SignSimulator) -> None:
     with WindowSign(sign_config(sign_sim.path)) as sign:
-        assert sign.wait_connected(5)
+        assert sign.wait_connected(scaled(5))
         sign.show(SERVING)
         sign_sim.unplug()
-        wait_until(lambda: not sign.connected)
+        eventually(lambda: not sign.connected, what="the sign unplugged")
         with pytest.raises(DeviceDisconnectedError):
             sign.show(PAUSED)
         sign_sim.plug()  # blank after power-up

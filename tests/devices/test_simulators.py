@@ -13,7 +13,8 @@ from devices.ratingpad import Rating, RatingPad
 from devices.scanner import OtherScan, Scan, Scanner
 from devices.sign import SignDisplay, SignStatus, WindowSign
 from devices.simulators import RealtimeSplitter, SimulatedDevices
-from tests.devices.conftest import make_ticket, wait_until
+from harness.waiting import eventually, scaled
+from tests.devices.conftest import make_ticket
 
 
 def test_splitter_finds_queries_between_commands_even_in_pieces() -> None:
@@ -52,28 +53,31 @@ def test_bundle_gives_working_configs(tmp_path: Path) -> None:
 
         scans: queue.Queue[Scan] = queue.Queue()
         with Scanner(hall.scanner_port(), scans.put) as scanner:
-            assert scanner.wait_connected(5)
+            assert scanner.wait_connected(scaled(5))
             hall.scanner.scan("6901234567892")
-            assert scans.get(timeout=5) == OtherScan("6901234567892")
+            assert scans.get(timeout=scaled(5)) == OtherScan("6901234567892")
 
         devices = hall.windows["3"]
         ratings: queue.Queue[Rating] = queue.Queue()
         with RatingPad(hall.rating_pad_port("3"), ratings.put, prompt_guard_s=0.0) as pad:
-            assert pad.wait_connected(5)
+            assert pad.wait_connected(scaled(5))
             pad.prompt("v1")
             devices.rating_pad.wait_for(lambda: devices.rating_pad.lights_on)
             devices.rating_pad.press(4)
-            assert ratings.get(timeout=5) == Rating("v1", 4)
+            assert ratings.get(timeout=scaled(5)) == Rating("v1", 4)
 
         with WindowSign(hall.sign_config("3")) as sign:
-            assert sign.wait_connected(5)
+            assert sign.wait_connected(scaled(5))
             sign.show(SignDisplay("3", SignStatus.CALLING, "B007"))
             assert devices.sign.text == "请B007号到3号窗口办理"
 
         keys: queue.Queue[KeyPress] = queue.Queue()
         with Keypad(hall.keypad_port("3"), keys.put) as keypad:
-            assert keypad.wait_connected(5)
+            assert keypad.wait_connected(scaled(5))
             devices.keypad.press(Key.NEXT)
-            assert keys.get(timeout=5) == KeyPress(Key.NEXT)
+            assert keys.get(timeout=scaled(5)) == KeyPress(Key.NEXT)
     assert not (tmp_path / "devices" / "scanner").exists()
-    wait_until(lambda: not [t for t in threading.enumerate() if t.name.startswith(("sim-", "serial-"))])
+    eventually(
+        lambda: not [t for t in threading.enumerate() if t.name.startswith(("sim-", "serial-"))],
+        what="every simulator thread ended",
+    )

@@ -8,7 +8,6 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from display.hall_board import HallView
@@ -17,8 +16,10 @@ from display.voice.announcer import AnnouncementQueue
 from display.voice.builder import AnnouncementBuilder
 from display.voice.pack import VoicePack
 from display.voice.sinks import NullSink
+from harness.waiting import scaled
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, MqttLink, Received
+from queue_server.protocol.codec import decode
 from queue_server.protocol.messages import (
     CallEvent,
     CallKind,
@@ -32,7 +33,6 @@ from queue_server.protocol.messages import (
     WindowBrief,
     WindowState,
     WindowStatus,
-    decode,
     parse_args,
 )
 
@@ -87,18 +87,6 @@ def hall_state(
     )
 
 
-def wait_for(
-    cond: Callable[[], bool], timeout: float = 10.0, what: str | Callable[[], str] = "condition"
-) -> None:
-    """Wait until ``cond()``; ``what`` names it in the failure, or says (when callable) what was seen."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
-
-
 class FakeBridge:
     """Behaves like the queue server's MQTT bridge for one hall, as docs/design/PROTOCOL.md describes it.
 
@@ -121,7 +109,7 @@ class FakeBridge:
 
     def start(self) -> FakeBridge:
         self.link.start()
-        assert self.link.wait_connected(5), "fake bridge could not connect"
+        assert self.link.wait_connected(scaled(5)), "fake bridge could not connect"
         return self
 
     def stop(self) -> None:
@@ -157,7 +145,9 @@ class FakeBridge:
             state_mid = self.link.publish(topics.state(self.hall), self.state(), retain=True)
         # Outside the lock: the acknowledgement comes on paho's thread, which may be waiting for it.
         if settle:
-            assert self.link.wait_acked(state_mid, 10), "the broker did not acknowledge the hall state"
+            assert self.link.wait_acked(state_mid, scaled(10)), (
+                "the broker did not acknowledge the hall state"
+            )
         return ev
 
     def state(self) -> HallState:

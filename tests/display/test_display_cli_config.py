@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from display.cli import build_identity
+from harness.waiting import scaled
 from provisioning import BrokerSettings, new_credential, render_device_config
 from provisioning.devices import DeviceEntry
 from queue_server.cli import build_parser, main
@@ -112,7 +113,7 @@ def test_a_display_started_with_the_file_comes_online_on_its_broker(
         assert json.loads(out)["state"] == "online"
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(10)
+        proc.wait(scaled(10))
         assert proc.stderr is not None
         proc.stderr.close()
     assert proc.returncode == 0

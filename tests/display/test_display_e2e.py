@@ -14,8 +14,10 @@ import pytest
 
 from display.runtime import window_runtime
 from display.voice.pack import VoicePack
+from harness.waiting import eventually, eventually_equal, scaled
 from queue_server.protocol import topics
 from queue_server.protocol.client import PAHO_LOG, MqttLink, next_boot
+from queue_server.protocol.codec import decode
 from queue_server.protocol.messages import (
     CallKind,
     DeviceConfig,
@@ -23,10 +25,9 @@ from queue_server.protocol.messages import (
     DeviceStatus,
     WindowState,
     WindowStatus,
-    decode,
 )
 from tests.conftest import MosquittoBroker
-from tests.display.helpers import CuttableProxy, FakeBridge, make_hall_display, wait_for
+from tests.display.helpers import CuttableProxy, FakeBridge, make_hall_display
 
 
 @pytest.fixture
@@ -45,15 +46,19 @@ def test_paints_from_the_retained_state_at_once_without_announcing_history(
     display = make_hall_display(hall_code, broker.address, voice_pack)
     display.start()
     try:
-        wait_for(lambda: len(display.view().recent) == 3, what="retained state painted")
+        eventually(lambda: len(display.view().recent) == 3, what="retained state painted")
         v = display.view()
         assert [line.ticket for line in v.recent] == ["A002", "B001", "A001"]
         assert v.spotlight is not None and v.spotlight.sentence == "请 A002 号 到 2 号窗口"
         assert {t.window for t in v.windows} == {"1", "2", "6"}
         assert v.hall_name == "测试市民大厅" and v.online
-        time.sleep(0.3)
-        assert list(display.delivered) == []  # history is shown, not announced again
-        assert display.announcer is not None and list(display.announcer.played) == []
+        # History is shown, not announced again. The marker: a live call after it, on the same
+        # connection; once it is delivered, any replayed history would have been delivered before it.
+        marker = bridge.call("A003", "1").seq
+        eventually(lambda: marker in display.delivered, what="the marker call")
+        assert list(display.delivered) == [marker]
+        assert display.announcer is not None and display.announcer.wait_idle(scaled(10))
+        assert list(display.announcer.played) == [marker]
     finally:
         display.stop()
         bridge.stop()
@@ -67,13 +72,13 @@ def test_every_call_once_in_order_through_a_cut_connection(
     display = make_hall_display(hall_code, proxy.address, voice_pack)
     display.start()
     try:
-        wait_for(lambda: display.sequencer.last == 1, what="baseline from the retained state")
+        eventually(lambda: display.sequencer.last == 1, what="baseline from the retained state")
         for i in range(2, 6):
             bridge.call(f"A{i:03d}", str(i % 3 + 1))
-        wait_for(lambda: list(display.delivered) == [2, 3, 4, 5], what="live calls")
+        eventually_equal(lambda: list(display.delivered), [2, 3, 4, 5], what="live calls")
 
         proxy.cut()  # the display's cable is pulled; the hall goes on calling
-        wait_for(lambda: not display.view().online, what="display notices it is offline")
+        eventually(lambda: not display.view().online, what="display notices it is offline")
         assert display.view().alert
         for i in range(6, 12):
             bridge.call(f"B{i:03d}", "6", kind=CallKind.RECALL if i == 9 else CallKind.CALL)
@@ -84,17 +89,19 @@ def test_every_call_once_in_order_through_a_cut_connection(
             time.sleep(0.05)
 
         expected = list(range(2, 15))
-        wait_for(lambda: list(display.delivered) == expected, timeout=20, what="all calls after reconnect")
+        eventually_equal(lambda: list(display.delivered), expected, 20, what="all calls after reconnect")
         assert display.replays >= 1, "the missed calls must have come from calls.since"
         assert any(dev == "hall-screen-1" for dev, _ in bridge.answered)
         assert display.announcer is not None
-        assert display.announcer.wait_idle(20)
+        assert display.announcer.wait_idle(scaled(20))
         assert list(display.announcer.played) == expected
         v = display.view()
         assert [line.seq for line in v.recent] == list(range(14, 4, -1))
         assert v.online
-        time.sleep(0.5)  # late duplicates, if any, must not sneak in
-        assert list(display.delivered) == expected
+        # Late duplicates, if any, must not sneak in: they would be delivered before this marker call.
+        marker = bridge.call("D015", "8").seq
+        eventually(lambda: marker in display.delivered, what="the marker call")
+        assert list(display.delivered) == [*expected, marker]
     finally:
         display.stop()
         bridge.stop()
@@ -116,18 +123,21 @@ def test_every_call_once_in_order_through_a_broker_restart(
 
     caller = threading.Thread(target=keep_calling)
     try:
-        wait_for(lambda: display.sequencer.last == 1, what="baseline")
+        eventually(lambda: display.sequencer.last == 1, what="baseline")
         caller.start()
-        wait_for(lambda: len(display.delivered) >= 3, what="live calls before the restart")
+        eventually(lambda: len(display.delivered) >= 3, what="live calls before the restart")
         fresh_broker.restart(down_for=0.5)
-        wait_for(lambda: not display.view().online or display.replays > 0, what="outage noticed")
-        wait_for(lambda: display.view().online, timeout=20, what="reconnected")
-        time.sleep(0.5)
+        eventually(lambda: not display.view().online or display.replays > 0, what="outage noticed")
+        eventually(lambda: display.view().online, timeout=20, what="reconnected")
+        called_before = bridge.seq  # the calls go on after the reconnect, and arrive live
+        eventually(
+            lambda: any(seq > called_before for seq in display.delivered), what="calls after the restart"
+        )
         stop.set()
-        caller.join(5)
+        caller.join(scaled(5))
         expected = list(range(2, bridge.seq + 1))
-        wait_for(lambda: list(display.delivered) == expected, timeout=30, what="all calls after the restart")
-        assert display.announcer is not None and display.announcer.wait_idle(30)
+        eventually_equal(lambda: list(display.delivered), expected, 30, what="all calls after the restart")
+        assert display.announcer is not None and display.announcer.wait_idle(scaled(30))
         assert list(display.announcer.played) == expected
     finally:
         stop.set()
@@ -154,27 +164,24 @@ def test_status_with_boot_counter_and_last_will(
         lambda m: seen.append(decode(DeviceStatus, m.payload)) if m.payload else None,
     )
     watcher.start()
-    assert watcher.wait_connected(5)
+    assert watcher.wait_connected(scaled(5))
     display = make_hall_display(hall_code, proxy.address, voice_pack, boot=boot)
     display.start()
     try:
-        wait_for(lambda: [s.state for s in seen] == ["online"], what="online status")
+        eventually(lambda: [s.state for s in seen] == ["online"], what="online status")
         assert seen[0].boot == 2 and seen[0].kind == DeviceKind.HALL_DISPLAY.value
         assert seen[0].health.get("voice") == "ok"
         proxy.cut()  # an unclean loss: the broker publishes the Last Will
-        wait_for(lambda: [s.state for s in seen] == ["online", "offline"], what="last will")
+        eventually(lambda: [s.state for s in seen] == ["online", "offline"], what="last will")
         assert seen[1].boot == 2
         proxy.resume()
         # Back at the next retry (1 s here). 40 s also covers a connection attempt whose CONNECT got no
         # answer: paho gives up on it after the keepalive (15 s) and retries after at most 8 s.
-        wait_for(
-            lambda: [s.state for s in seen] == ["online", "offline", "online"],
-            timeout=40,
-            what=lambda: f"back online; statuses seen: {[s.state for s in seen]}",
-        )
+        states = ["online", "offline", "online"]
+        eventually_equal(lambda: [s.state for s in seen], states, 40, what="back online")
     finally:
         display.stop()
-    wait_for(lambda: seen[-1].state == "offline", what="clean goodbye")
+    eventually(lambda: seen[-1].state == "offline", what="clean goodbye")
     watcher.stop()
 
 
@@ -184,18 +191,18 @@ def test_window_display_follows_its_window(broker: MosquittoBroker, hall_code: s
     display = window_runtime(hall_code, "win5-screen", "5", boot=1, broker=broker.address)
     display.start()
     try:
-        wait_for(lambda: display.view().ticket == "A001", what="retained window state")
+        eventually(lambda: display.view().ticket == "A001", what="retained window state")
         v = display.view()
         assert (v.title, v.staff, v.staff_id) == ("5号窗口", "张*", "工号 0005")
         bridge.call("B001", "6")  # another window: not ours
         bridge.call("A002", "5")
-        wait_for(lambda: display.view().ticket == "A002", what="our next call")
+        eventually(lambda: display.view().ticket == "A002", what="our next call")
         assert display.view().flash
         paused = WindowState(
             window="5", name="综合受理", status=WindowStatus.PAUSED, pause_reason="午餐", ts=time.time() + 1
         )
         bridge.link.publish(topics.window_state(hall_code, "5"), paused, retain=True)
-        wait_for(lambda: display.view().status_text == "暂停服务：午餐", what="paused")
+        eventually(lambda: display.view().status_text == "暂停服务：午餐", what="paused")
     finally:
         display.stop()
         bridge.stop()
@@ -214,15 +221,15 @@ def test_config_moves_a_window_display_and_sets_the_voice(
     display.start()
     hall.start()
     try:
-        wait_for(lambda: display.view().ticket == "A001", what="window 5")
+        eventually(lambda: display.view().ticket == "A001", what="window 5")
         config = DeviceConfig(version=3, kind="window_display", window="6", hall_name="测试市民大厅")
         bridge.link.publish(topics.dev_config(hall_code, "moving-screen"), config, retain=True)
-        wait_for(lambda: display.view().ticket == "B007", what="moved to window 6")
+        eventually(lambda: display.view().ticket == "B007", what="moved to window 6")
         hall_config = DeviceConfig(version=1, kind="hall_display", extra={"voice_repeat": 2})
         bridge.link.publish(topics.dev_config(hall_code, "hall-screen-2"), hall_config, retain=True)
         assert hall.announcer is not None
         announcer = hall.announcer
-        wait_for(lambda: announcer.builder.settings.repeat == 2, what="voice settings from config")
+        eventually(lambda: announcer.builder.settings.repeat == 2, what="voice settings from config")
     finally:
         display.stop()
         hall.stop()

@@ -5,23 +5,25 @@ after reconnect every call appears exactly once, in order, and was announced in 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from display.voice.pack import VoicePack
+from harness.factories import HallFixture, build_hall
+from harness.waiting import eventually, eventually_equal, scaled
 from queue_server.protocol import topics
-from queue_server.protocol.messages import HallState, decode
+from queue_server.protocol.codec import decode
+from queue_server.protocol.messages import HallState
 from queue_server.services.ports import Actor
 from tests.conftest import MosquittoBroker
-from tests.display.helpers import CuttableProxy, make_hall_display, wait_for
-from tests.factories import HallFixture, build_hall
+from tests.display.helpers import CuttableProxy, make_hall_display
 from tests.mqtt.conftest import Probe, start_bridge
 
 
 @pytest.fixture
-def hall(tmp_path: Path, hall_code: str) -> Iterator[HallFixture]:
-    h = build_hall(f"sqlite:///{tmp_path / 'hall.db'}", code=hall_code)
+def hall(shared_sqlite_url: str, hall_code: str) -> Iterator[HallFixture]:
+    """The small hall on SQLite alone: this is about the display, not the database."""
+    h = build_hall(shared_sqlite_url, code=hall_code, migrate=False)
     yield h
     h.close()
 
@@ -69,23 +71,25 @@ def test_real_server_calls_reach_the_display_once_in_order_through_a_cut(
         # once the retained state holds that visit (booting within that moment, it would announce it).
         retained_state_reaches(broker, hall.code, history[-1])
         display.start()
-        wait_for(lambda: display.sequencer.last == history[-1], what="baseline from the retained state")
+        eventually(lambda: display.sequencer.last == history[-1], what="baseline from the retained state")
         assert [line.ticket for line in display.view().recent] == ["A001"]
 
         expected = serve(hall, "3", zhao) + serve(hall, "1", zhang, recall=True)
-        wait_for(lambda: list(display.delivered) == expected, what="live calls")
+        eventually_equal(lambda: list(display.delivered), expected, what="live calls")
 
         proxy.cut()
-        wait_for(lambda: not display.view().online, what="offline")
+        eventually(lambda: not display.view().online, what="offline")
         for i in range(4):
             expected += serve(hall, "3" if i % 2 else "1", zhao if i % 2 else zhang, recall=i == 2)
         proxy.resume()
         expected += serve(hall, "1", zhang)
 
-        wait_for(lambda: list(display.delivered) == expected, timeout=20, what="every call after reconnect")
+        eventually_equal(
+            lambda: list(display.delivered), expected, timeout=20, what="every call after reconnect"
+        )
         assert expected == list(range(history[-1] + 1, expected[-1] + 1))  # the server's numbering
         assert display.replays >= 1
-        assert display.announcer is not None and display.announcer.wait_idle(20)
+        assert display.announcer is not None and display.announcer.wait_idle(scaled(20))
         assert list(display.announcer.played) == expected
         # What the list shows is what the server recorded, newest first.
         record = hall.services.calls_since(hall.code, 0, 100).calls

@@ -18,7 +18,8 @@ from PIL import Image
 from harness.waiting import eventually, scaled
 from queue_server.protocol import topics
 from queue_server.protocol.client import MqttLink
-from queue_server.protocol.messages import DeviceStatus, decode
+from queue_server.protocol.codec import decode
+from queue_server.protocol.messages import DeviceStatus
 from tests import xvfb
 from tests.conftest import MosquittoBroker
 from tests.display.cjk_check import CJK_FONT, Verdict, is_cjk, judge, render
@@ -122,9 +123,11 @@ def snapshot_showing(pid: int, snaps: Path, text: str, timeout: float = 30.0) ->
         return (body, snaps / f"snapshot-{n}.png") if text in shown else None
 
     try:
-        return eventually(next_snapshot, timeout, what=f"a snapshot showing {text!r}", interval=0.3)
+        found = eventually(next_snapshot, timeout, what=f"a snapshot showing {text!r}", interval=0.3)
     except AssertionError as failed:
         raise AssertionError(f"{failed}; the latest snapshot showed {shown}") from None
+    assert found is not None
+    return found
 
 
 def whole_json(path: Path, timeout: float = 20.0) -> dict[str, Any]:
@@ -180,7 +183,7 @@ def test_running_hall_display_shows_calls_from_mqtt(
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+            proc.wait(scaled(10))
         watcher.stop()
         bridge.stop()
 

@@ -129,7 +129,7 @@ def test_a_renumbered_series_after_a_server_reset_is_followed() -> None:
     assert s.rebased == 1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     n=st.integers(min_value=1, max_value=40),
     base=st.integers(min_value=0, max_value=5),

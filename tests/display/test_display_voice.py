@@ -26,6 +26,7 @@ from display.voice.pack import (
     VoiceUnavailableError,
 )
 from display.voice.sinks import CommandSink, NullSink, open_sink
+from harness.waiting import eventually, scaled
 from tests.display.helpers import wav_rms
 
 A012_TO_5 = ("chime", "qing", "A", "0", "1", "2", "hao", "dao", "5", "hao_chuangkou", "banli")
@@ -128,7 +129,7 @@ class RecordingSink:
         self.gate.set()
 
     def play(self, wav: bytes, seconds: float) -> None:
-        self.gate.wait(10)
+        self.gate.wait(scaled(10))
         start = time.monotonic()
         self.inner.play(wav, seconds)
         self.spans.append((start, time.monotonic()))
@@ -151,7 +152,7 @@ def test_the_queue_plays_in_order_one_at_a_time(voice_pack: VoicePack) -> None:
     try:
         for seq in range(1, 7):
             q.submit(Spoken(seq, f"A{seq:03d}", str(seq)))
-        assert q.wait_idle(30)
+        assert q.wait_idle(scaled(30))
     finally:
         q.stop()
     assert list(q.played) == [1, 2, 3, 4, 5, 6]
@@ -168,15 +169,13 @@ def test_a_full_queue_drops_the_oldest_waiting_never_the_one_playing(voice_pack:
     q.start()
     try:
         q.submit(Spoken(1, "A001", "1"))
-        deadline = time.monotonic() + 5
-        while q.current is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert q.current is not None and q.current.seq == 1
+        playing = eventually(lambda: q.current, 5, what="the first announcement playing", interval=0.005)
+        assert playing is not None and playing.seq == 1
         for seq in range(2, 9):  # 7 more into 4 places: 2, 3, 4 are pushed out
             q.submit(Spoken(seq, f"A{seq:03d}", "1"))
         assert q.dropped == 3
         sink.gate.set()
-        assert q.wait_idle(30)
+        assert q.wait_idle(scaled(30))
     finally:
         q.stop()
     assert list(q.played) == [1, 5, 6, 7, 8]
@@ -190,13 +189,11 @@ def test_a_backlog_sheds_repeats_before_anything_else(voice_pack: VoicePack) -> 
     q.start()
     try:
         q.submit(Spoken(1, "A001", "1"))
-        deadline = time.monotonic() + 5
-        while q.current is None and time.monotonic() < deadline:
-            time.sleep(0.005)
+        eventually(lambda: q.current, 5, what="the first announcement playing", interval=0.005)
         for seq in (2, 3, 4):
             q.submit(Spoken(seq, f"A{seq:03d}", "1"))
         sink.gate.set()
-        assert q.wait_idle(30)
+        assert q.wait_idle(scaled(30))
     finally:
         q.stop()
     reps = [clips.count("qing") for clips in q.clips_played]
@@ -239,4 +236,4 @@ def _wav(frames: bytes) -> bytes:
 
 
 def _sox(*args: str) -> None:
-    subprocess.run(["sox", *args], check=True, capture_output=True, timeout=30)
+    subprocess.run(["sox", *args], check=True, capture_output=True, timeout=scaled(30))

@@ -103,21 +103,21 @@ def test_working_days_between_counts_the_half_open_interval() -> None:
 days = st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(days, st.integers(0, 30), st.integers(0, 30))
 def test_add_working_days_is_monotonic_in_n(start: date, n: int, m: int) -> None:
     lo, hi = sorted((n, m))
     assert CAL.add_working_days(start, lo) <= CAL.add_working_days(start, hi)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(days, st.integers(0, 40), st.integers(1, 20))
 def test_add_working_days_is_monotonic_in_start(start: date, later_by: int, n: int) -> None:
     later = start + timedelta(days=later_by)
     assert CAL.add_working_days(start, n) <= CAL.add_working_days(later, n)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(days, st.integers(1, 40))
 def test_add_working_days_lands_on_a_working_day_after_exactly_n(start: date, n: int) -> None:
     due = CAL.add_working_days(start, n)

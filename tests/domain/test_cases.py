@@ -81,7 +81,7 @@ def test_case_number_format() -> None:
             parse_case_number(text)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(
     st.from_regex(r"[A-Za-z0-9]{1,16}", fullmatch=True),
     st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)),

@@ -45,7 +45,7 @@ def test_check_character_needs_17_digits() -> None:
         check_character("1234")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(
     st.from_regex(r"[1-9][0-9]{5}", fullmatch=True),
     st.dates(min_value=date(1900, 1, 1), max_value=date(2026, 12, 31)),

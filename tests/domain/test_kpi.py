@@ -40,7 +40,7 @@ def test_nearest_rank_percentile() -> None:
         percentile(values, 101)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.integers(0, 1000), min_size=1, max_size=50), st.floats(0, 100))
 def test_percentile_is_a_value_with_at_least_p_percent_at_or_below(values: list[int], p: float) -> None:
     result = percentile(values, p)
@@ -75,7 +75,7 @@ def test_estimate_edge_cases() -> None:
     assert estimate_wait(10_000, [], 1, 10 * M) == MAX_ESTIMATE
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(
     st.integers(0, 300),
     st.lists(st.integers(0, 10_000).map(lambda s: timedelta(seconds=s)), max_size=20),

@@ -32,7 +32,7 @@ def test_parse_accepts_only_the_canonical_spelling(text: str) -> None:
         parse_number(text)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.from_regex(r"[A-Z]{1,3}", fullmatch=True), st.integers(1, 10**7))
 def test_parse_inverts_format(prefix: str, n: int) -> None:
     text = format_number(prefix, n)
@@ -40,7 +40,7 @@ def test_parse_inverts_format(prefix: str, n: int) -> None:
     assert len(text) == len(prefix) + max(3, len(str(n)))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.text(alphabet="AB0123456789", max_size=7))
 def test_format_inverts_parse(text: str) -> None:
     try:

@@ -26,8 +26,8 @@ from .factories import NOW, TODAY, minutes_ago
 
 SERVICES = ("A", "B", "C")
 CLASSES = (None, None, "elderly", "military", "disabled")
-# Enough examples to hit every tier often; deadline off: no timing assertions in tests.
-FAST = settings(max_examples=75, deadline=None)
+# Enough examples to hit every tier often (no per-example deadline: see the profiles in tests/conftest.py).
+FAST = settings(max_examples=75)
 
 
 def _candidate(plain: bool, first_id: int) -> st.SearchStrategy[Candidate]:

@@ -67,7 +67,7 @@ def test_age_before_birth_is_an_error() -> None:
         age_on(date(2026, 1, 2), date(2026, 1, 1))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 12, 31)), st.integers(0, 36500))
 def test_age_never_decreases_and_steps_by_at_most_one_a_day(birth: date, days: int) -> None:
     day = birth + timedelta(days=days)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from devices.printer import NetworkTransportConfig, PrinterConfig
 from devices.simulators import TcpPrinterSimulator
+from harness.factories import build_hall, make_settings
 from queue_server.api import create_app
 from queue_server.mqtt.door import MqttDoor, open_door
 from queue_server.protocol.client import BrokerAddress, DeviceLink
@@ -27,7 +28,6 @@ from queue_server.services import Services, system_clock
 from queue_server.services.ports import Actor, Role
 from queue_server.settings import Settings
 from tests.conftest import MosquittoBroker, free_port
-from tests.factories import build_hall, make_settings
 from tests.web.server import RunningServer, serve
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,7 +37,9 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in the main thread while it is
+# open, so a later test's asyncio.run() would fail; the browser is closed when tests/e2e is done.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/bootstrap installs it)")

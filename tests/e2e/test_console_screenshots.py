@@ -12,11 +12,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
+from harness.factories import PASSWORD
 from queue_server.protocol.messages import TicketIssueArgs
 from queue_server.services.casework.models import CaseRequest
 from queue_server.services.ports import Actor, Role
 from tests.e2e.conftest import Hall
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker]
 
@@ -35,9 +35,20 @@ def _issue(hall: Hall, **args: object) -> str:
 
 
 def test_console_screenshots(hall: Hall, browser: Browser) -> None:
+    waiting = _busy_hall(hall)
+    _console_pages(hall, browser)
+    _manage_pages(hall, browser)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+    phone.goto(hall.url + f"/t/{waiting}")
+    expect(phone.locator("#ahead")).to_contain_text("人")
+    hall.screenshot(phone, "15-citizen-waiting")
+
+
+def _busy_hall(hall: Hall) -> str:
+    """Yesterday's promised case, overdue by now, a bad rating to rectify, and a busy queue for
+    window 1 with a special ticket in it; the token of the last ticket, still waiting."""
     assert hall.services is not None
     services = hall.services
-    # Yesterday's promised case, overdue by now, and a bad rating to rectify.
     zhao = Actor(Role.STAFF, "zhao")
     services.sign_in(hall.code, "2", actor=zhao)
     services.open_window(hall.code, "2", actor=zhao)
@@ -50,13 +61,15 @@ def test_console_screenshots(hall: Hall, browser: Browser) -> None:
     services.start(hall.code, "2", actor=zhao, request_id="s-start-2")
     services.finish_case(hall.code, "2", CaseRequest(case_type="promised"), actor=zhao)
     services.citizen_rate(rated, 2)
-    # A busy queue for window 1.
     for args in ({"matter": "A01", "materials": ["A01-M1", "A01-M2"]}, {"service": "A"}, {"service": "C"},
                  {"matter": "A01", "priority": "disabled"}, {"service": "A"}, {"matter": "C01"}):  # fmt: skip
         _issue(hall, **args)
     services.issue_special(hall.code, "A", "危重病人家属，特事特办", actor=MANAGER)
-    waiting = _issue(hall, service="A")
+    return _issue(hall, service="A")
 
+
+def _console_pages(hall: Hall, browser: Browser) -> None:
+    assert hall.services is not None
     page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
     page.goto(hall.url + "/console")
     page.fill("#login-name", "zhang")
@@ -68,7 +81,7 @@ def test_console_screenshots(hall: Hall, browser: Browser) -> None:
     assert page.evaluate("document.fonts.check(\"16px 'WenQuanYi Micro Hei'\")"), (
         "no CJK font for the console"
     )
-    first = services.console(hall.code, "1", actor=Actor(Role.STAFF, "zhang")).next_tickets
+    first = hall.services.console(hall.code, "1", actor=Actor(Role.STAFF, "zhang")).next_tickets
     expect(page.locator("#next li b")).to_have_text([t.number for t in first])
     hall.screenshot(page, "10-console-queue")
     page.keyboard.press("n")
@@ -80,6 +93,8 @@ def test_console_screenshots(hall: Hall, browser: Browser) -> None:
     hall.screenshot(page, "12-console-transfer-dialog")
     page.keyboard.press("Escape")
 
+
+def _manage_pages(hall: Hall, browser: Browser) -> None:
     manage = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
     manage.goto(hall.url + "/console/manage")
     manage.fill('#login-form input[name="login"]', "manager")
@@ -92,8 +107,3 @@ def test_console_screenshots(hall: Hall, browser: Browser) -> None:
     expect(manage.locator("#rectifications")).to_contain_text("不满意")
     expect(manage.locator("#rectifications")).to_contain_text("赵六")
     hall.screenshot(manage, "14-manage-rectification")
-
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
-    phone.goto(hall.url + f"/t/{waiting}")
-    expect(phone.locator("#ahead")).to_contain_text("人")
-    hall.screenshot(phone, "15-citizen-waiting")

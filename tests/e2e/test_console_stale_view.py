@@ -13,13 +13,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import APIResponse, Browser, Page, Route, expect
 
+from harness.factories import PASSWORD
 from queue_server.protocol.client import DeviceLink
 from tests.e2e.conftest import Hall
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker]
 
-VIEW = "**/api/halls/*/windows/1/console"  # the picture only, not …/console/<action>
+VIEW = "**/api/halls/*/windows/1/console"  # the picture only
+# The start action as the console sends it: the route every caller uses, asking for the console's view.
+START = re.compile(r"/api/halls/[^/]+/windows/1/start\?view=console$")
 # Pictures the page has taken: shown, or dropped as older than the one shown.
 TAKEN = "(window.hallqConsole.snapshots + (window.hallqConsole.stale || 0))"
 
@@ -28,7 +30,7 @@ class Held:
     """Intercepts the page's requests to ``pattern``: the server answers each at once (route.fetch),
     and the page gets that answer only when the test lets it through."""
 
-    def __init__(self, page: Page, pattern: str) -> None:
+    def __init__(self, page: Page, pattern: str | re.Pattern[str]) -> None:
         self.page = page
         self.pattern = pattern
         self.held: list[tuple[Route, APIResponse]] = []
@@ -80,21 +82,32 @@ def test_a_refresh_landing_after_an_action_does_not_undo_it(hall: Hall, browser:
 
 
 def _act_while_a_refresh_is_on_its_way(hall: Hall, page: Page, kiosk: DeviceLink) -> None:
+    _sign_in(hall, page)
+    _call_while_a_refresh_is_on_its_way(page, kiosk)
+    _start_while_a_refresh_is_on_its_way(page, kiosk)
+    _confirm_priority_while_a_refresh_is_on_its_way(page, kiosk)
+    _finish_at_once(hall, page)
+
+
+def _sign_in(hall: Hall, page: Page) -> None:
     page.goto(hall.url + "/console")
     page.fill("#login-name", "zhang")
     page.fill("#login-password", PASSWORD)
     page.select_option("#login-window", "1")
     page.click("#login-submit")
-    status = page.locator("#window-status")
-    expect(status).to_have_attribute("data-status", "idle")
+    expect(page.locator("#window-status")).to_have_attribute("data-status", "idle")
     expect(page.locator('#next li[data-ticket="A001"]')).to_be_visible()
     expect(page.locator("#live")).to_have_text("● 实时连接正常")
 
-    def enabled() -> list[str | None]:
-        buttons = page.locator("#actions button[data-act]").all()
-        return [b.get_attribute("data-act") for b in buttons if b.is_enabled()]
 
-    # N, while a refresh is on its way: the older picture lands after the action's answer.
+def _enabled(page: Page) -> list[str | None]:
+    buttons = page.locator("#actions button[data-act]").all()
+    return [b.get_attribute("data-act") for b in buttons if b.is_enabled()]
+
+
+def _call_while_a_refresh_is_on_its_way(page: Page, kiosk: DeviceLink) -> None:
+    """N, while a refresh is on its way: the older picture lands after the action's answer."""
+    status = page.locator("#window-status")
     views = Held(page, VIEW)
     assert kiosk.request("ticket.issue", {"service": "A"}, timeout=5.0).ok  # the page refreshes
     stale = views.wait_for_one()  # read by the server before the call
@@ -106,14 +119,17 @@ def _act_while_a_refresh_is_on_its_way(hall: Hall, page: Page, kiosk: DeviceLink
     assert status.get_attribute("data-status") == "calling"  # the page stays as the call left it:
     assert not shown  # the older picture was dropped
     expect(page.locator("#current-number")).to_have_text("A001")
-    assert enabled() == ["recall", "start", "no_show", "transfer", "hold"]
+    assert _enabled(page) == ["recall", "start", "no_show", "transfer", "hold"]
     views.release()
     expect(status).to_have_attribute("data-status", "calling")
 
-    # S, while a refresh is on its way: the live channel paints "serving" first, then the older
-    # picture lands, then the action's answer.
+
+def _start_while_a_refresh_is_on_its_way(page: Page, kiosk: DeviceLink) -> None:
+    """S, while a refresh is on its way: the live channel paints "serving" first, then the older
+    picture lands, then the action's answer."""
+    status = page.locator("#window-status")
     views = Held(page, VIEW)
-    answers = Held(page, "**/api/halls/*/windows/1/console/start")
+    answers = Held(page, START)
     assert kiosk.request("ticket.issue", {"service": "A"}, timeout=5.0).ok
     stale = views.wait_for_one()
     assert stale["window"]["status"] == "calling"
@@ -123,14 +139,16 @@ def _act_while_a_refresh_is_on_its_way(hall: Hall, page: Page, kiosk: DeviceLink
     expect(status).to_have_attribute("data-status", "serving")  # painted by the live channel
     shown = views.deliver_one()
     assert status.get_attribute("data-status") == "serving" and not shown
-    assert enabled() == ["finish", "transfer", "hold"]
+    assert _enabled(page) == ["finish", "transfer", "hold"]
     assert answers.deliver_one()  # the action's own answer is shown as it is
     assert page.evaluate("window.hallqConsole.version") == answer["view"]["version"]
     answers.release()
     views.release()
 
-    # 核实通过 while a refresh is on its way: the window stays "serving" with A001 (nothing for the
-    # live channel to paint); only the version tells the older picture from the answer's.
+
+def _confirm_priority_while_a_refresh_is_on_its_way(page: Page, kiosk: DeviceLink) -> None:
+    """核实通过 while a refresh is on its way: the window stays "serving" with A001 (nothing for the
+    live channel to paint); only the version tells the older picture from the answer's."""
     current = page.locator("#current")
     views = Held(page, VIEW)
     assert kiosk.request("ticket.issue", {"service": "A"}, timeout=5.0).ok
@@ -145,10 +163,12 @@ def _act_while_a_refresh_is_on_its_way(hall: Hall, page: Page, kiosk: DeviceLink
     expect(current.locator(".badge.ok")).to_have_text("已核实")
     views.release()
 
-    # No waiting for the button: the page shows serving, so F is the finish dialog.
+
+def _finish_at_once(hall: Hall, page: Page) -> None:
+    """No waiting for the button: the page shows serving, so F is the finish dialog."""
     page.keyboard.press("f")
     expect(page.locator("#dlg-finish")).to_be_visible()
     page.check("#type-immediate")
     page.click("#finish-submit")
     expect(page.locator("#last-case")).to_have_attribute("data-case", re.compile(f"^{hall.code.upper()}-"))
-    expect(status).to_have_attribute("data-status", "idle")
+    expect(page.locator("#window-status")).to_have_attribute("data-status", "idle")

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from harness.factories import FakeClock, make_settings
 from queue_server.halls import HallFile, validate_data
 from queue_server.halls.loader import load_hall
 from queue_server.halls.passwords import DEMO_PASSWORD_ENV
 from queue_server.services import Services
 from queue_server.store import init_db
 from queue_server.store import tables as t
-from tests.factories import FakeClock, make_settings
 
 DEV_ENV = {DEMO_PASSWORD_ENV: "demo-password-1"}
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

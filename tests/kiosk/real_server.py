@@ -10,11 +10,11 @@ from typing import Any, cast
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from harness.factories import HallFixture, build_hall
 from queue_server.protocol.client import BrokerAddress
 from queue_server.protocol.messages import TicketIssueArgs, TicketResult
 from queue_server.services.ports import HallServices, IssueDone
 from queue_server.store import tables as t
-from tests.factories import HallFixture, build_hall
 from tests.mqtt.conftest import Served, start_bridge
 
 

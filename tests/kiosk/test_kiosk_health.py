@@ -17,7 +17,8 @@ from kiosk.model import KioskSettings
 from kiosk.screens import OutOfServiceScreen, TicketScreen, View
 from queue_server.protocol import topics
 from queue_server.protocol.client import MqttLink, Received
-from queue_server.protocol.messages import DeviceStatus, Op, Request, decode
+from queue_server.protocol.codec import decode
+from queue_server.protocol.messages import DeviceStatus, Op, Request
 from tests.conftest import MosquittoBroker
 from tests.devices.escpos_decoder import Cut, events_of
 

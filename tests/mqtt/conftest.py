@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from harness.waiting import scaled
 from queue_server.mqtt import MqttAnnouncer, MqttBridge, new_boot, server_link
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, MqttLink, Received
@@ -19,7 +20,7 @@ from queue_server.services.ports import HallServices
 from tests.conftest import MosquittoBroker
 from tests.mqtt.fakes import FakeHall
 
-WAIT = 5.0
+WAIT = 5.0  # seconds for an answer that must come, before the suite's time scale
 
 
 @dataclass
@@ -57,7 +58,7 @@ def start_bridge(
         config_refresh_s=config_refresh_s,  # None: only on connect and when asked, unless a test wants it
     )
     bridge.start()
-    assert bridge.wait_ready(WAIT)
+    assert bridge.wait_ready(scaled(WAIT))
     return Served(bridge, announcer, instance)
 
 
@@ -68,7 +69,7 @@ class Probe:
         self.link = MqttLink(client_id or f"probe-{uuid.uuid4().hex[:8]}", address)
         self.inbox: queue.Queue[Received] = queue.Queue()
         self.link.start()
-        assert self.link.wait_connected(WAIT)
+        assert self.link.wait_connected(scaled(WAIT))
 
     def listen(self, topic_filter: str) -> None:
         self.link.subscribe(topic_filter, self.inbox.put)
@@ -85,15 +86,15 @@ class Probe:
         echoed = threading.Event()
         undo = self.link.subscribe(marker, lambda _msg: echoed.set())
         self.link.publish(marker, b"x", qos=1)
-        assert echoed.wait(WAIT), "the broker did not echo the sync marker"
+        assert echoed.wait(scaled(WAIT)), "the broker did not echo the sync marker"
         undo()
 
     def next(self, timeout: float = WAIT) -> Received:
-        return self.inbox.get(timeout=timeout)
+        return self.inbox.get(timeout=scaled(timeout))
 
     def next_on(self, topic: str, timeout: float = WAIT) -> Received:
         while True:
-            msg = self.inbox.get(timeout=timeout)
+            msg = self.inbox.get(timeout=scaled(timeout))
             if msg.topic == topic:
                 return msg
 
@@ -101,7 +102,7 @@ class Probe:
         """Publish and wait until the broker has it, so a message sent next from elsewhere comes after."""
         body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
         # The broker's PUBACK: it has routed the message to every subscriber before acknowledging it.
-        assert self.link.publish_and_wait(topic, body, retain=retain, timeout=WAIT), "no PUBACK"
+        assert self.link.publish_and_wait(topic, body, retain=retain, timeout=scaled(WAIT)), "no PUBACK"
 
     def close(self) -> None:
         self.link.stop()

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from harness.waiting import scaled
 from queue_server.mqtt import MqttAnnouncer
 from queue_server.protocol import topics
 from queue_server.protocol.client import MqttLink
@@ -21,7 +22,7 @@ from tests.mqtt.conftest import WAIT, Probe
 def link(broker: MosquittoBroker) -> Iterator[MqttLink]:
     link = MqttLink(f"announcer-{time.monotonic_ns()}", broker.address)
     link.start()
-    assert link.wait_connected(WAIT)
+    assert link.wait_connected(scaled(WAIT))
     yield link
     link.stop()
 
@@ -42,7 +43,9 @@ def flushed(link: MqttLink) -> None:
     handles one connection's packets in order: the PUBACK of a later message means the earlier ones
     are routed and, when retained, stored.
     """
-    assert link.publish_and_wait(f"hallq-test/flush/{uuid.uuid4().hex}", b"x", timeout=WAIT), "no PUBACK"
+    assert link.publish_and_wait(f"hallq-test/flush/{uuid.uuid4().hex}", b"x", timeout=scaled(WAIT)), (
+        "no PUBACK"
+    )
 
 
 def drain(probe: Probe, topic: str, until: int) -> list[int]:

@@ -9,24 +9,25 @@ from collections.abc import Callable
 
 import pytest
 
+from harness.waiting import eventually, scaled
 from queue_server.errors import HallqError
 from queue_server.mqtt.bridge import READ_INLINE_BYTES
 from queue_server.protocol import topics
 from queue_server.protocol.client import Received
+from queue_server.protocol.codec import MAX_PAYLOAD_BYTES, decode
 from queue_server.protocol.messages import (
-    MAX_PAYLOAD_BYTES,
     CatalogResult,
     DeviceConfig,
     DeviceStatus,
     ErrorCode,
     ServerStatus,
     TicketIssueArgs,
-    decode,
 )
 from queue_server.services.ports import IssueDone
 from tests.conftest import MosquittoBroker
 from tests.mqtt.conftest import Device, Probe, Served, start_bridge
 from tests.mqtt.fakes import CATALOG_ETAG, FakeHall
+from tests.threads import parked_in
 
 DeviceMaker = Callable[[str], Device]
 
@@ -298,7 +299,7 @@ def test_a_ticket_waits_behind_a_slower_request_of_its_device(
     try:
         kiosk = devices("kiosk-1")
         kiosk.send({"id": "catalog", "op": "catalog.get"})
-        assert slow.catalog_started.wait(5)
+        assert slow.catalog_started.wait(scaled(5))
         kiosk.send({"id": "ticket", "op": "ticket.issue", "args": {"service": "A"}})
         assert [kiosk.reply()["id"], kiosk.reply()["id"]] == ["catalog", "ticket"]
     finally:
@@ -457,15 +458,18 @@ def test_stop_waits_for_the_answers_of_tickets_still_being_committed(
     s = start_bridge(broker.address, slow, hall_code, attach=slow.announcers.append)
     kiosk = devices("kiosk-1")
     kiosk.send({"id": "r-1", "op": "ticket.issue", "args": {"service": "A"}})
-    assert slow.taken.wait(5)  # the worker has handed it on and is free
+    assert slow.taken.wait(scaled(5))  # the worker has handed it on and is free
     stopper = threading.Thread(target=s.bridge.stop)
     stopper.start()
-    stopper.join(0.5)
+    eventually(
+        lambda: parked_in(stopper, "MqttBridge.stop") or not stopper.is_alive(),
+        what="stop() waiting for the answer owed",
+    )
     assert stopper.is_alive(), "stop() returned with a ticket still being committed"
     writer = threading.Thread(target=slow.pending[0])  # the services' writer thread commits it
     writer.start()
     reply = kiosk.reply()
     assert (reply["id"], reply["ok"], reply["result"]["number"]) == ("r-1", True, "A001")
-    stopper.join(10)
-    writer.join(10)
+    stopper.join(scaled(10))
+    writer.join(scaled(10))
     assert not stopper.is_alive()

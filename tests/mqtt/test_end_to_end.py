@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlmodel import Session, func, select
 
+from harness.factories import HallFixture
 from queue_server.protocol import topics
-from queue_server.protocol.messages import DeviceConfig, decode
+from queue_server.protocol.codec import decode
+from queue_server.protocol.messages import DeviceConfig
 from queue_server.store import tables as t
 from tests.conftest import MosquittoBroker
-from tests.factories import HallFixture
 from tests.mqtt.conftest import Device, Probe, Served, start_bridge
 
 DeviceMaker = Callable[[str], Device]
@@ -29,9 +30,7 @@ def real(broker: MosquittoBroker, hall: HallFixture) -> Iterator[Served]:
 
 
 def tickets(hall: HallFixture) -> int:
-    query = (
-        select(func.count()).select_from(t.Ticket).join(t.Service).where(t.Service.hall_id == hall.hall_id)
-    )
+    query = select(func.count()).select_from(t.Ticket).where(t.Ticket.hall_id == hall.hall_id)
     with Session(hall.engine) as session:
         return int(session.exec(query).one())
 

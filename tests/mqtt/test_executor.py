@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from functools import partial
 
+from harness.waiting import eventually, scaled
 from queue_server.mqtt.executor import KeyedExecutor
+from tests.threads import parked_in
 
 
 def test_tasks_of_one_key_run_in_order_while_keys_run_in_parallel() -> None:
@@ -24,7 +26,7 @@ def test_a_blocked_key_does_not_block_another() -> None:
     pool.submit("slow-device", partial(release.wait, 10))
     pool.submit("slow-device", lambda: None)
     pool.submit("kiosk", other_ran.set)
-    assert other_ran.wait(5)
+    assert other_ran.wait(scaled(5))
     release.set()
     pool.shutdown(wait=True)
 
@@ -37,13 +39,13 @@ def test_backlog_per_key_is_bounded_and_a_failing_task_does_not_stop_the_key() -
 
     def blocker() -> None:
         started.set()
-        release.wait(10)
+        release.wait(scaled(10))
 
     def boom() -> None:
         raise RuntimeError("a handler bug")
 
     assert pool.submit("k", blocker)
-    assert started.wait(5)
+    assert started.wait(scaled(5))
     assert pool.submit("k", boom)
     assert pool.submit("k", lambda: done.append("after"))
     assert not pool.submit("k", lambda: done.append("dropped"))  # backlog full
@@ -63,7 +65,7 @@ def test_long_backlog_yields_to_other_keys() -> None:
     pool.submit("chatty", finished.set)
     pool.submit("quiet", partial(order.append, "quiet"))
     gate.set()
-    assert finished.wait(5)
+    assert finished.wait(scaled(5))
     pool.shutdown(wait=True)
     # One thread: the quiet key still gets its turn before the chatty backlog is drained.
     assert order.index("quiet") < order.index("chatty-39")
@@ -98,19 +100,22 @@ def test_tasks_submitted_during_an_inline_run_follow_it_and_shutdown_waits_for_i
 
     def inline_task() -> None:
         started.set()
-        release.wait(10)
+        release.wait(scaled(10))
         order.append("inline")
 
     submitter = threading.Thread(target=pool.submit, args=("kiosk", inline_task), kwargs={"inline": True})
     submitter.start()
-    assert started.wait(5)
+    assert started.wait(scaled(5))
     assert pool.submit("kiosk", partial(order.append, "after"))
     stopper = threading.Thread(target=pool.shutdown)
     stopper.start()
-    stopper.join(0.3)
+    eventually(
+        lambda: parked_in(stopper, "KeyedExecutor.shutdown") or not stopper.is_alive(),
+        what="shutdown() waiting for the inline task",
+    )
     assert stopper.is_alive(), "shutdown() returned with a task still running inline"
     release.set()
-    stopper.join(10)
-    submitter.join(10)
+    stopper.join(scaled(10))
+    submitter.join(scaled(10))
     assert not stopper.is_alive()
     assert order == ["inline", "after"]

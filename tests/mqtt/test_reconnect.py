@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from queue_server.protocol import topics
-from queue_server.protocol.messages import ServerStatus, decode
+from queue_server.protocol.codec import decode
+from queue_server.protocol.messages import ServerStatus
 from tests.conftest import MosquittoBroker
 from tests.mqtt.conftest import Device, Probe, start_bridge
 from tests.mqtt.fakes import FakeHall

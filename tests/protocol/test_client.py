@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.waiting import scaled
 from queue_server.protocol import topics
 from queue_server.protocol.client import (
     BrokerAddress,
@@ -17,7 +18,8 @@ from queue_server.protocol.client import (
     RequestTimeoutError,
     next_boot,
 )
-from queue_server.protocol.messages import DeviceStatus, Request, Response, decode
+from queue_server.protocol.codec import decode
+from queue_server.protocol.messages import DeviceStatus, Request, Response
 from tests.conftest import MosquittoBroker
 
 
@@ -41,12 +43,12 @@ def test_subscribe_delivers_and_undo_stops(broker: MosquittoBroker, hall_code: s
     undo = a.subscribe(topics.calls(hall_code), got.put)
     assert a.wait_subscribed()
     b.publish_and_wait(topics.calls(hall_code), b"one")
-    assert got.get(timeout=2).payload == b"one"
+    assert got.get(timeout=scaled(2)).payload == b"one"
     undo()
     b.publish_and_wait(topics.calls(hall_code), b"two")
     b.publish_and_wait(topics.state(hall_code), b"sync", retain=True)
     probe = _collect(a, topics.state(hall_code))
-    assert probe.get(timeout=2).payload == b"sync"
+    assert probe.get(timeout=scaled(2)).payload == b"sync"
     assert got.empty()
     a.stop()
     b.stop()
@@ -65,16 +67,16 @@ def test_handlers_follow_subscriptions_made_after_a_topic_was_routed(
     undo_first = a.subscribe(topic, first.put)
     assert a.wait_subscribed()
     b.publish_and_wait(topic, b"one")
-    assert first.get(timeout=2).payload == b"one"  # the topic is routed, and remembered, now
+    assert first.get(timeout=scaled(2)).payload == b"one"  # the topic is routed, and remembered, now
     a.subscribe(topic, second.put)  # the same filter: nothing new for the broker, a new handler here
     b.publish_and_wait(topic, b"two")
-    assert first.get(timeout=2).payload == b"two"
-    assert second.get(timeout=2).payload == b"two"
+    assert first.get(timeout=scaled(2)).payload == b"two"
+    assert second.get(timeout=scaled(2)).payload == b"two"
     undo_first()
     b.publish_and_wait(topic, b"three")
-    assert second.get(timeout=2).payload == b"three"
+    assert second.get(timeout=scaled(2)).payload == b"three"
     b.publish_and_wait(topics.state(hall_code), b"sync", retain=True)
-    _collect(a, topics.state(hall_code)).get(timeout=2)  # what came before it has been delivered
+    _collect(a, topics.state(hall_code)).get(timeout=scaled(2))  # what came before it has been delivered
     assert first.empty()
     a.stop()
     b.stop()
@@ -94,11 +96,11 @@ def test_resubscribes_after_broker_restart(fresh_broker: MosquittoBroker, hall_c
     sub.on_connect(reconnected.set)
     reconnected.clear()
     fresh_broker.restart()
-    assert reconnected.wait(15), "no reconnect after the broker came back"
+    assert reconnected.wait(scaled(15)), "no reconnect after the broker came back"
     assert sub.wait_subscribed()
-    assert pub.wait_connected(15)
+    assert pub.wait_connected(scaled(15))
     pub.publish_and_wait(topics.calls(hall_code), b"after")
-    assert got.get(timeout=3).payload == b"after"
+    assert got.get(timeout=scaled(3)).payload == b"after"
     sub.stop()
     pub.stop()
 
@@ -116,7 +118,7 @@ def test_a_failing_handler_does_not_kill_the_loop(broker: MosquittoBroker, hall_
     assert link.wait_subscribed()
     link.publish(topics.calls(hall_code), b"x")
     link.publish(topics.calls(hall_code), b"y")
-    assert [got.get(timeout=2).payload, got.get(timeout=2).payload] == [b"x", b"y"]
+    assert [got.get(timeout=scaled(2)).payload, got.get(timeout=scaled(2)).payload] == [b"x", b"y"]
     link.stop()
 
 
@@ -175,10 +177,10 @@ def test_presence_online_then_offline_with_boot(broker: MosquittoBroker, hall_co
         hall_code, "disp-1", "hall_display", boot=7, broker=broker.address, health=lambda: {"x": "ok"}
     )
     dev.start()
-    online = decode(DeviceStatus, statuses.get(timeout=3).payload)
+    online = decode(DeviceStatus, statuses.get(timeout=scaled(3)).payload)
     assert (online.state, online.boot, online.health) == ("online", 7, {"x": "ok"})
     dev.stop()
-    offline = decode(DeviceStatus, statuses.get(timeout=3).payload)
+    offline = decode(DeviceStatus, statuses.get(timeout=scaled(3)).payload)
     assert (offline.state, offline.boot) == ("offline", 7)
     watcher.stop()
 

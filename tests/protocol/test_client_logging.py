@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from harness.waiting import scaled
 from queue_server.protocol.client import PAHO_LOG, MqttLink
 from tests.conftest import MosquittoBroker
 
@@ -27,7 +28,7 @@ def test_a_clean_stop_logs_nothing_above_debug(
     link.on_connect(connected.set)  # hooks run after the "connected to" line is logged
     link.on_disconnect(disconnected.set)
     link.start()
-    assert connected.wait(5)
+    assert connected.wait(scaled(5))
     assert _records(caplog, client_id), "caplog sees nothing of the link: silence would prove nothing"
     caplog.clear()
     link.stop()
@@ -50,17 +51,17 @@ def test_a_broker_outage_is_a_warning_and_the_stop_after_it_is_not(
     # Hooked before start(): a hook added while connected may also be run by the connect in flight.
     link.on_connect(connects.release)
     link.start()
-    assert connects.acquire(timeout=5), "never connected"
+    assert connects.acquire(timeout=scaled(5)), "never connected"
     fresh_broker.stop()
     # The hook runs after the log line, so once it fired the line is there.
-    assert dropped.wait(10), "the link never noticed the broker going away"
+    assert dropped.wait(scaled(10)), "the link never noticed the broker going away"
     warnings = [r.getMessage() for r in _records(caplog, client_id) if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "disconnected" in warnings[0]
     assert "reconnecting" in warnings[0]
 
     fresh_broker.start()
-    assert connects.acquire(timeout=15), "no reconnect after the broker came back"
+    assert connects.acquire(timeout=scaled(15)), "no reconnect after the broker came back"
     assert link.connected
     caplog.clear()
     link.stop()
@@ -79,8 +80,8 @@ def test_paho_packet_trace_is_quiet_unless_asked_for(
         link = MqttLink(client_id, broker.address)
         link.start()
         try:
-            assert link.wait_connected(5)
-            assert link.wait_subscribed(5)
+            assert link.wait_connected(scaled(5))
+            assert link.wait_subscribed(scaled(5))
         finally:
             link.stop()
         return [r.getMessage() for r in caplog.records if r.name == trace]

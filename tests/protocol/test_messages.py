@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from queue_server.protocol.codec import MAX_PAYLOAD_BYTES, ProtocolError, decode, encode, request_id_of
 from queue_server.protocol.messages import (
-    MAX_PAYLOAD_BYTES,
     CallEvent,
     CallKind,
     DeviceStatus,
@@ -17,7 +17,6 @@ from queue_server.protocol.messages import (
     HallState,
     MaterialLine,
     Op,
-    ProtocolError,
     Request,
     Response,
     ResultReply,
@@ -25,10 +24,7 @@ from queue_server.protocol.messages import (
     TicketResult,
     WindowBrief,
     WindowStatus,
-    decode,
-    encode,
     parse_args,
-    request_id_of,
 )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from harness.waiting import scaled
 from queue_server.protocol.signals import SignalFlag
 
 # Runs HANDLER (a statement that installs the handler under test for SIGUSR2) and raises SIGUSR2.
@@ -57,7 +58,7 @@ def _run_nested(handler: str, result: str, timeout: float) -> subprocess.Complet
 
 
 def test_a_signal_nested_in_the_flags_handler_is_recorded_and_nothing_waits() -> None:
-    done = _run_nested("flag = SignalFlag(signal.SIGUSR2)", "flag.received", timeout=30)
+    done = _run_nested("flag = SignalFlag(signal.SIGUSR2)", "flag.received", timeout=scaled(30))
     assert done.returncode == 0, done.stderr
     word, nested, received = done.stdout.split()
     assert word == "done" and int(nested) >= 1  # the harness did interrupt the handler
@@ -99,4 +100,4 @@ def test_wait_returns_the_signal_sent_from_another_thread_or_none_when_the_event
     threading.Timer(0.2, event.set).start()
     started = time.monotonic()
     assert flag.wait(0.05, or_until=event) is None
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < scaled(5)  # woken by the event, not stuck waiting for a signal

@@ -13,6 +13,7 @@ subscriber must see the allowed one without the forbidden one before it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import shutil
@@ -20,7 +21,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from harness.broker import free_port
+from harness.waiting import eventually, scaled
 from provisioning import (
     BrokerSettings,
     Credential,
@@ -45,13 +47,7 @@ from queue_server.protocol import topics
 pytestmark = pytest.mark.broker
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-WAIT = 5.0  # an upper bound for a broker answer on loopback, not a timing assertion
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+WAIT = 5.0  # seconds: an upper bound for a broker answer on loopback (scaled), not a timing assertion
 
 
 @dataclass
@@ -71,22 +67,24 @@ class Broker:
             self.proc = subprocess.Popen(
                 [MOSQUITTO, "-c", str(self.root / "broker" / "mosquitto.conf")], stdout=log, stderr=log
             )
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
+        proc = self.proc
+
+        def listening() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"mosquitto did not start: {(self.root / 'mosquitto.log').read_text()}")
             with (
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
             ):
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        raise RuntimeError(f"mosquitto did not start: {(self.root / 'mosquitto.log').read_text()}")
+                return True
+            return False
+
+        eventually(listening, WAIT, what=f"mosquitto listening on port {self.port}", interval=0.02)
 
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
-            self.proc.wait(5)
+            self.proc.wait(scaled(5))
             self.proc = None
 
     def password(self, user: str) -> str:
@@ -98,7 +96,7 @@ def _provisioned_broker(hall: HallFile) -> Iterator[Broker]:
         pytest.skip("mosquitto is not installed")
     root = Path(tempfile.mkdtemp(prefix="hallq-provision-"))
     root.chmod(0o711)  # the broker's user must reach broker/ inside it
-    broker = Broker(_free_port(), root, hall, ensure_credentials(usernames(hall), {}))
+    broker = Broker(free_port(), root, hall, ensure_credentials(usernames(hall), {}))
     broker.provision()
     broker.start()
     try:
@@ -135,7 +133,7 @@ class Peer:
         self.client.on_publish = lambda _c, _u, mid, _rc, _p: self.acks.put(mid)
         self.client.connect("127.0.0.1", broker.port, keepalive=10)
         self.client.loop_start()
-        self.result = self.connack.get(timeout=WAIT)
+        self.result = self.connack.get(timeout=scaled(WAIT))
 
     @property
     def connected(self) -> bool:
@@ -143,18 +141,18 @@ class Peer:
 
     def subscribe(self, *filters: str) -> list[Any]:
         self.client.subscribe([(f, 1) for f in filters])
-        return self.subacks.get(timeout=WAIT)
+        return self.subacks.get(timeout=scaled(WAIT))
 
     def publish(self, topic: str, payload: bytes) -> None:
         """Publish QoS 1 and wait for the broker's PUBACK (sent for forbidden topics too on 3.1.1)."""
         info = self.client.publish(topic, payload, qos=1)
-        assert self.acks.get(timeout=WAIT) == info.mid
+        assert self.acks.get(timeout=scaled(WAIT)) == info.mid
 
     def until(self, payload: bytes) -> list[tuple[str, bytes]]:
         """Every message received up to and including the one carrying ``payload``."""
         seen: list[tuple[str, bytes]] = []
         while not seen or seen[-1][1] != payload:
-            seen.append(self.messages.get(timeout=WAIT))
+            seen.append(self.messages.get(timeout=scaled(WAIT)))
         return seen
 
     def close(self) -> None:
@@ -272,7 +270,9 @@ def test_reprovisioning_keeps_passwords_and_a_sighup_admits_a_new_device(demo_ha
         broker.provision()
         assert broker.proc is not None
         broker.proc.send_signal(signal.SIGHUP)
-        assert wait_until_connects(broker, "demo-kiosk-3")
+        # Mosquitto applies SIGHUP asynchronously: try until it does.
+        admitted = functools.partial(peers_connect, broker, "demo-kiosk-3")
+        eventually(admitted, WAIT, what="the new kiosk let in", interval=0.05)
         assert peers_connect(broker, KIOSK_1), "an existing device keeps its password"
 
 
@@ -280,13 +280,3 @@ def peers_connect(broker: Broker, user: str) -> bool:
     peer = Peer(broker, user, broker.password(user))
     peer.close()
     return peer.connected
-
-
-def wait_until_connects(broker: Broker, user: str) -> bool:
-    """Mosquitto applies SIGHUP asynchronously: try until it does (bounded, not a timing check)."""
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if peers_connect(broker, user):
-            return True
-        time.sleep(0.05)
-    return False

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.waiting import scaled
 from queue_server.protocol.client import MqttLink
 from queue_server.runtime.broker import (
     BrokerError,
@@ -25,7 +26,7 @@ def echo_works(link: MqttLink) -> bool:
     link.subscribe("hallq-test/echo", lambda _m: got.set())
     # Subscribe is in effect before the publish: the broker handles one client's packets in order.
     link.publish("hallq-test/echo", b"x", qos=1)
-    return got.wait(5)
+    return got.wait(scaled(5))
 
 
 @pytest.mark.parametrize("kind", [BrokerKind.MOSQUITTO, BrokerKind.AMQTT])
@@ -40,7 +41,7 @@ def test_broker_serves_on_loopback_and_stops(kind: BrokerKind, tmp_path: Path) -
         link = MqttLink(f"t-{kind}", broker.address)
         link.start()
         try:
-            assert link.wait_connected(5)
+            assert link.wait_connected(scaled(5))
             assert echo_works(link)
         finally:
             link.stop()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from harness.waiting import scaled
+
 SCRIPT = """
 import gc
 from queue_server.runtime.heap import settle_heap
@@ -28,6 +30,6 @@ print("ok", frozen)
 
 
 def test_settled_objects_are_frozen_and_later_ones_are_not() -> None:
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=scaled(60))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok ")

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.factories import PASSWORD, build_hall
+from harness.waiting import eventually, scaled
 from queue_server.runtime.broker import port_is_free
 from tests.conftest import MosquittoBroker, free_port
-from tests.factories import PASSWORD, build_hall
 
 HALLQ = [sys.executable, "-m", "queue_server.cli", "server"]
 
@@ -46,7 +46,7 @@ def run_server(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPr
         text=True,
         env=clean_env(**env),
         cwd=tmp_path,
-        timeout=60,
+        timeout=scaled(60),
         check=False,
     )
 
@@ -120,11 +120,12 @@ def running(tmp_path: Path, broker: MosquittoBroker, hall_code: str) -> Iterator
     )
     server = Running(proc, port, hall_code)
     try:
-        deadline = time.monotonic() + 30
-        while not _answers(server.url("/api/health")):
+
+        def answers() -> bool:
             assert proc.poll() is None, (tmp_path / "server.log").read_text()
-            assert time.monotonic() < deadline, "hallq server did not answer"
-            time.sleep(0.1)
+            return _answers(server.url("/api/health"))
+
+        eventually(answers, 30, what="hallq server answering /api/health", interval=0.1)
         yield server
     finally:
         if proc.poll() is None:
@@ -164,7 +165,7 @@ def open_live_stream(server: Running) -> tuple[list[str], threading.Event]:
             ended.set()
 
     threading.Thread(target=read, daemon=True).start()
-    assert hello.wait(10), lines
+    assert hello.wait(scaled(10)), lines
     return lines, ended
 
 
@@ -174,9 +175,9 @@ def test_a_stop_ends_the_open_live_streams_first_and_exits_cleanly(
 ) -> None:
     lines, ended = open_live_stream(running)
     running.proc.send_signal(stop_signal)
-    assert ended.wait(30)
+    assert ended.wait(scaled(30))
     # The stream ended because the server closed it, not at its maximum age: it never got as far as
     # its first heartbeat (sent after 5 quiet seconds, the maximum age being 15).
     assert not any(line.startswith(": ping") for line in lines), lines
-    assert running.proc.wait(30) == 0
+    assert running.proc.wait(scaled(30)) == 0
     assert port_is_free(running.port)

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -21,7 +20,11 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from harness.waiting import eventually, scaled
 from queue_server.runtime.broker import free_port, port_is_free
+
+# hallq up starts a broker of its own (mosquitto when installed): no fixture here says so.
+pytestmark = pytest.mark.broker
 
 START_TIMEOUT = 60.0
 
@@ -40,11 +43,11 @@ class Up:
 
     def close(self) -> int:
         try:
-            self.proc.wait(30)
+            self.proc.wait(scaled(30))
         except subprocess.TimeoutExpired:
             self.proc.kill()
         code = self.proc.wait()
-        self.reader.join(10)
+        self.reader.join(scaled(10))
         assert self.proc.stdout is not None
         self.proc.stdout.close()
         return code
@@ -74,7 +77,7 @@ def start_up(data_dir: Path, *extra: str, env_extra: dict[str, str] | None = Non
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     up = Up(proc, lines, http_port, mqtt_port, reader)
-    if not ready.wait(START_TIMEOUT):
+    if not ready.wait(scaled(START_TIMEOUT)):
         proc.kill()
         up.close()
         pytest.fail("hallq up did not get ready:\n" + "\n".join(lines))
@@ -100,11 +103,11 @@ def mqtt_request(port: int, device_id: str, op: str, args: dict[str, object]) ->
     client.loop_start()
     try:
         client.subscribe(f"hallq/v1/demo/dev/{device_id}/resp", qos=1)
-        assert subscribed.wait(10)
+        assert subscribed.wait(scaled(10))
         rid = uuid.uuid4().hex
         body = json.dumps({"id": rid, "op": op, "args": args})
         client.publish(f"hallq/v1/demo/dev/{device_id}/req", body, qos=1)
-        reply = replies.get(timeout=10)
+        reply = replies.get(timeout=scaled(10))
         assert reply["id"] == rid
         return reply
     finally:
@@ -113,9 +116,9 @@ def mqtt_request(port: int, device_id: str, op: str, args: dict[str, object]) ->
 
 
 def online_devices(port: int, wanted: set[str]) -> set[str]:
-    """The devices whose retained status says online, waiting until ``wanted`` are (or 30 s)."""
+    """The devices whose retained status says online, once every one of ``wanted`` is."""
     online: set[str] = set()
-    changed = threading.Condition()
+    changed = threading.Lock()
 
     def on_status(_c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
         device = msg.topic.split("/")[4]
@@ -124,7 +127,6 @@ def online_devices(port: int, wanted: set[str]) -> set[str]:
                 online.add(device)
             else:
                 online.discard(device)
-            changed.notify_all()
 
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{uuid.uuid4().hex[:6]}")
     client.on_message = on_status
@@ -132,9 +134,13 @@ def online_devices(port: int, wanted: set[str]) -> set[str]:
     client.subscribe("hallq/v1/demo/dev/+/status", qos=1)
     client.loop_start()
     try:
-        with changed:
-            changed.wait_for(lambda: wanted <= online, 30)
-            return set(online)
+
+        def now_online() -> set[str]:
+            with changed:
+                return set(online)
+
+        eventually(lambda: wanted <= now_online(), 30, what=f"{sorted(wanted)} online", interval=0.05)
+        return now_online()
     finally:
         client.disconnect()
         client.loop_stop()
@@ -215,7 +221,7 @@ def test_a_taken_http_port_fails_with_advice_and_leaves_nothing_running(tmp_path
         done = subprocess.run(
             [sys.executable, "-m", "queue_server.cli", "up", "--data-dir", str(tmp_path / "var"),
              "--port", str(port), "--mqtt-port", str(mqtt_port), "--no-screens"],
-            capture_output=True, text=True, env=env, timeout=60, check=False,
+            capture_output=True, text=True, env=env, timeout=scaled(60), check=False,
         )  # fmt: skip
     assert done.returncode == 1
     assert "--port" in done.stderr
@@ -228,11 +234,10 @@ def test_killed_up_takes_its_broker_and_agents_along(tmp_path: Path) -> None:
     up = start_up(tmp_path / "var", "--simulate-devices")
     up.proc.kill()  # SIGKILL: no clean stop runs
     up.close()
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not (port_is_free(up.mqtt_port) and not agent_processes(tmp_path)):
-        time.sleep(0.1)
-    assert port_is_free(up.mqtt_port), "the broker outlived hallq up"
-    assert agent_processes(tmp_path / "var") == []
+    eventually(lambda: port_is_free(up.mqtt_port), 15, what="the broker gone with hallq up", interval=0.1)
+    eventually(
+        lambda: not agent_processes(tmp_path / "var"), 15, what="the agents gone with hallq up", interval=0.1
+    )
 
 
 def test_a_try_out_hall_signs_in_issues_tickets_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -271,9 +276,9 @@ def test_a_try_out_hall_signs_in_issues_tickets_and_stops_on_ctrl_c(tmp_path: Pa
 
 
 def test_the_http_server_ends_open_live_streams_when_it_stops(tmp_path: Path) -> None:
+    from harness.factories import PASSWORD, build_hall
     from queue_server.api import create_app
     from queue_server.runtime.up import HttpServer
-    from tests.factories import PASSWORD, build_hall
 
     hall = build_hall(f"sqlite:///{tmp_path / 'hallq.db'}", code="live")
     port = free_port()
@@ -298,9 +303,9 @@ def test_the_http_server_ends_open_live_streams_when_it_stops(tmp_path: Path) ->
                 ended.set()
 
         threading.Thread(target=read, daemon=True).start()
-        assert hello.wait(10)
+        assert hello.wait(scaled(10))
         http.stop()
-        assert ended.wait(30)
+        assert ended.wait(scaled(30))
         # Closed by the server as it stopped, not at its maximum age (its first heartbeat comes
         # after 5 quiet seconds, the maximum age is 15).
         assert not any(line.startswith(": ping") for line in lines), lines

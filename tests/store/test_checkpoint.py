@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from harness.waiting import eventually
 from queue_server.store.checkpoint import WalCheckpointer
 from queue_server.store.engine import checkpointer_of, make_engine
 
@@ -22,15 +22,6 @@ def _write_pages(engine: sa.Engine, pages: int) -> None:
 
 def _wal_size(db: Path) -> int:
     return db.with_name(db.name + "-wal").stat().st_size
-
-
-def _wait(cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture
@@ -57,7 +48,7 @@ def test_the_wal_is_reused_after_background_checkpoints(
     first = _wal_size(db)
     assert first > 500 * 4000  # not checkpointed inside the commit (the threshold is far above)
     seen = checkpointer.checkpoints
-    _wait(lambda: checkpointer.checkpoints >= seen + 2)
+    eventually(lambda: checkpointer.checkpoints >= seen + 2, what="two more background checkpoints")
     _write_pages(engine, 500)
     # The checkpoint copied every frame back, so the second round starts the WAL over instead of
     # appending: without the thread the file would be twice as long.

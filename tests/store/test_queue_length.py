@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import Session
 
+from harness.factories import HallFixture, build_hall
 from queue_server.services.queue.models import TransferRequest
 from queue_server.store.migrate import alembic_config
-from tests.factories import HallFixture, build_hall
 
 
 def _kept(hall: HallFixture) -> Counter[tuple[int, str, str]]:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.factories import PASSWORD
+from harness.factories import PASSWORD
 from tests.services.helpers import DeskHall, make_desk_hall
 from tests.web.server import RunningServer, make_app, serve
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 
+from harness.factories import HallFixture
 from queue_server.api import create_app
 from queue_server.services.ports import Announcer
 from tests.conftest import free_port
-from tests.factories import HallFixture
 
 
 def make_app(hall: HallFixture, announcers: tuple[Announcer, ...] = ()) -> FastAPI:

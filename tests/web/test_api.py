@@ -54,7 +54,7 @@ def test_finish_as_supplement_through_the_api_and_read_the_documents(web: Web) -
     visit = _serve(web, zhang, matter="A01")
     body = {"case_type": "supplement", "missing_materials": ["A01-M1", "A01-M3"], "applicant_name": "李雷"}
     response = zhang.post(
-        f"/api/halls/{web.code}/windows/1/finish-case", json=body, headers={"Idempotency-Key": "fin-1"}
+        f"/api/halls/{web.code}/windows/1/finish", json=body, headers={"Idempotency-Key": "fin-1"}
     )
     assert response.status_code == 200, response.text
     result = response.json()
@@ -65,7 +65,7 @@ def test_finish_as_supplement_through_the_api_and_read_the_documents(web: Web) -
          "error": "该窗口未配置打印机，请打印A4文书。"}
     ]  # fmt: skip
     again = zhang.post(
-        f"/api/halls/{web.code}/windows/1/finish-case", json=body, headers={"Idempotency-Key": "fin-1"}
+        f"/api/halls/{web.code}/windows/1/finish", json=body, headers={"Idempotency-Key": "fin-1"}
     )
     assert again.json()["case"]["case_number"] == case["case_number"]
     document = case["documents"][0]
@@ -87,11 +87,13 @@ def test_validation_and_state_errors_are_problems(web: Web) -> None:
     zhang = web.login("zhang")
     _serve(web, zhang, matter="A01")
     base = f"/api/halls/{web.code}/windows/1"
-    unknown = zhang.post(base + "/finish-case", json={"case_type": "whatever"})
+    unknown = zhang.post(base + "/finish", json={"case_type": "whatever"})
     assert unknown.status_code == 422 and unknown.json()["code"] == "bad_request"
-    extra = zhang.post(base + "/finish-case", json={"case_type": "immediate", "surprise": 1})
+    extra = zhang.post(base + "/finish", json={"case_type": "immediate", "surprise": 1})
     assert extra.status_code == 422
-    missing = zhang.post(base + "/finish-case", json={"case_type": "supplement"})
+    both = zhang.post(base + "/finish", json={"case_type": "immediate", "outcome": "immediate"})
+    assert both.status_code == 422  # the keypad's body or the case's, not a mix
+    missing = zhang.post(base + "/finish", json={"case_type": "supplement"})
     assert missing.status_code == 422 and "材料清单" in missing.json()["detail"]
     assert zhang.post(base + "/next").status_code == 409  # serving: no call now
     assert zhang.get(f"/api/halls/{web.code}/cases/NOPE-20250312-0001").status_code == 404
@@ -106,9 +108,9 @@ def test_transfer_to_a_person_and_call_by_number(web: Web) -> None:
     base = f"/api/halls/{web.code}/windows/1"
     zhang.post(base + "/sign-in")
     zhang.post(base + "/open")
-    called = zhang.post(base + "/call-number", json={"number": "A002", "reason": "预约群众"})
+    called = zhang.post(base + "/call", json={"number": "A002", "reason": "预约群众"})
     assert called.status_code == 200 and called.json()["ticket"]["number"] == "A002"
-    moved = zhang.post(base + "/transfer-to", json={"to_staff": "zhao"})
+    moved = zhang.post(base + "/transfer", json={"to_staff": "zhao"})
     assert moved.status_code == 200 and moved.json()["window"]["status"] == "idle"
     at_three = [
         t["number"] for t in zhao.get(f"/api/halls/{web.code}/windows/3/console").json()["next_tickets"]
@@ -123,7 +125,7 @@ def test_citizen_status_and_rating(web: Web) -> None:
     citizen = web.anonymous()
     status = citizen.get(f"/api/citizen/{visit['token']}").json()
     assert status["state"] == "serving" and status["message"] == "正在 1 号窗口为您办理"
-    zhang.post(f"/api/halls/{web.code}/windows/1/finish-case", json={"case_type": "immediate"})
+    zhang.post(f"/api/halls/{web.code}/windows/1/finish", json={"case_type": "immediate"})
     rated = citizen.post(f"/api/citizen/{visit['token']}/rating", json={"score": 1})
     assert rated.status_code == 200 and rated.json()["bad"] is True
     assert citizen.post(f"/api/citizen/{visit['token']}/rating", json={"score": 5}).status_code == 409
@@ -138,10 +140,13 @@ def test_citizen_status_and_rating(web: Web) -> None:
         zhang.post(f"/api/halls/{web.code}/rectifications/{item}/assign", json={"assignee": "li"}).status_code
         == 403
     )
-    closed = zhang.post(
-        f"/api/halls/{web.code}/rectifications/{item}/close", json={"measures": "当面致歉并改进"}
-    )
+    close = f"/api/halls/{web.code}/rectifications/{item}/close"
+    key = {"Idempotency-Key": "close-1"}
+    closed = zhang.post(close, json={"measures": "当面致歉并改进"}, headers=key)
     assert closed.status_code == 200 and closed.json()["state"] == "closed"
+    # A repeat with the same key gets the same reply; a new request finds the item closed.
+    assert zhang.post(close, json={"measures": "当面致歉并改进"}, headers=key).json() == closed.json()
+    assert zhang.post(close, json={"measures": "再次关闭"}).status_code == 409
     ratings = manager.get(f"/api/halls/{web.code}/ratings").json()
     assert [(r["label"], r["source"]) for r in ratings] == [("非常不满意", "citizen_page")]
     assert zhang.get(f"/api/halls/{web.code}/ratings").status_code == 403
@@ -149,11 +154,14 @@ def test_citizen_status_and_rating(web: Web) -> None:
 
 def test_special_tickets_door_visits_promised_lists_and_printers(web: Web) -> None:
     zhang, manager = web.login("zhang"), web.login("manager")
-    url = f"/api/halls/{web.code}/special-tickets"
+    url = f"/api/halls/{web.code}/tickets/special"  # what the managers' page posts
     assert zhang.post(url, json={"service": "A", "reason": "急事"}).status_code == 403
     special = manager.post(url, json={"service": "A", "reason": "抢险救灾人员"})
-    assert special.status_code == 200 and special.json()["ticket"]["number"] == "A001"
-    assert [g["reason"] for g in manager.get(url, params={"day": "2025-03-12"}).json()] == ["抢险救灾人员"]
+    assert special.status_code == 200 and special.json()["number"] == "A001"
+    grants = manager.get(f"/api/halls/{web.code}/special-tickets", params={"day": "2025-03-12"}).json()
+    assert [(g["number"], g["reason"], g["granted_by"]) for g in grants] == [
+        ("A001", "抢险救灾人员", "值班长")
+    ]
     visit = {
         "service": "A", "applicant_name": "刘奶奶", "phone": "13800001111", "address": "南城路12号",
         "start": "2025-03-13T09:00:00+08:00", "end": "2025-03-13T10:00:00+08:00",
@@ -206,7 +214,7 @@ def test_pages_and_their_static_files_are_served_locally(web: Web) -> None:
 def test_the_openapi_document_lists_the_window_routes(web: Web) -> None:
     paths = web.app.openapi()["paths"]
     for path in (
-        "/api/halls/{hall}/windows/{window}/finish-case",
+        "/api/halls/{hall}/windows/{window}/finish",
         "/api/halls/{hall}/cases/promised",
         "/api/citizen/{token}/rating",
         "/api/halls/{hall}/rectifications/{item}/close",

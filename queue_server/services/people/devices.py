@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from queue_server.errors import BadRequestError
-from queue_server.protocol.messages import DeviceStatus, ProtocolError, decode
+from queue_server.protocol.codec import ProtocolError, decode
+from queue_server.protocol.messages import DeviceStatus
 from queue_server.services.engine.models import Ack
 from queue_server.services.engine.tx import Tx
 from queue_server.store.tables import Device, Window

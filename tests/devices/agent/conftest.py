@@ -12,9 +12,11 @@ import pytest
 
 from devices.agent import AgentConfig, SimulatedWindow, WindowAgent
 from devices.agent.config import AgentOptions
+from harness.waiting import eventually, scaled
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, MqttLink, Received
-from queue_server.protocol.messages import DeviceStatus, decode
+from queue_server.protocol.codec import decode
+from queue_server.protocol.messages import DeviceStatus
 from tests.conftest import MosquittoBroker
 
 from .responder import WAIT, WindowResponder
@@ -107,30 +109,35 @@ class StatusWatch:
     def __init__(self, address: BrokerAddress, hall: str, device_id: str = AGENT_ID) -> None:
         self.link = MqttLink(f"watch-{hall}", address)
         self.seen: list[DeviceStatus] = []
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self.link.subscribe(topics.dev_status(hall, device_id), self._on)
         self.link.start()
-        assert self.link.wait_connected(WAIT)
-        assert self.link.wait_subscribed(WAIT)
+        assert self.link.wait_connected(scaled(WAIT))
+        assert self.link.wait_subscribed(scaled(WAIT))
 
     def _on(self, msg: Received) -> None:
-        with self._cond:
+        with self._lock:
             self.seen.append(decode(DeviceStatus, msg.payload))
-            self._cond.notify_all()
 
     def mark(self) -> int:
         """A place in the stream: ``wait(..., after=mark)`` looks only at statuses published since."""
-        with self._cond:
+        with self._lock:
             return len(self.seen)
 
     def wait(
         self, probe: Callable[[DeviceStatus], bool], *, after: int = 0, timeout: float = WAIT
     ) -> DeviceStatus:
         """The newest status ``probe`` accepts, waiting for one to arrive."""
-        with self._cond:
-            ok = self._cond.wait_for(lambda: any(probe(s) for s in self.seen[after:]), timeout)
-            assert ok, f"no such status among {self.seen[after:]}"
-            return [s for s in self.seen[after:] if probe(s)][-1]
+
+        def accepted() -> list[DeviceStatus]:
+            with self._lock:
+                return [s for s in self.seen[after:] if probe(s)]
+
+        try:
+            return eventually(accepted, timeout, what="such a status")[-1]
+        except AssertionError:
+            with self._lock:
+                raise AssertionError(f"no such status among {self.seen[after:]}") from None
 
     def close(self) -> None:
         self.link.stop()

@@ -17,12 +17,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
+from harness.waiting import eventually, scaled
 from queue_server.protocol import topics
 from queue_server.protocol.client import BrokerAddress, MqttLink, Received
+from queue_server.protocol.codec import ProtocolError, decode
 from queue_server.protocol.messages import (
     ErrorCode,
     Op,
-    ProtocolError,
     RatingEvent,
     Request,
     Response,
@@ -34,12 +35,11 @@ from queue_server.protocol.messages import (
     WindowPauseArgs,
     WindowState,
     WindowStatus,
-    decode,
     parse_args,
 )
 
 T = TypeVar("T")
-WAIT = 5.0
+WAIT = 5.0  # seconds, before the suite's time scale (harness.waiting.scaled)
 
 
 class RefusedError(Exception):
@@ -63,7 +63,7 @@ class WindowResponder:
         offline = ServerStatus(state="offline", instance=self.instance)
         will = (topics.server_status(self.instance), offline) if last_will else None
         self.link = MqttLink(f"hallq-server-{self.instance}", address, will=will)
-        self._cond = threading.Condition()
+        self._lock = threading.RLock()  # a probe may call methods that take it too
         # What arrived on the wire, every copy.
         self.requests: list[Request] = []
         self.ratings: list[RatingEvent] = []
@@ -85,8 +85,8 @@ class WindowResponder:
         self.link.subscribe(topics.all_events(self.hall), self._on_event)
         self.link.on_connect(self._birth)
         self.link.start()
-        assert self.link.wait_connected(WAIT)
-        assert self.link.wait_subscribed(WAIT)
+        assert self.link.wait_connected(scaled(WAIT))
+        assert self.link.wait_subscribed(scaled(WAIT))
         return self
 
     def stop(self) -> None:
@@ -109,20 +109,20 @@ class WindowResponder:
     def issue(self, count: int = 1) -> list[tuple[str, str]]:
         """Tickets waiting for this window: (number, ticket id)."""
         made = [(next(self._numbers), uuid.uuid4().hex[:22]) for _ in range(count)]
-        with self._cond:
+        with self._lock:
             self.waiting.extend(made)
         return made
 
     def finish_at_counter(self) -> None:
         """The staff member finishes the visit at the counter console, not with the keypad."""
-        with self._cond:
+        with self._lock:
             assert self.status is WindowStatus.SERVING and self.current is not None
             self.served.append(self.current)
             self.status, self.current = WindowStatus.IDLE, None
             self._publish_state()
 
     def set_status(self, status: WindowStatus, pause_reason: str | None = None) -> None:
-        with self._cond:
+        with self._lock:
             self.status, self.pause_reason = status, pause_reason
             self._publish_state()
 
@@ -145,19 +145,18 @@ class WindowResponder:
     # --- waiting, for tests ----------------------------------------------------------------------------
 
     def wait_for(self, probe: Callable[[], T | None], timeout: float = WAIT) -> T:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                value = probe()
-                if value:
-                    return value
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError("the responder did not see what the test waited for")
-                self._cond.wait(left)
+        """``probe()``'s value once it is truthy, ``probe`` called under the responder's lock."""
+
+        def locked() -> T | None:
+            with self._lock:
+                return probe()
+
+        value = eventually(locked, timeout, what="what the test waited for at the responder")
+        assert value is not None
+        return value
 
     def ops(self) -> list[str]:
-        with self._cond:
+        with self._lock:
             return [op for op, _ in self.done]
 
     # --- requests and events (network thread) -------------------------------------------------------
@@ -169,14 +168,13 @@ class WindowResponder:
             request = decode(Request, msg.payload)
         except ProtocolError:
             return
-        with self._cond:
+        with self._lock:
             self.requests.append(request)
             reply = self._replies.get(request.id)
             if reply is None:
                 reply = self._handle(topic.device_id, request)
                 if reply.ok:
                     self._replies[request.id] = reply  # like the server: refusals are not stored
-            self._cond.notify_all()
         self.link.publish(topics.dev_resp(self.hall, topic.device_id), reply)
 
     def _handle(self, device: str, request: Request) -> Response:
@@ -253,9 +251,8 @@ class WindowResponder:
             rating = decode(RatingEvent, msg.payload)
         except ProtocolError:
             return
-        with self._cond:
+        with self._lock:
             self.ratings.append(rating)
             served = {ticket_id for _, ticket_id in self.served}
             if rating.visit in served and rating.visit not in self.recorded:
                 self.recorded[rating.visit] = rating
-            self._cond.notify_all()

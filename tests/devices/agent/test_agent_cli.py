@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from harness.waiting import eventually, scaled
 from queue_server.protocol.messages import Op
 from tests.conftest import MosquittoBroker
 
@@ -25,17 +26,23 @@ def _lines(stream: object, into: queue.Queue[str]) -> None:
 
 
 def _wait_line(lines: queue.Queue[str], needle: str, timeout: float = 15.0) -> str:
-    deadline = time.monotonic() + timeout
-    seen = []
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            line = lines.get(timeout=left)
-        except queue.Empty:
-            break
-        seen.append(line)
-        if needle in line:
-            return line
-    raise AssertionError(f"{needle!r} not printed; got {seen}")
+    """The first line printed that holds ``needle``, reading ``lines`` as they come."""
+    seen: list[str] = []
+
+    def printed() -> str | None:
+        with contextlib.suppress(queue.Empty):
+            while True:
+                seen.append(lines.get_nowait())
+                if needle in seen[-1]:
+                    return seen[-1]
+        return None
+
+    try:
+        line = eventually(printed, timeout, what=f"{needle!r} printed")
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}; got {seen}") from None
+    assert line is not None
+    return line
 
 
 def test_hallq_agent_with_simulated_devices(
@@ -61,11 +68,11 @@ def test_hallq_agent_with_simulated_devices(
             _wait_line(lines, "[sign] 请A001号到1号窗口办理")
             proc.stdin.write("q\n")
             proc.stdin.flush()
-            assert proc.wait(15) == 0
+            assert proc.wait(scaled(15)) == 0
         finally:
             if proc.poll() is None:
                 proc.kill()
-            reader.join(5)
+            reader.join(scaled(5))
     assert server.ops() == [Op.WINDOW_NEXT]
 
 
@@ -99,7 +106,7 @@ def test_a_stop_signal_landing_on_another_thread_still_stops_the_agent(
             other = next(tid for tid in threads if tid != proc.pid)
             # The kernel may hand a process's SIGTERM to any thread (systemd's stop, hallq up's).
             _tgkill(proc.pid, other, signal.SIGTERM)
-            assert proc.wait(30) == 0  # a main thread blocked for good in wait() would never see it
+            assert proc.wait(scaled(30)) == 0  # a main thread blocked for good in wait() would never see it
         finally:
             if proc.poll() is None:
                 proc.kill()

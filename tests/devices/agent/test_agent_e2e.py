@@ -16,11 +16,11 @@ from sqlmodel import Session, col, select
 
 from devices.agent import SimulatedWindow, WindowAgent
 from devices.keypad import Key
+from harness.factories import HallFixture, build_hall
+from harness.waiting import eventually
 from queue_server.protocol.client import BrokerAddress
 from queue_server.store import tables as t
 from tests.conftest import MosquittoBroker
-from tests.devices.conftest import wait_until
-from tests.factories import HallFixture, build_hall
 from tests.mqtt.conftest import Device, Served, start_bridge
 
 from .conftest import AGENT_ID, AgentFactory
@@ -29,9 +29,10 @@ IDLE = "1号窗口 欢迎您"
 
 
 @pytest.fixture
-def hall(tmp_path: Path, hall_code: str) -> Iterator[HallFixture]:
-    """The factories' small hall; agent-1 is bound to window 1 there (services A and C)."""
-    fixture = build_hall(f"sqlite:///{tmp_path / 'hall.db'}", code=hall_code)
+def hall(shared_sqlite_url: str, hall_code: str) -> Iterator[HallFixture]:
+    """The factories' small hall, on SQLite alone (this is about the agent, not the database);
+    agent-1 is bound to window 1 there (services A and C)."""
+    fixture = build_hall(shared_sqlite_url, code=hall_code, migrate=False)
     yield fixture
     fixture.close()
 
@@ -65,7 +66,7 @@ def rating_of(hall: HallFixture, ticket_id: str) -> t.Rating | None:
 
 def count(hall: HallFixture, table: type[t.Call] | type[t.Rating], **where: str) -> int:
     with Session(hall.engine) as session:
-        stmt = select(func.count()).select_from(table)
+        stmt = select(func.count()).select_from(table).where(table.hall_id == hall.hall_id)
         for column, value in where.items():
             stmt = stmt.where(getattr(table, column) == value)
         return int(session.exec(stmt).one())
@@ -98,15 +99,18 @@ def test_keypad_to_rating_against_the_real_server(
 
         # A cable pulled and put back before the day starts: the keys still work.
         sims.keypad.unplug()
-        wait_until(lambda: agent.keypad is not None and not agent.keypad.connected)
+        eventually(
+            lambda: agent.keypad is not None and not agent.keypad.connected, what="the keypad unplugged"
+        )
         sims.keypad.plug()
         # A press before the port is open again is lost, as with a real cable (opening flushes input).
-        wait_until(lambda: agent.keypad is not None and agent.keypad.connected)
+        eventually(
+            lambda: agent.keypad is not None and agent.keypad.connected, what="the keypad plugged in again"
+        )
         work_a_visit(sims, number, ticket_id)
 
         sims.pad.press(5)
-        wait_until(lambda: rating_of(hall, ticket_id) is not None)
-        rating = rating_of(hall, ticket_id)
+        rating = eventually(lambda: rating_of(hall, ticket_id), what="the rating in the database")
         assert rating is not None
         assert (rating.score, rating.bad, rating.device_id) == (5, False, AGENT_ID)
         assert rating.event_id is not None and rating.event_id.startswith(f"{AGENT_ID}-{agent.boot}-")
@@ -138,15 +142,15 @@ def test_an_outage_and_a_restart_make_one_call_and_one_rating(
 
         # The broker goes down; the citizen rates and the staff member calls the next one.
         fresh_broker.stop()
-        wait_until(lambda: not agent.device.link.connected)
+        eventually(lambda: not agent.device.link.connected, what="the agent off the broker")
         sims.pad.press(5)
-        wait_until(lambda: len(agent.outbox) == 1)
+        eventually(lambda: len(agent.outbox) == 1, what="1 request kept in the outbox")
         sims.keypad.press(Key.NEXT)
-        wait_until(lambda: len(agent.outbox) == 2)
+        eventually(lambda: len(agent.outbox) == 2, what="2 requests kept in the outbox")
         fresh_broker.start()
 
         sims.sign.wait_for(lambda: sims.sign.text == f"请{second}号到1号窗口办理", timeout=20)
-        wait_until(lambda: rating_of(hall, first_id) is not None, timeout=10)
+        eventually(lambda: rating_of(hall, first_id) is not None, 10, what="the rating in the database")
         assert agent.wait_sent()
         assert count(hall, t.Rating) == 1
         assert count(hall, t.Call, citizen_token=second_id) == 1
@@ -158,9 +162,9 @@ def test_an_outage_and_a_restart_make_one_call_and_one_rating(
         sims.pad.wait_for(lambda: sims.pad.prompted == second_id and sims.pad.lights_on)
         assert agent.wait_sent()  # the finish's reply is in: the outbox holds nothing of the past
         fresh_broker.stop()
-        wait_until(lambda: not agent.device.link.connected)
+        eventually(lambda: not agent.device.link.connected, what="the agent off the broker")
         sims.keypad.press(Key.NEXT)
-        wait_until(lambda: len(agent.outbox) == 1)
+        eventually(lambda: len(agent.outbox) == 1, what="1 request kept in the outbox")
         (pending,) = agent.outbox.entries()
         agent.stop()
         fresh_broker.start()
@@ -175,7 +179,7 @@ def test_an_outage_and_a_restart_make_one_call_and_one_rating(
         # The prompt left open for the second visit came back with the restart: one rating for it.
         sims.pad.wait_for(lambda: sims.pad.prompted == second_id and sims.pad.lights_on)
         sims.pad.press(4)
-        wait_until(lambda: rating_of(hall, second_id) is not None)
+        eventually(lambda: rating_of(hall, second_id) is not None, what="the rating in the database")
         assert count(hall, t.Rating) == 2
     finally:
         served.bridge.stop()

@@ -9,10 +9,10 @@ from pathlib import Path
 from devices.agent import SimulatedWindow, WindowAgent
 from devices.agent.outbox import EntryKind
 from devices.keypad import Key
+from harness.waiting import eventually, scaled
 from queue_server.protocol import topics
 from queue_server.protocol.messages import DeviceConfig, Op, WindowState, WindowStatus
 from tests.conftest import MosquittoBroker
-from tests.devices.conftest import wait_until
 
 from .conftest import AgentFactory, ResponderFactory, StatusWatch, agent_config
 from .responder import WindowResponder
@@ -38,11 +38,11 @@ def test_presses_in_a_broker_outage_are_sent_once_after_it(
     assert agent.wait_sent()
 
     fresh_broker.stop()
-    wait_until(lambda: not agent.device.link.connected)
+    eventually(lambda: not agent.device.link.connected, what="the agent off the broker")
     sims.pad.press(5)
-    wait_until(lambda: len(agent.outbox) == 1)
+    eventually(lambda: len(agent.outbox) == 1, what="1 request kept in the outbox")
     sims.keypad.press(Key.NEXT)
-    wait_until(lambda: len(agent.outbox) == 2)
+    eventually(lambda: len(agent.outbox) == 2, what="2 requests kept in the outbox")
     sims.keypad.wait_for(lambda: sims.keypad.display == "离线已存 叫号")
     pending = agent.outbox.entries()
     assert [(e.kind, e.name) for e in pending] == [
@@ -69,9 +69,9 @@ def test_nothing_is_sent_while_no_server_is_online(
     # The broker is up but the server is not: a rating published now would be acknowledged by the
     # broker and delivered to nobody. The agent waits for the server's birth.
     agent = agents()
-    wait_until(lambda: agent.device.link.connected)
+    eventually(lambda: agent.device.link.connected, what="the agent back on the broker")
     sims.keypad.press(Key.PAUSE)
-    wait_until(lambda: len(agent.outbox) == 1)
+    eventually(lambda: len(agent.outbox) == 1, what="1 request kept in the outbox")
     sims.keypad.wait_for(lambda: sims.keypad.display == "离线已存 暂停")
     assert not agent.server_online
     server = responders()
@@ -79,9 +79,9 @@ def test_nothing_is_sent_while_no_server_is_online(
     sims.sign.wait_for(lambda: sims.sign.text == "1号窗口 暂停服务：临时离开")
     assert agent.wait_sent()
     server.stop()  # it says offline: the agent holds presses again
-    wait_until(lambda: not agent.server_online)
+    eventually(lambda: not agent.server_online, what="the agent seeing the server gone")
     sims.keypad.press(Key.RESUME)
-    wait_until(lambda: len(agent.outbox) == 1)
+    eventually(lambda: len(agent.outbox) == 1, what="1 request kept in the outbox")
     sims.keypad.wait_for(lambda: sims.keypad.display == "离线已存 恢复")
     assert [e.name for e in agent.outbox.entries()] == [Op.WINDOW_RESUME]
 
@@ -98,9 +98,9 @@ def test_an_agent_restart_sends_the_pending_press_once_with_its_id(
     first = agents(fresh_broker.address)
     sims.sign.wait_for(lambda: sims.sign.text == "1号窗口 欢迎您")
     fresh_broker.stop()
-    wait_until(lambda: not first.device.link.connected)
+    eventually(lambda: not first.device.link.connected, what="the agent off the broker")
     sims.keypad.press(Key.NEXT)
-    wait_until(lambda: len(first.outbox) == 1)
+    eventually(lambda: len(first.outbox) == 1, what="1 request kept in the outbox")
     (pending,) = first.outbox.entries()
     first.stop()  # power cut at the window: the press is only on disk now
 
@@ -179,9 +179,9 @@ def test_a_press_too_old_to_matter_is_dropped_not_sent(
 ) -> None:
     now = [1_000_000.0]
     agent = agents(clock=lambda: now[0], max_age_s=600)
-    wait_until(lambda: agent.device.link.connected)
+    eventually(lambda: agent.device.link.connected, what="the agent back on the broker")
     sims.keypad.press(Key.NEXT)  # no server online: it waits in the outbox
-    wait_until(lambda: len(agent.outbox) == 1)
+    eventually(lambda: len(agent.outbox) == 1, what="1 request kept in the outbox")
     now[0] += 601  # ten minutes later the server comes back
     server = responders()
     server.issue(1)
@@ -224,11 +224,11 @@ def test_after_a_broker_restart_a_rating_waits_for_the_server_to_be_back(
     # The broker restarts empty; the server does not come back with it (yet).
     fresh_broker.stop()
     server.link.stop()
-    wait_until(lambda: not agent.device.link.connected)
+    eventually(lambda: not agent.device.link.connected, what="the agent off the broker")
     fresh_broker.start()
-    assert agent.device.link.wait_connected(15)
+    assert agent.device.link.wait_connected(scaled(15))
     sims.pad.press(5)
-    wait_until(lambda: len(agent.outbox) == 1)
+    eventually(lambda: len(agent.outbox) == 1, what="1 request kept in the outbox")
     # Published now, the broker would acknowledge it and deliver it to nobody: it must wait.
     assert not agent.ready()
 

@@ -11,10 +11,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from harness.factories import SHANGHAI
 from queue_server.services.casework.models import CaseRequest
 from queue_server.store.tables import Matter
 from tests.devices.escpos_decoder import texts
-from tests.factories import SHANGHAI
 from tests.services.helpers import DeskHall, printer
 
 EVE = datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI)

@@ -8,12 +8,12 @@ from datetime import date, datetime
 import pytest
 from sqlmodel import Session, select
 
+from harness.factories import SHANGHAI
 from queue_server.errors import BadRequestError, HallqError, InvalidStateError, NotAuthorizedError
 from queue_server.protocol.messages import ErrorCode, RatingEvent
 from queue_server.services.casework.models import CaseRequest
 from queue_server.store.tables import Rating
 from queue_server.store.tables.casework import Rectification
-from tests.factories import SHANGHAI
 from tests.services.helpers import DeskHall
 
 

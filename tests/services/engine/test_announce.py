@@ -8,11 +8,11 @@ import json
 import pytest
 from sqlmodel import Session, select
 
+from harness.factories import HallFixture, RecordingAnnouncer, build_hall
 from queue_server.errors import HallqError, InvalidStateError, QueueEmptyError
 from queue_server.protocol.messages import CallKind, ErrorCode, RatingEvent, WindowStatus
 from queue_server.services import Services
 from queue_server.store.tables import Device, Rating
-from tests.factories import HallFixture, RecordingAnnouncer, build_hall
 
 
 def test_calls_windows_and_state_are_announced_after_commit(shared_url: str, hall_code: str) -> None:

@@ -9,7 +9,6 @@ thread commits all of them together (``runner.batch_sizes`` proves it).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -18,13 +17,14 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, func, select
 
+from harness.factories import HallFixture, build_hall
+from harness.waiting import eventually, scaled
 from queue_server.errors import HallqError
 from queue_server.protocol.messages import ErrorCode, TicketIssueArgs, TicketResult
 from queue_server.services.engine.models import Ack
 from queue_server.services.engine.tx import Tx
 from queue_server.services.queue.models import SpecialTicket
 from queue_server.store import tables as t
-from tests.factories import HallFixture, build_hall
 
 ID_HASH = "9f" * 32  # a keyed hash as a kiosk sends it (never a clear ID number)
 
@@ -51,7 +51,9 @@ class Batch:
         thread = threading.Thread(target=run)
         self._threads.append(thread)
         thread.start()
-        _until(lambda: self.hall.services.runner.queued() > queued)
+        eventually(
+            lambda: self.hall.services.runner.queued() > queued, what="the write queued", interval=0.001
+        )
 
     def issue(self, service: str = "A", *, request_id: str | None = None, **args: Any) -> None:
         rid = request_id or self.hall.rid()
@@ -62,7 +64,7 @@ class Batch:
 
     def join(self) -> None:
         for thread in self._threads:
-            thread.join(timeout=30)
+            thread.join(timeout=scaled(30))
 
 
 @contextmanager
@@ -72,29 +74,22 @@ def batch(hall: HallFixture) -> Iterator[Batch]:
 
     def hold(_tx: Tx) -> Ack:
         entered.set()
-        release.wait(30)
+        release.wait(scaled(30))
         return Ack()
 
     runner = hall.services.runner
     holder = threading.Thread(target=lambda: runner.write(hall.code, "test.hold", hold, Ack, request_id=None))
     holder.start()
-    assert entered.wait(10)
+    assert entered.wait(scaled(10))
     queued = Batch(hall)
     try:
         yield queued
     finally:
         before = runner.batch_sizes[len(queued.outcomes)]
         release.set()
-        holder.join(timeout=30)
+        holder.join(timeout=scaled(30))
         queued.join()
     assert runner.batch_sizes[len(queued.outcomes)] == before + 1, runner.batch_sizes
-
-
-def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the write never queued"
-        time.sleep(0.001)
 
 
 def _numbers(outcomes: list[Any]) -> list[str]:
@@ -273,7 +268,7 @@ def test_concurrent_issues_from_many_threads(hall: HallFixture) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=scaled(60))
     assert _numbers(results) == [f"C{n:03d}" for n in range(1, 121)]
     with Session(hall.engine) as session:
         rows = dict(
@@ -292,8 +287,8 @@ def test_the_hall_state_after_a_burst_counts_every_ticket(shared_url: str, hall_
         for kiosk in kiosks:
             kiosk.start()
         for kiosk in kiosks:
-            kiosk.join(timeout=60)
-        assert hall.services.runner.wait_idle(30)
+            kiosk.join(timeout=scaled(60))
+        assert hall.services.runner.wait_idle(scaled(30))
         states = hall.announcer.states
         assert states[-1].waiting["B"] == 60
         waiting = [s.waiting["B"] for s in states]
@@ -310,19 +305,21 @@ class Outcomes:
 
     def __init__(self) -> None:
         self.got: dict[int, list[tuple[Any, BaseException | None, str]]] = {}
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
 
     def done(self, index: int) -> Callable[[Any, BaseException | None], None]:
         def deliver(result: Any, exc: BaseException | None) -> None:
-            with self._cond:
+            with self._lock:
                 self.got.setdefault(index, []).append((result, exc, threading.current_thread().name))
-                self._cond.notify_all()
 
         return deliver
 
     def wait(self, count: int) -> None:
-        with self._cond:
-            assert self._cond.wait_for(lambda: len(self.got) >= count, 30), self.got
+        def arrived() -> bool:
+            with self._lock:
+                return len(self.got) >= count
+
+        eventually(arrived, 30, what=f"{count} outcomes")
 
 
 def test_async_issues_return_at_once_and_hear_once_from_the_writer(hall: HallFixture) -> None:
@@ -341,7 +338,7 @@ def test_async_issues_return_at_once_and_hear_once_from_the_writer(hall: HallFix
             )
         assert runner.queued() == 6 and not outcomes.got
     outcomes.wait(6)
-    assert runner.wait_idle(10)
+    assert runner.wait_idle(scaled(10))
     assert all(len(calls) == 1 for calls in outcomes.got.values())  # each hears exactly once
     results = [outcomes.got[i][0][0] for i in range(6)]
     assert all(

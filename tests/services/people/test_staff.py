@@ -8,11 +8,11 @@ from datetime import datetime
 import pytest
 from sqlmodel import Session, col, select
 
+from harness.factories import PASSWORD, SHANGHAI, HallFixture
 from queue_server.errors import InvalidStateError, NotAuthorizedError, RefusedError
 from queue_server.protocol.messages import ErrorCode, WindowStatus
 from queue_server.services.people.security import BadTokenError
 from queue_server.store.tables import WindowShift
-from tests.factories import PASSWORD, SHANGHAI, HallFixture
 
 
 def _hours(shift: WindowShift) -> float:

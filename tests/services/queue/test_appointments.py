@@ -7,10 +7,10 @@ from datetime import datetime
 import pytest
 from sqlmodel import Session, select
 
+from harness.factories import SHANGHAI, HallFixture
 from queue_server.errors import BadRequestError, HallqError, NotFoundError, RefusedError
 from queue_server.protocol.messages import AppointmentCheckinArgs, ErrorCode, TicketResult, TicketState
 from queue_server.store.tables import Appointment, Ticket
-from tests.factories import SHANGHAI, HallFixture
 
 ID_A = "a" * 32
 

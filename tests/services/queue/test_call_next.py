@@ -9,10 +9,10 @@ from datetime import date, datetime
 
 import pytest
 
+from harness.factories import SHANGHAI, HallFixture
 from queue_server.errors import InvalidStateError, QueueEmptyError
 from queue_server.protocol.messages import AppointmentCheckinArgs
 from queue_server.services.ports import Actor
-from tests.factories import SHANGHAI, HallFixture
 
 ELDERLY = date(1950, 1, 1)
 

@@ -7,11 +7,11 @@ from datetime import date, datetime
 
 import pytest
 
+from harness.factories import SHANGHAI
 from queue_server.domain.cases import parse_case_number
 from queue_server.errors import BadRequestError, InvalidStateError, NotAuthorizedError
 from queue_server.services.casework.models import CaseRequest
 from queue_server.services.queue.models import DoorVisitRequest
-from tests.factories import SHANGHAI
 from tests.services.helpers import DeskHall
 
 

@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session, col, func, select
 
+from harness.factories import SHANGHAI, HallFixture
 from queue_server.errors import BadRequestError, HallqError, RefusedError
 from queue_server.protocol.messages import AppointmentCheckinArgs, ErrorCode, TicketIssueArgs
 from queue_server.services import Services
 from queue_server.store.tables import Event, RequestLog, Service, Ticket
-from tests.factories import SHANGHAI, HallFixture
 
 ID_A = "a" * 32
 ID_B = "b" * 32

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from sqlmodel import Session, col, select
 
+from harness.factories import SHANGHAI, HallFixture
 from queue_server.errors import (
     BadRequestError,
     InvalidStateError,
@@ -26,7 +27,6 @@ from queue_server.protocol.messages import (
 from queue_server.services.ports import Actor, Role
 from queue_server.services.queue.models import TransferRequest
 from queue_server.store.tables import Case, Event, Pause, Ticket
-from tests.factories import SHANGHAI, HallFixture
 
 
 def _ops(hall: HallFixture, window: str, actor: Actor) -> dict[str, Callable[[], WindowOpResult]]:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, func, select
 
+from harness.factories import HallFixture, make_settings
 from queue_server.protocol.messages import DeviceKind
 from queue_server.services import Services
 from queue_server.services.views.device_config import EVENT_KIND
 from queue_server.store import tables as t
 from queue_server.store.tables.casework import WindowPrinter
-from tests.factories import HallFixture, make_settings
 
 
 def _edit(hall: HallFixture, change: Callable[[Session], None]) -> None:

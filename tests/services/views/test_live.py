@@ -7,6 +7,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 
+from harness.waiting import scaled
 from queue_server.protocol.messages import CallEvent, CallKind, HallState, WindowState, WindowStatus
 from queue_server.services.views.live import Closed, Item, LiveEvent, LiveHub, Resync
 
@@ -14,6 +15,8 @@ CALL = CallEvent(
     seq=1, kind=CallKind.CALL, ticket="A001", window="1", window_name="1号窗口", say="请A001号到1号窗口办理",
     ts=1.0, ticket_id="tok-1", service="A",
 )  # fmt: skip
+WAIT_S = scaled(5)  # for an item that must come: get() gives None only when it runs out
+
 WINDOW = WindowState(
     window="1", name="1号窗口", status=WindowStatus.CALLING, ticket="A001", ticket_id="tok-1", ts=1.0
 )
@@ -41,9 +44,12 @@ def test_events_reach_a_subscriber_from_another_thread() -> None:
             lambda: hub.call_made("h1", CALL),
             lambda: hub.window_changed("h1", WINDOW),
             lambda: hub.call_made("h2", CALL),
+            lambda: hub.notify("h1", "marker", {}),  # after the other hall's call, on the same thread
         )
-        got = [await opened.subscription.get(1.0), await opened.subscription.get(1.0)]
-        assert await opened.subscription.get(0.05) is None  # the other hall's call is not ours
+        got = [await opened.subscription.get(WAIT_S) for _ in range(3)]
+        marker = got.pop()
+        # The other hall's call is not ours: the marker sent after it comes right after our two events.
+        assert isinstance(marker, LiveEvent) and (marker.seq, marker.kind) == (3, "marker")
         return [g for g in got if isinstance(g, LiveEvent)]
 
     events = asyncio.run(scenario())
@@ -77,12 +83,12 @@ def test_a_subscriber_that_falls_behind_is_told_to_resync_and_close_ends_all() -
     async def scenario() -> list[Item | None]:
         opened = hub.subscribe("h1", None)
         _from_thread(*(lambda i=i: hub.notify("h1", "case", {"n": i}) for i in range(5)))
-        await asyncio.sleep(0.05)
-        items = [await opened.subscription.get(0.5) for _ in range(3)]
+        await asyncio.sleep(0)  # one turn of the loop: it takes in all five, overflowing the queue
+        items = [await opened.subscription.get(WAIT_S) for _ in range(3)]
         _from_thread(hub.close)
-        items.append(await opened.subscription.get(0.5))
+        items.append(await opened.subscription.get(WAIT_S))
         late = hub.subscribe("h1", None)  # a stream opened while closing ends at once
-        items.append(await late.subscription.get(0.5))
+        items.append(await late.subscription.get(WAIT_S))
         hub.unsubscribe(opened.subscription)
         hub.unsubscribe(late.subscription)
         assert hub.subscribers("h1") == 0
@@ -110,7 +116,7 @@ def test_drain_takes_a_burst_at_once_and_head_id_names_the_newest_event() -> Non
     async def scenario() -> list[Item]:
         opened = hub.subscribe("h1", None)
         _from_thread(*(lambda i=i: hub.notify("h1", "case", {"n": i}) for i in range(3)))
-        first = await opened.subscription.get(1.0)
+        first = await opened.subscription.get(WAIT_S)
         assert first is not None
         return [first, *opened.subscription.drain()]
 

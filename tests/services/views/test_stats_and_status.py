@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
+from harness.factories import SHANGHAI, HallFixture
 from queue_server.errors import BadRequestError, NotAuthorizedError
 from queue_server.services.ports import Actor
-from tests.factories import SHANGHAI, HallFixture
 
 ELDERLY = date(1950, 1, 1)
 
