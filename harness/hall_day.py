@@ -3,7 +3,8 @@
     report = run_day(DayPlan(tickets=150, day_s=15, kiosks=6, windows=6, displays=2), workdir)
 
 What runs, all real and on loopback: a private Mosquitto; a ``hallq server`` process (production
-settings, a SQLite file) after ``hallq hall load`` of the day's hall file (:func:`hall_file_text`);
+settings; a SQLite file, or the empty database ``run_day`` is given) after ``hallq hall load`` of the
+day's hall file (:func:`hall_file_text`);
 staff sign in and open their windows over the HTTP API; then kiosks, window staff and hall displays
 (harness/hall_devices.py) on their own MQTT links.
 
@@ -14,7 +15,8 @@ compressed by its request rate, the hall is open all day, and its time zone is o
 noon when the run starts (:func:`midday_zone`). During the day the broker is restarted
 (``broker_restart_at``, a fraction of the day) and the server is stopped with SIGTERM and started
 again on the same database (``server_restart_at``); kiosks and windows keep resending with the same
-request ids. The restarted server's RSS is read ``warm_s`` after it is back (the baseline), then
+request ids. At each of ``cable_pulls`` the first kiosk (connected through a proxy) loses the reply
+to its next request and then its network for ``cable_down_s``. The restarted server's RSS is read ``warm_s`` after it is back (the baseline), then
 until the end of the day. The day ends when every kiosk has its ticket and every window found its
 queue empty; the report holds every device, and the database stays for the checks.
 """
@@ -301,15 +303,19 @@ def _devices(plan: DayPlan, broker: MosquittoBroker, workdir: Path) -> Iterator[
             device.stop()
 
 
-def run_day(plan: DayPlan, workdir: Path) -> DayReport:
-    """The whole day (see the module docstring); everything is stopped when it returns."""
+def run_day(plan: DayPlan, workdir: Path, database_url: str | None = None) -> DayReport:
+    """The whole day (see the module docstring); everything is stopped when it returns.
+
+    ``database_url``: an empty database for the server (default: a new SQLite file in ``workdir``).
+    """
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
         (workdir / "broker").mkdir(parents=True, exist_ok=True)
         broker = MosquittoBroker(free_port(), workdir / "broker")
         broker.start()
         stack.callback(broker.stop)
-        config = ServerConfig(f"sqlite:///{workdir / 'hallq.db'}", broker.port, HALL, workdir, instance=HALL)
+        url = database_url or f"sqlite:///{workdir / 'hallq.db'}"
+        config = ServerConfig(url, broker.port, HALL, workdir, instance=HALL)
         hall_file = workdir / "hall.toml"
         hall_file.write_text(hall_file_text(plan, midday_zone()), encoding="utf-8")
         load_hall_file(hall_file, config, {PASSWORD_ENV: PASSWORD})

@@ -30,8 +30,9 @@ from enum import IntEnum
 
 from queue_server.domain.numbering import HALL_TZ, service_day
 
-# docs/design/DOMAIN.md clause 5: at most this many priority calls in a row while a normal ticket waits, the
-# "2 normal : 1 priority"-style interleave users of other queue systems ask for.
+# docs/design/DOMAIN.md clause 5: at most this many priority calls in a row while a normal ticket
+# waits (with 2: at worst two priority calls, then one normal), the interleave users of other queue
+# systems ask for.
 DEFAULT_INTERLEAVE_N = 2
 MILITARY = "military"
 

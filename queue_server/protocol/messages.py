@@ -28,7 +28,7 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"
     NOT_AUTHORIZED = "not_authorized"
     INTERNAL = "internal"
-    # Additions beyond the first list of docs/design/PROTOCOL.md, documented in docs/protocol.md.
+    # Additions beyond the first list of docs/design/PROTOCOL.md, documented there too.
     NOT_FOUND = "not_found"
     INVALID_STATE = "invalid_state"
     TOO_EARLY = "too_early"

@@ -1,6 +1,7 @@
 """Opening the case (办件) a finished visit turns into: number, type, deadline, return-visit link.
 
-The case developer extends this (documents, co-departments, closing); the ticket keeps the number.
+Casework (``cases.py``) adds the details, documents and co-department parts; the ticket keeps its
+number.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from queue_server.services.engine.kept import KeptReads
 from queue_server.services.engine.lookup import hall_row
 from queue_server.services.engine.request_log import CLAIM, Stored, log_row, replay, stored_replies
 from queue_server.services.engine.tx import Deferred, Tx, pk
+from queue_server.services.usecases import UseCase
 from queue_server.store.prepared import Prepared
 from queue_server.store.tables import Hall
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 # ones. Their contract: a refusal (HallqError) leaves nothing written and the memo as it was; they
 # change no row that another of them reads from the memo except through the memo; what they defer
 # (Tx.defer) nobody reads back before the runner writes it.
-BATCHED_OPS = frozenset({"ticket.issue"})
+BATCHED_OPS = frozenset({UseCase.ISSUE_TICKET})
 
 MakeTx = Callable[[Session, Hall, Write, dict[Hashable, Any], dict[Hashable, Any]], Tx]
 Claimed = Callable[[Tx, Write], BaseModel]

@@ -226,8 +226,6 @@ class Runner:
                 log.warning("retrying %s after a lock conflict (attempt %d)", item.op, attempt)
         raise AssertionError("unreachable")
 
-        return result
-
     def _claimed(self, tx: Tx, item: Write) -> BaseModel:
         """The use case with its request id claimed first and its reply stored (see the module doc)."""
         if item.request_id is not None:

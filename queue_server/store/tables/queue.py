@@ -233,7 +233,7 @@ class Rating(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
-    """A case (办件) a visit turned into. The case developer extends handling (documents, closing)."""
+    """A case (办件) a visit turned into; its details, documents and parts are in ``tables/casework.py``."""
 
     __tablename__ = "case_file"
 
