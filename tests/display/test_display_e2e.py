@@ -14,6 +14,7 @@ import pytest
 
 from display.runtime import window_runtime
 from display.voice.pack import VoicePack
+from harness.proxy import CuttableProxy
 from harness.waiting import eventually, eventually_equal, scaled
 from queue_server.protocol import topics
 from queue_server.protocol.client import PAHO_LOG, MqttLink, next_boot
@@ -27,7 +28,7 @@ from queue_server.protocol.messages import (
     WindowStatus,
 )
 from tests.conftest import MosquittoBroker
-from tests.display.helpers import CuttableProxy, FakeBridge, make_hall_display
+from tests.display.helpers import FakeBridge, make_hall_display
 
 
 @pytest.fixture

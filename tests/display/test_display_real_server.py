@@ -10,13 +10,14 @@ import pytest
 
 from display.voice.pack import VoicePack
 from harness.factories import HallFixture, build_hall
+from harness.proxy import CuttableProxy
 from harness.waiting import eventually, eventually_equal, scaled
 from queue_server.protocol import topics
 from queue_server.protocol.codec import decode
 from queue_server.protocol.messages import HallState
 from queue_server.services.ports import Actor
 from tests.conftest import MosquittoBroker
-from tests.display.helpers import CuttableProxy, make_hall_display
+from tests.display.helpers import make_hall_display
 from tests.mqtt.conftest import Probe, start_bridge
 
 
