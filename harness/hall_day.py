@@ -16,9 +16,10 @@ noon when the run starts (:func:`midday_zone`). During the day the broker is res
 (``broker_restart_at``, a fraction of the day) and the server is stopped with SIGTERM and started
 again on the same database (``server_restart_at``); kiosks and windows keep resending with the same
 request ids. At each of ``cable_pulls`` the first kiosk (connected through a proxy) loses the reply
-to its next request and then its network for ``cable_down_s``. The restarted server's RSS is read ``warm_s`` after it is back (the baseline), then
-until the end of the day. The day ends when every kiosk has its ticket and every window found its
-queue empty; the report holds every device, and the database stays for the checks.
+to its next request and then its network for ``cable_down_s``. The restarted server's RSS is read
+``warm_s`` after it is back (the baseline), then until the end of the day. The day ends when every
+kiosk has its ticket and every window found its queue empty; the report holds every device, and the
+database stays for the checks.
 """
 
 from __future__ import annotations
