@@ -16,8 +16,10 @@ noon when the run starts (:func:`midday_zone`). During the day the broker is res
 (``broker_restart_at``, a fraction of the day) and the server is stopped with SIGTERM and started
 again on the same database (``server_restart_at``); kiosks and windows keep resending with the same
 request ids. At each of ``cable_pulls`` the first kiosk (connected through a proxy) loses the reply
-to its next request and then its network for ``cable_down_s``. The restarted server's RSS is read
-``warm_s`` after it is back (the baseline), then until the end of the day. The day ends when every
+to its next request and then its network for ``cable_down_s``; at each of ``screen_pulls`` the first
+display is off the network for ``screen_down_s`` while calls are made. The restarted server's RSS is read
+from ``warm_at`` (its baseline) to the end of the day: its warm-up includes filling the bounded caches
+it keeps (on SQLite, the page cache of each pooled connection). The day ends when every
 kiosk has its ticket and every window found its queue empty; the report holds every device, and the
 database stays for the checks.
 """
@@ -66,9 +68,11 @@ class DayPlan:
     broker_restart_at: float = 0.15
     server_restart_at: float = 0.3
     broker_down_s: float = 1.0
-    warm_s: float = 3.0  # the restarted server's work before its RSS baseline
+    warm_at: float = 0.5  # when the restarted server's RSS baseline is read (if it is back by then)
     cable_pulls: tuple[float, ...] = (0.6,)  # when the first kiosk's network drops mid-request
     cable_down_s: float = 1.5
+    screen_pulls: tuple[float, ...] = (0.5,)  # when the first display is off the network
+    screen_down_s: float = 2.0
     seed: int = 20250312
 
     @property
@@ -179,15 +183,15 @@ def open_windows(config: ServerConfig, windows: int) -> None:
 class Memory:
     """VmRSS (KiB) of the server processes: the first one's, then the restarted one's after warm-up."""
 
-    warm_s: float
+    warm_from: float = 0.0  # monotonic: the first sample after this and after the restart is the baseline
     first_start: int = 0
     first_end: int = 0
     restarted_at: float | None = None  # monotonic
     samples: list[int] = field(default_factory=list)  # the restarted server's, from its baseline on
 
     def watch(self, server: HallqServer) -> None:
-        """Sample the restarted server; the first sample ``warm_s`` after its restart is the baseline."""
-        if self.restarted_at is not None and time.monotonic() >= self.restarted_at + self.warm_s:
+        """Sample the restarted server once it has warmed up (the first such sample is the baseline)."""
+        if self.restarted_at is not None and time.monotonic() >= max(self.restarted_at, self.warm_from):
             self.samples.append(server.rss_kb())
 
     @property
@@ -224,8 +228,7 @@ class DayReport:
     day_elapsed_s: float = 0.0
     server_down_s: float = 0.0
 
-    def __post_init__(self) -> None:
-        self.memory = Memory(self.plan.warm_s)
+    memory: Memory = field(default_factory=Memory)
 
     def summary(self) -> str:
         p, m = self.plan, self.memory
@@ -277,14 +280,18 @@ class _Crew:
 def _devices(plan: DayPlan, broker: MosquittoBroker, workdir: Path) -> Iterator[DayReport]:
     """Every device of the hall, started and connected (and subscribed) for the block; stopped after.
 
-    The first kiosk reaches the broker through a proxy: its cable is the one pulled mid-request.
+    The first kiosk and the first display reach the broker through a proxy each: theirs are the
+    cables pulled during the day.
     """
     patience = scaled(PATIENCE_S)
     address = broker.address
-    screens = [HallScreen(HALL, screen_id(d), address) for d in range(plan.displays)]
-    cable = CuttableProxy(broker.port)
+    screen_cable, kiosk_cable = CuttableProxy(broker.port), CuttableProxy(broker.port)
+    screens = [
+        HallScreen(HALL, screen_id(d), address, screen_cable if d == 0 else None)
+        for d in range(plan.displays)
+    ]
     kiosks = [
-        Kiosk(HALL, kiosk_id(k), address, workdir / kiosk_id(k), patience, cable if k == 0 else None)
+        Kiosk(HALL, kiosk_id(k), address, workdir / kiosk_id(k), patience, kiosk_cable if k == 0 else None)
         for k in range(plan.kiosks)
     ]
     staff = [
@@ -344,6 +351,7 @@ def _day(report: DayReport, broker: MosquittoBroker, server: HallqServer) -> Non
     for person in report.staff:
         windows.run(person.device_id, functools.partial(person.work, no_more_tickets, until))
     memory.first_start = server.rss_kb()
+    memory.warm_from = t0 + plan.warm_at * plan.day_s
     events = _timeline(report, broker, server, t0)
     for crew in (kiosks, windows):
         while crew.alive() and time.monotonic() < until:
@@ -387,6 +395,9 @@ def _timeline(
     ]
     events += [
         (at, functools.partial(report.kiosks[0].pull_cable, plan.cable_down_s)) for at in plan.cable_pulls
+    ]
+    events += [
+        (at, functools.partial(report.screens[0].pull_cable, plan.screen_down_s)) for at in plan.screen_pulls
     ]
     return sorted(((t0 + at * plan.day_s, action) for at, action in events), key=lambda e: e[0])
 

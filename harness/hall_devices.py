@@ -274,16 +274,13 @@ class WindowStaff:
         """Send ``op`` and resend it with the same id until a reply comes (bounded by patience)."""
         rid = self.link.new_request_id()
         deadline = time.monotonic() + self.patience_s
-        first = True
         while True:
-            if not first:
-                self.resent += 1
-            first = False
             try:
                 return self.link.request(op.value, args or {}, request_id=rid, timeout=REQUEST_TIMEOUT_S)
             except RequestTimeoutError:
                 if time.monotonic() > deadline:
                     raise
+                self.resent += 1
 
     def _expect_ok(self, resp: Response) -> None:
         if not resp.ok:
@@ -302,11 +299,21 @@ class ShownCalls(HallBoard):
 
 
 class HallScreen:
-    """A hall display without a window: the runtime, and a painter asking for its view now and then."""
+    """A hall display without a window: the runtime, and a painter asking for its view now and then.
 
-    def __init__(self, hall: str, device_id: str, broker: BrokerAddress) -> None:
+    One given a ``cable`` (a proxy to the broker) can be taken off the network for a while: the calls
+    made meanwhile never reach it live, and it must replay them with ``calls.since`` once back.
+    """
+
+    def __init__(
+        self, hall: str, device_id: str, broker: BrokerAddress, cable: CuttableProxy | None = None
+    ) -> None:
+        self.device_id = device_id
+        self.cable = cable
         self.board = ShownCalls()
-        self.runtime = hall_runtime(hall, device_id, boot=1, broker=broker, board=self.board)
+        address = broker if cable is None else cable.address
+        self.runtime = hall_runtime(hall, device_id, boot=1, broker=address, board=self.board)
+        self.offline: list[tuple[float, float]] = []  # (from, to) epoch s: the cable was out
         self._stop = threading.Event()
         self._painter = threading.Thread(target=self._paint, name=f"paint-{device_id}", daemon=True)
 
@@ -318,15 +325,30 @@ class HallScreen:
         self._stop.set()
         self._painter.join(5)
         self.runtime.stop()
+        if self.cable is not None:
+            self.cable.close()
 
     def ready(self) -> bool:
         """Connected, subscribed, and holding its baseline (the retained hall state's seq)."""
         mqtt = self.runtime.link.link
         return mqtt.connected and mqtt.wait_subscribed(0) and self.runtime.sequencer.last is not None
 
+    def pull_cable(self, down_s: float) -> None:
+        """Take the screen off the network for ``down_s`` (returns at once)."""
+        if self.cable is None:
+            raise RuntimeError(f"{self.device_id} has no cable to pull")
+        threading.Thread(target=self._offline, args=(self.cable, down_s), daemon=True).start()
+
     @property
     def seqs(self) -> list[int]:
         return [c.seq for c in list(self.board.shown)]
+
+    def _offline(self, cable: CuttableProxy, down_s: float) -> None:
+        start = time.time()
+        cable.cut()
+        time.sleep(down_s)
+        cable.resume()
+        self.offline.append((start, time.time()))
 
     def _paint(self) -> None:
         while not self._stop.wait(PAINT_EVERY_S):

@@ -63,7 +63,9 @@ class ServerConfig:
     def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         key = self.workdir / "secret.key"
         if not key.exists():
-            key.write_bytes(secrets.token_bytes(32))
+            # Text, not raw bytes: the server strips whitespace from the file, and 32 random bytes
+            # that begin or end with a whitespace byte would then be too short (1 start in ~20).
+            key.write_text(secrets.token_hex(32) + "\n")
             key.chmod(0o600)
         keep = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
         return (
