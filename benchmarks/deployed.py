@@ -87,7 +87,8 @@ def server_environment(
     """What the unit's EnvironmentFile would hold for this benchmark's hall."""
     key = workdir / "secret.key"
     if not key.exists():
-        key.write_bytes(secrets.token_bytes(32))
+        # Hex: the server strips whitespace from the file, and raw random bytes can end in some.
+        key.write_text(secrets.token_hex(32))
         key.chmod(0o600)
     keep = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
     return keep | {

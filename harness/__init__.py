@@ -8,6 +8,9 @@
   announcer recorders, and the per-session shared databases.
 - ``harness.waiting``: ``eventually()``, the one way to wait for something, scaled for loaded machines
   by env ``HALLQ_TIME_SCALE``.
+- ``harness.proxy``: a TCP proxy that cuts a client's network or drops what the broker sends it.
+- ``harness.processes``: a restartable ``hallq server`` process and ``hallq hall load``.
+- ``harness.hall_day``, ``harness.hall_devices``: the soak's hall day, its kiosks, windows and displays.
 
 pytest fixtures stay in tests/conftest.py; they are thin wrappers around these functions.
 """
