@@ -20,7 +20,6 @@ import re
 import secrets
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -28,18 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.broker import free_port
+from harness.processes import hallq_command
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 SERVER_MODE = "hallq server process (HTTP + MQTT bridge), production settings, real clock"
 # What `hallq server` logs when it stops: the writes its group commit put in each transaction.
 GROUP_COMMIT_LOG = re.compile(r"group commit: (\[.*\])\s*$", re.MULTILINE)
-
-
-def hallq_command() -> list[str]:
-    """``hallq`` as installed beside this interpreter (what the unit's ExecStart names)."""
-    script = Path(sys.executable).with_name("hallq")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "queue_server.cli"]
 
 
 @dataclass
