@@ -3,12 +3,14 @@ a window agent (device) on the window its config binds it to. Checked once, here
 
 from __future__ import annotations
 
-from sqlmodel import select
+import sqlalchemy as sa
+from sqlmodel import SQLModel
 
 from queue_server.errors import InvalidStateError, NotAuthorizedError
 from queue_server.protocol.messages import WindowStatus
 from queue_server.services.engine.tx import Tx
 from queue_server.services.ports import Actor, Role
+from queue_server.store.prepared import Prepared
 from queue_server.store.tables import Device, Staff, Window
 
 SUPERVISORS = frozenset({Role.ADMIN, Role.MANAGER})
@@ -23,10 +25,8 @@ def authorize_window(tx: Tx, actor: Actor, window: Window) -> None:
             return
         raise NotAuthorizedError("您未在该窗口签到，不能操作该窗口。", window=window.number)
     if actor.role is Role.DEVICE:
-        bound = tx.session.exec(
-            select(Device.window_id).where(Device.hall_id == tx.hall_id, Device.device_id == actor.id)
-        ).first()
-        if bound is not None and bound == window.id:
+        bound = _DEVICE_WINDOW_ID.first(tx.conn, {"hall_id": tx.hall_id, "device_id": actor.id})
+        if bound is not None and bound[0] == window.id:
             return
         raise NotAuthorizedError("该设备未绑定此窗口。", window=window.number, device=actor.id)
     raise NotAuthorizedError()
@@ -43,3 +43,12 @@ def require_status(window: Window, *allowed: WindowStatus) -> None:
         raise InvalidStateError(
             window=window.number, status=window.status, allowed=[status.value for status in allowed]
         )
+
+
+_DEVICE: sa.Table = SQLModel.metadata.tables[Device.__tablename__]
+# Every window operation an agent sends asks this: one prebuilt statement, past the session.
+_DEVICE_WINDOW_ID = Prepared(
+    sa.select(_DEVICE.c.window_id).where(
+        _DEVICE.c.hall_id == sa.bindparam("hall_id"), _DEVICE.c.device_id == sa.bindparam("device_id")
+    )
+)

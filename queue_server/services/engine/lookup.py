@@ -88,6 +88,11 @@ def service_by_id(tx: Tx, service_id: int) -> Service | None:
     return SERVICES.read(tx.conn, _SERVICE_BY_ID, {"id": service_id})
 
 
+def staff_by_id(tx: Tx, staff_id: int) -> Staff | None:
+    """A shared, read-only ``Staff`` by id (for snapshots: never modify it)."""
+    return STAFF.read(tx.conn, _STAFF_BY_ID, {"id": staff_id})
+
+
 def newest_published_matter(tx: Tx, code: str) -> Matter:
     """``published_matter`` for hot read-only paths: a shared ``Matter`` (never modify it)."""
     matter = MATTERS.read(tx.conn, _PUBLISHED_MATTER, {"hall_id": tx.hall_id, "code": code})
@@ -158,6 +163,7 @@ def window_services(tx: Tx, window: Window) -> list[tuple[Service, int]]:
 HALLS = SharedRows(Hall)
 SERVICES = SharedRows(Service)
 MATTERS = SharedRows(Matter)
+STAFF = SharedRows(Staff)
 
 _HALL: sa.Table = SQLModel.metadata.tables[Hall.__tablename__]
 _SERVICE: sa.Table = SQLModel.metadata.tables[Service.__tablename__]
@@ -170,6 +176,8 @@ _ACTIVE_SERVICE = Prepared(
         _SERVICE.c.active,
     )
 )
+_STAFF: sa.Table = SQLModel.metadata.tables[Staff.__tablename__]
+_STAFF_BY_ID = Prepared(sa.select(_STAFF).where(_STAFF.c.id == sa.bindparam("id")))
 _SERVICE_BY_ID = Prepared(sa.select(_SERVICE).where(_SERVICE.c.id == sa.bindparam("id")))
 _WINDOW_SERVICE: sa.Table = SQLModel.metadata.tables[WindowService.__tablename__]
 _WINDOW_SERVICES = Prepared(

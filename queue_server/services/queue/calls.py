@@ -3,9 +3,9 @@ and the replay of calls for displays that missed some (``calls.since``)."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from queue_server.domain.ordering import Candidate, after_call, pick_next
@@ -19,13 +19,18 @@ from queue_server.protocol.messages import (
     WindowStatus,
 )
 from queue_server.services.engine.access import authorize_window, require_status
-from queue_server.services.engine.lookup import ticket_by_token, window_by_number, window_services
+from queue_server.services.engine.lookup import (
+    service_by_id,
+    ticket_by_token,
+    window_by_number,
+    window_services,
+)
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.services.ports import Actor
 from queue_server.services.queue import reads
 from queue_server.services.views.snapshots import call_event, ticket_status, window_state
 from queue_server.store.counters import next_hall_seq
-from queue_server.store.tables import Call, Service, Ticket, Window
+from queue_server.store.tables import Call, Ticket, Window
 
 # Another window may win the race for our best candidate; we then take the next one.
 MAX_CLAIM_ATTEMPTS = 8
@@ -106,7 +111,8 @@ def current_ticket(tx: Tx, window: Window) -> Ticket:
 
 def make_call(tx: Tx, window: Window, ticket: Ticket, kind: CallKind) -> CallEvent:
     """Number the call with the hall's ``seq`` (from the database: it survives restarts) and keep it."""
-    service = tx.session.get(Service, ticket.service_id)
+    # The shared catalogue row (no ORM load, no autoflush of the ticket's pending changes here).
+    service = service_by_id(tx, ticket.service_id)
     assert service is not None
     row = Call(
         hall_id=tx.hall_id,
@@ -138,15 +144,14 @@ def calls_since(session: Session, hall_id: int, seq: int, limit: int) -> CallsSi
 
 def _claim(tx: Tx, ticket_id: int, from_states: tuple[TicketState, ...]) -> Ticket | None:
     """Take the ticket for this call with ONE conditional UPDATE: two windows never get the same one."""
-    result = tx.session.execute(
+    # RETURNING loads the claimed row in the same statement (SQLite 3.35+ and PostgreSQL).
+    return tx.session.scalars(
         update(Ticket)
         .where(col(Ticket.id) == ticket_id, col(Ticket.state).in_([s.value for s in from_states]))
         .values(state=TicketState.CALLED.value)
-        .execution_options(synchronize_session=False)
-    )
-    if cast(CursorResult[Any], result).rowcount != 1:
-        return None
-    return tx.session.get(Ticket, ticket_id, populate_existing=True)
+        .returning(Ticket)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).one_or_none()
 
 
 def _called(tx: Tx, window: Window, ticket: Ticket, kind: str, **data: Any) -> WindowOpResult:

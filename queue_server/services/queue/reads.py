@@ -222,14 +222,32 @@ def serving_windows(conn: Connection, hall_id: int) -> dict[int, int]:
 
 
 def recent_handling(conn: Connection, hall_id: int, day: date) -> dict[int, list[timedelta]]:
-    """Handling times of the latest finished tickets today, per service id (newest first)."""
-    rows = _RECENT_HANDLING.rows(conn, {"hall_id": hall_id, "day": day})
+    """Handling times of the latest finished tickets today, per service id (newest first).
+
+    Shared and read-only: kept while the hall's count of tickets done today is unchanged (one key
+    lookup in ``queue_length``), since only a finish changes them; the hall state asks after every
+    change, and turning 200 rows of timestamps into Python cost more than the rest of the state.
+    """
+    params = {"hall_id": hall_id, "day": day}
+    done = int(_DONE_TODAY.scalar(conn, params) or 0)
+    key = (str(conn.engine.url), hall_id, day)
+    kept = _RECENT.get(key)
+    if kept is not None and kept[0] == done:
+        return kept[1]
     samples: dict[int, list[timedelta]] = {}
-    for service_id, started, finished in rows:
+    for service_id, started, finished in _RECENT_HANDLING.rows(conn, params):
         bucket = samples.setdefault(int(service_id), [])
         if finished is not None and len(bucket) < RECENT_HANDLING_SAMPLES:
             bucket.append(finished - started)
+    if len(_RECENT) >= _RECENT_LIMIT:
+        _RECENT.clear()
+    _RECENT[key] = (done, samples)  # one dict store: atomic between threads
     return samples
+
+
+# recent_handling's kept answers: (database, hall id, day) -> (tickets done that day, samples).
+_RECENT: dict[tuple[str, int, date], tuple[int, dict[int, list[timedelta]]]] = {}
+_RECENT_LIMIT = 256
 
 
 def eta_minutes(
@@ -279,6 +297,13 @@ _SERVING_WINDOWS = Prepared(
     .join(_W, _W.c.id == _WS.c.window_id)
     .where(_W.c.hall_id == bindparam("hall_id"), _W.c.status.in_([s.value for s in OPEN_STATUSES]))
     .group_by(_WS.c.service_id)
+)
+_DONE_TODAY = Prepared(
+    select(func.coalesce(func.sum(_QL.c.n), 0)).where(
+        _QL.c.service_id.in_(_HALL_SERVICE_IDS),
+        _QL.c.service_day == bindparam("day"),
+        _QL.c.state == TicketState.DONE.value,
+    )
 )
 _RECENT_HANDLING = Prepared(
     select(_T.c.service_id, _T.c.started_at, _T.c.finished_at)

@@ -68,7 +68,7 @@ class ViewUseCases(FacadePart):
         return self._read(hall, lambda tx: console.console(tx, window, actor))
 
     def device_window(self, hall: str, device_id: str) -> str | None:
-        return self._read(hall, lambda tx: devices.device_window(tx.session, tx.hall_id, device_id))
+        return self._read(hall, lambda tx: devices.device_window(tx.conn, tx.hall_id, device_id))
 
     def device_configs(self, hall: str) -> dict[str, DeviceConfig]:
         """Every device's retained config (``dev/{id}/config``); see ``views/device_config.py``.

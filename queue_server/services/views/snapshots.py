@@ -27,7 +27,7 @@ from queue_server.protocol.messages import (
     WindowState,
     WindowStatus,
 )
-from queue_server.services.engine.lookup import SERVICES
+from queue_server.services.engine.lookup import SERVICES, service_by_id, staff_by_id
 from queue_server.services.engine.rules import hall_schedule, service_schedule
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.services.queue import reads
@@ -87,7 +87,8 @@ def call_event(call: _CallRow | Call) -> CallEvent:
 def window_state(tx: Tx, window: Window) -> WindowState:
     session = tx.session
     ticket = None if window.current_ticket_id is None else session.get(Ticket, window.current_ticket_id)
-    staff = None if window.staff_id is None else session.get(Staff, window.staff_id)
+    # Staff and service rows are shared catalogue-like reads past the session (no autoflush here).
+    staff = None if window.staff_id is None else staff_by_id(tx, window.staff_id)
     pause = None if window.pause_id is None else session.get(Pause, window.pause_id)
     # The window's services, read past the session: nothing pending in it changes them, and a flush
     # here would only move the commit's work earlier.
@@ -107,7 +108,7 @@ def window_state(tx: Tx, window: Window) -> WindowState:
 
 
 def ticket_status(tx: Tx, ticket: Ticket) -> TicketStatusResult:
-    service = tx.session.get(Service, ticket.service_id)
+    service = service_by_id(tx, ticket.service_id)
     assert service is not None
     position, ahead = reads.position(tx, ticket, service)
     eta = None
