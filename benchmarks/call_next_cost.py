@@ -79,7 +79,7 @@ def _time_call_next(services: Services, actor: Actor, samples: int) -> float:
 def _bulk_waiting(engine: Engine, token: str, have: int, want: int) -> None:
     """Copy a real waiting ticket until ``want`` wait: rows as the issue use case writes them."""
     with Session(engine) as session, session.begin():
-        model = session.exec(select(Ticket).where(Ticket.citizen_token == token)).one()
+        model = session.exec(select(Ticket).where(Ticket.public_id == token)).one()
         row = model.model_dump()
         row.pop("id")
         base = model.queued_at
@@ -92,6 +92,7 @@ def _bulk_waiting(engine: Engine, token: str, have: int, want: int) -> None:
                     "number": f"{SERVICE}{seq}",
                     "seq": seq,
                     "citizen_token": f"bench-{i}-{uuid.uuid4().hex[:8]}",
+                    "public_id": uuid.uuid4().hex[:16],
                     "request_id": None,
                     # Older than the template, spread over the morning: realistic order keys.
                     "issued_at": base - timedelta(milliseconds=(want - i)),

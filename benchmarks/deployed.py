@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import signal
 import subprocess
 import time
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.broker import free_port
-from harness.processes import hallq_command
+from harness.processes import hallq_command, secret_key_file
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
@@ -79,11 +78,7 @@ def server_environment(
     url: str, broker_port: int, hall: str, workdir: Path, http_port: int
 ) -> dict[str, str]:
     """What the unit's EnvironmentFile would hold for this benchmark's hall."""
-    key = workdir / "secret.key"
-    if not key.exists():
-        # Hex: the server strips whitespace from the file, and raw random bytes can end in some.
-        key.write_text(secrets.token_hex(32))
-        key.chmod(0o600)
+    key = secret_key_file(workdir)
     keep = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
     return keep | {
         "HALLQ_ENVIRONMENT": "production",

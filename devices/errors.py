@@ -53,3 +53,21 @@ class SignError(DeviceError):
     """The window sign refused a frame (NAK) or did not acknowledge it in time."""
 
     code = "sign_error"
+
+
+class IdReaderError(DeviceError):
+    """The ID card reader answered with an error status (``detail["status"]``, its SW3 byte)."""
+
+    code = "id_reader_error"
+
+
+class IdReaderTimeoutError(IdReaderError):
+    """The ID card reader did not answer a command in time (wrong port or baud rate, a hung reader)."""
+
+    code = "id_reader_timeout"
+
+
+class IdCardReadError(IdReaderError):
+    """A card was found on the reader but could not be read (moved away, damaged, bad data)."""
+
+    code = "id_card_unreadable"

@@ -35,7 +35,8 @@ The small hall ("测试市民大厅", always open unless ``schedule`` is given):
 - windows ``1`` (A primary, C secondary), ``2`` (B, licensing), ``3`` (A, military priority),
   ``4`` (A, B, C equal weight; weekend + extended hours);
 - staff (password ``PASSWORD``): ``admin`` (admin), ``manager`` (manager), ``zhang`` 张三 (qualified),
-  ``zhao`` 赵六 (qualified), ``li`` 李四 (no qualification), ``wang`` 王五 (qualification expired);
+  ``zhao`` 赵六 (qualified), ``li`` 李四 (no qualification), ``wang`` 王五 (qualification expired),
+  ``daoban`` 周导 (guide desk: role ``guide``);
 - devices ``agent-1`` (window agent of window 1), ``kiosk-1`` (kiosk).
 """
 
@@ -109,6 +110,8 @@ def password_hash(password: str = PASSWORD) -> str:
 
 def make_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {"environment": "development", "database_url": "sqlite://", "hall": "hall1"}
+    # The printer simulators listen on loopback: the window-printer allow-list lets them in.
+    values["printer_addresses"] = ["127.0.0.1"]
     values.update(overrides)
     return Settings(**values)
 
@@ -230,6 +233,7 @@ def seed_small_hall(session: Session, code: str, now: datetime, **hall_fields: A
         ("zhao", "赵六", "staff", "ZF-002", far),
         ("li", "李四", "staff", None, None),
         ("wang", "王五", "staff", "ZF-003", past),
+        ("daoban", "周导", "guide", None, None),  # the guide desk's clerk (导办台)
     ]
     for login, name, role, qualification, expires in people:
         session.add(
@@ -242,6 +246,10 @@ def seed_small_hall(session: Session, code: str, now: datetime, **hall_fields: A
     session.add(t.Device(hall_id=hid, device_id="kiosk-1", kind="kiosk"))
     session.flush()
     return hall
+
+
+# What ``hall load`` derives with pypinyin (halls/loader.py), written out: the guide desk searches them.
+_INITIALS = {"户口迁移": "hkqy", "企业设立登记": "qysldj", "社保卡补办": "sbkbb"}
 
 
 def _matter(
@@ -270,6 +278,7 @@ def _matter(
         promised_days=promised_days,
         fees="不收费",
         result=f"{name}结果文书",
+        pinyin_initials=_INITIALS.get(name, ""),
     )
     session.add(matter)
     session.flush()

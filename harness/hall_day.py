@@ -173,10 +173,18 @@ def open_windows(config: ServerConfig, windows: int) -> None:
     with httpx.Client(base_url=config.base_url, timeout=scaled(10)) as http:
         for w in range(1, windows + 1):
             login = {"hall": HALL, "login": f"staff{w}", "password": PASSWORD}
-            token = http.post("/api/auth/token", json=login).raise_for_status().json()["access_token"]
-            auth = {"Authorization": f"Bearer {token}"}
+            signed = http.post("/api/auth/token", json=login).raise_for_status().json()
+            if signed["staff"]["must_change_password"]:  # a new production account: the console asks first
+                change = {"current_password": PASSWORD, "new_password": f"{PASSWORD}-own"}
+                changed = http.post("/api/auth/password", json=change, headers=_bearer(signed))
+                signed = changed.raise_for_status().json()
+            auth = _bearer(signed)
             for action in ("sign-in", "open"):
                 http.post(f"/api/halls/{HALL}/windows/{w}/{action}", headers=auth).raise_for_status()
+
+
+def _bearer(signed: dict[str, object]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {signed['access_token']}"}
 
 
 @dataclass

@@ -39,6 +39,20 @@ STOP_TIMEOUT_S = 30.0
 LOAD_TIMEOUT_S = 120.0
 
 
+def secret_key_file(directory: Path) -> Path:
+    """``directory/secret.key``, made once: 0600, 64 hex characters, as ``hallq provision`` writes it.
+
+    ``hallq server`` does not start without one. Text, not raw bytes: the server strips whitespace
+    from the file, and 32 random bytes that begin or end with a whitespace byte would then be too
+    short (1 start in ~20).
+    """
+    key = directory / "secret.key"
+    if not key.exists():
+        key.write_text(secrets.token_hex(32) + "\n")
+        key.chmod(0o600)
+    return key
+
+
 def hallq_command() -> list[str]:
     """``hallq`` as installed beside this interpreter (what the unit's ExecStart names)."""
     script = Path(sys.executable).with_name("hallq")
@@ -61,12 +75,7 @@ class ServerConfig:
         return f"http://127.0.0.1:{self.http_port}"
 
     def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        key = self.workdir / "secret.key"
-        if not key.exists():
-            # Text, not raw bytes: the server strips whitespace from the file, and 32 random bytes
-            # that begin or end with a whitespace byte would then be too short (1 start in ~20).
-            key.write_text(secrets.token_hex(32) + "\n")
-            key.chmod(0o600)
+        key = secret_key_file(self.workdir)
         keep = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
         return (
             keep

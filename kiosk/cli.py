@@ -4,7 +4,7 @@
     hallq kiosk --simulate-devices --demo-server --screenshot shots/
     hallq kiosk --config /etc/hallq/device.toml
 
-``--config`` reads the device file provisioning wrote (hall, device id, broker, printer width); the
+``--config`` reads the device file provisioning wrote (hall, device id, broker, printer); the
 other options override it or, without a file, are the whole configuration.
 
 ``--screenshot DIR`` walks home → matter → materials → ticket → out of service, saves a PNG of each
@@ -65,7 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--printer-image", action="store_true", help="printer has no Chinese font ROM")
     parser.add_argument("--scanner", help="scanner serial port, e.g. /dev/serial/by-id/…")
     parser.add_argument(
-        "--simulate-devices", action="store_true", help="simulated printer and scanner (no hardware)"
+        "--id-reader", help="resident ID card reader (SAM) serial port, e.g. /dev/serial/by-id/…"
+    )
+    parser.add_argument("--id-reader-baud", type=int, default=115200, help="ID card reader line speed")
+    parser.add_argument(
+        "--simulate-devices",
+        action="store_true",
+        help="simulated printer, scanner and ID card reader (no hardware)",
     )
     parser.add_argument(
         "--demo-server", action="store_true", help="answer requests with the built-in stand-in server"
@@ -84,6 +90,7 @@ class KioskIdentity:
     device_id: str
     broker: BrokerAddress
     printer_width: int
+    printer: str | None = None  # the printer's URL: --printer, else the file's [printer] connection
 
 
 def build_identity(args: argparse.Namespace) -> KioskIdentity:
@@ -97,6 +104,7 @@ def build_identity(args: argparse.Namespace) -> KioskIdentity:
         if args.broker
         else (file.broker.address if file is not None else BrokerAddress()),
         printer_width=args.printer_width or width,
+        printer=args.printer or (file.printer.connection if file is not None and file.printer else None),
     )
 
 
@@ -155,6 +163,7 @@ def _run(args: argparse.Namespace) -> int:
     # thread at that moment holds the handler's lock and waits for the import lock that the main
     # thread holds while it waits for that handler lock. The kiosk hung so at start, one run in 30
     # with paho's packet trace on.
+    from devices.idreader import id_reader_port
     from devices.scanner import SerialPortConfig
 
     from .demo_server import DemoServer
@@ -170,10 +179,11 @@ def _run(args: argparse.Namespace) -> int:
         device_id=identity.device_id,
         broker=broker,
         data_dir=data_dir,
-        printer=printer_config(args.printer, identity.printer_width, args.printer_image)
-        if args.printer
+        printer=printer_config(identity.printer, identity.printer_width, args.printer_image)
+        if identity.printer
         else None,
         scanner=SerialPortConfig(path=args.scanner) if args.scanner else None,
+        id_reader=id_reader_port(args.id_reader, args.id_reader_baud) if args.id_reader else None,
         simulate_devices=args.simulate_devices,
         voice=not args.no_voice and not scripted,
     )

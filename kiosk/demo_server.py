@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -311,7 +312,8 @@ class DemoServer:
             eta_min=(service.eta_min or 0) + 2 * (ahead - service.waiting),
             priority=args.priority,
             priority_label=labels.get(args.priority or "", args.priority),
-            citizen_url=f"{self.citizen_base_url}{ticket_id}",
+            # As the server: the QR code's token is a secret of its own, not the public ticket id.
+            citizen_url=f"{self.citizen_base_url}{secrets.token_urlsafe(16)}",
             materials=materials,
             appointment=appointment,
         )

@@ -5,18 +5,22 @@
   laid out for the paper width the device config names (``use_width``).
 - :func:`read_of` reduces a ``devices.scanner`` scan to what the model may know: a resident ID becomes
   its keyed hash and birth date here, so the number never leaves this function in clear.
+- :func:`card_read` does the same for a card on the ID card reader (``devices.idreader``), keeping
+  the masked name to greet the citizen with; :func:`open_id_reader` wires a reader to the model.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
 from devices.escpos.builder import EscposBuilder
 from devices.escpos.commands import Align
 from devices.escpos.layout import PaperLayout
+from devices.idreader import IdCard, IdCardReader, IdCardReadError, IdReaderConfig
 from devices.printer import (
     ChecklistItem,
     MissingMaterial,
@@ -43,6 +47,7 @@ from .ports import AppointmentRead, IdRead, MaterialRead, MissingNotice, Read, U
 
 log = logging.getLogger(__name__)
 
+CARD_UNREADABLE_TEXT = "身份证读取失败，请取下身份证后重新放置"
 KIOSK_RETURN_TEXT = "请补齐上述全部材料后，再到自助取号机取号办理；如有疑问请到导办台咨询。"
 
 
@@ -167,3 +172,24 @@ def read_of(scan: Scan, id_key: bytes) -> Read | None:
     if isinstance(scan, TicketScan | NoticeScan):
         return UnusableRead("该二维码请到导办台或窗口使用")
     return None
+
+
+def card_read(card: IdCard, id_key: bytes) -> IdRead:
+    """What the model may learn from an ID card on the reader: what a scanned ID number gives (keyed
+    hash, birth date) and the masked name. The card itself goes no further than this function."""
+    return IdRead(
+        id_hash=card.resident_id.hash(id_key), birth_date=card.birth_date, masked_name=card.masked_name
+    )
+
+
+def card_failure(_error: IdCardReadError) -> UnusableRead:
+    return UnusableRead(CARD_UNREADABLE_TEXT)
+
+
+def open_id_reader(config: IdReaderConfig, id_key: bytes, deliver: Callable[[Read], None]) -> IdCardReader:
+    """An ID card reader (not started) whose cards reach ``deliver`` as reads, like the scanner's."""
+    return IdCardReader(
+        config,
+        on_card=lambda card: deliver(card_read(card, id_key)),
+        on_failure=lambda error: deliver(card_failure(error)),
+    )

@@ -1,7 +1,7 @@
 """The kiosk model's seams to its hardware and voice. ``hardware`` implements them with ``devices``.
 
-The model never sees a resident ID number: a scan reaches it already reduced to a keyed hash and a
-birth date (:class:`IdRead`).
+The model never sees a resident ID number: a scan or an ID card on the reader reaches it already
+reduced to a keyed hash and a birth date (:class:`IdRead`).
 """
 
 from __future__ import annotations
@@ -61,10 +61,15 @@ class TicketPrinter(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class IdRead:
-    """A resident ID card read: the keyed hash (for the per-ID limit) and the birth date (age priority)."""
+    """A resident ID card read: the keyed hash (for the per-ID limit) and the birth date (age priority).
+
+    From the ID card reader also the name, masked (张*), to greet the citizen with on screen; the name
+    itself never reaches the model.
+    """
 
     id_hash: str
     birth_date: date | None
+    masked_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

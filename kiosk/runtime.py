@@ -1,7 +1,7 @@
 """A whole kiosk, assembled and started in one readable sequence (no Kivy here).
 
-``KioskRuntime(options).start()`` gives a running model with its broker link, printer, scanner, disk
-state and two workers; the Kivy app (or a benchmark, or a test) sits on top.
+``KioskRuntime(options).start()`` gives a running model with its broker link, printer, scanner, ID
+card reader, disk state and two workers; the Kivy app (or a benchmark, or a test) sits on top.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devices.idreader import IdCardReader, IdReaderConfig
 from devices.printer import PrinterConfig, open_printer
 from devices.scanner import Scan, Scanner, SerialPortConfig
 from devices.simulators import SimulatedDevices
@@ -22,10 +23,11 @@ from queue_server.protocol.client import BrokerAddress, next_boot
 
 from .catalog import CatalogCache
 from .clock import Clock, SystemClock
-from .hardware import KioskPrinter, read_of
+from .hardware import KioskPrinter, open_id_reader, read_of
 from .link import KioskLink
 from .model import KioskModel, KioskSettings
 from .outbox import Outbox
+from .ports import Read
 from .voice import EspeakVoice
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class KioskOptions:
     data_dir: Path
     printer: PrinterConfig | None = None  # None with simulate_devices
     scanner: SerialPortConfig | None = None
+    id_reader: SerialPortConfig | None = None  # the resident ID card reader (SAM, 115200 baud)
     simulate_devices: bool = False
     id_key: bytes | None = None
     voice: bool = True
@@ -98,6 +101,7 @@ class KioskRuntime:
         self.clock = clock or SystemClock()
         self.devices: SimulatedDevices | None = None
         self.scanner: Scanner | None = None
+        self.id_reader: IdCardReader | None = None
         self.citizen = Worker("kiosk-citizen")
         self.background = Worker("kiosk-background")
         data = options.data_dir
@@ -137,6 +141,7 @@ class KioskRuntime:
         self.link.start()
         self.model.start()
         self._start_scanner()
+        self._start_id_reader()
         return self
 
     def dispatch(self, action: Callable[[], None]) -> None:
@@ -146,9 +151,15 @@ class KioskRuntime:
     def on_scan(self, scan: Scan) -> None:
         read = read_of(scan, self.id_key)
         if read is not None:
-            self.citizen.submit(lambda: self.model.scan(read))
+            self.on_read(read)
+
+    def on_read(self, read: Read) -> None:
+        """A scan or an ID card, already reduced to what the model may know, in the citizen's order."""
+        self.citizen.submit(lambda: self.model.scan(read))
 
     def stop(self) -> None:
+        if self.id_reader is not None:
+            self.id_reader.stop()
         if self.scanner is not None:
             self.scanner.stop()
         self.citizen.stop()
@@ -169,3 +180,11 @@ class KioskRuntime:
             return
         hosts = ()
         self.scanner = Scanner(port, self.on_scan, citizen_hosts=hosts).start()
+
+    def _start_id_reader(self) -> None:
+        port = self.options.id_reader
+        if port is None and self.devices is not None:
+            port = self.devices.id_reader_port()
+        if port is None:
+            return
+        self.id_reader = open_id_reader(IdReaderConfig(port=port), self.id_key, self.on_read).start()

@@ -5,6 +5,8 @@ The ACL gives every device its own block instead of ``%u`` patterns: a pattern s
 and write under every hall's namespace. Per user, a device writes only its ``status``, ``req`` and
 ``evt/<event>`` and reads only its ``resp``/``config`` and the hall's ``calls``, ``state`` and window
 states; only the server account writes ``calls``, ``state``, ``window/…``, ``resp`` and ``config``.
+The open supervision alerts (``alerts``) are the managers' (HTTP API and live channel): only the
+server account reads or writes them, no device.
 With TLS client certificates (``use_identity_as_username``) the certificate's CN is the device id,
 so the same ACL applies. Every topic and filter comes from the contract's builders
 (``queue_server.protocol.topics``): the ACL cannot drift from the topics devices and server use.
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from queue_server.protocol import topics
+from queue_server.protocol.codec import MAX_PAYLOAD_BYTES
 
 from .credentials import SERVER_USER
 
@@ -95,6 +98,9 @@ def render_mosquitto_conf(hall: str, settings: BrokerSettings) -> str:
         "allow_anonymous false",
         # Without TCP_NODELAY a QoS 1 round trip costs ~40-90 ms instead of well under 1 ms (FIELD-NOTES).
         "set_tcp_nodelay true",
+        # The contract's limit (protocol/codec.py): a bigger publish is dropped by the broker (its QoS 1
+        # flow still completes), so no client can push megabytes at the server or at the hall's screens.
+        f"message_size_limit {MAX_PAYLOAD_BYTES}",
         f"password_file {settings.password_file}",
         f"acl_file {settings.acl_file}",
         "",

@@ -7,8 +7,14 @@ Layout of the output directory::
     broker/mosquitto.conf       include from /etc/mosquitto/conf.d, or run as is
     broker/passwd               mosquitto password file ($7$ PBKDF2-SHA512 hashes)
     broker/acl                  per-device ACL
-    server/server.env           HALLQ_BROKER_URL with the server's broker account
+    server/server.env           HALLQ_BROKER_URL with the server's broker account; production, the
+                                secret file, the database under /var/lib/hallq, the HTTP address
+    server/secret.key           the hall's secret (hex): copy to /etc/hallq/secret.key (read back)
     devices/<id>/device.toml    one per device: copy to /etc/hallq/device.toml on that machine
+    devices/<kiosk>/kiosk.env   kiosks: the hall's ID-hash key; copy to /etc/hallq/kiosk.env
+    (with --tls) tls/           the hall's CA and every certificate and key (secret; read back)
+    (with --tls) broker/ca.crt, hallq-broker.crt/.key; devices/<id>/ca.crt, <id>.crt/.key;
+                 server/ca.crt, hallq-server.crt/.key: copy beside device.toml / server.env
     systemd/…                   optional units
 
 Every file is written 0600. The broker's files are owned by the broker's user when we run as root,
@@ -26,8 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from queue_server.halls.schema import HallFile
+from queue_server.protocol.messages import DeviceKind
 
 from .broker import BrokerSettings, render_acl, render_mosquitto_conf
+from .certs import BROKER_NAME, Certificates, store_files
 from .credentials import (
     SERVER_USER,
     Credential,
@@ -36,10 +44,12 @@ from .credentials import (
     render_password_file,
 )
 from .devices import DeviceEntry, device_registry, render_device_config
+from .server import SECRET_BUNDLE_PATH, ServerSetup, render_kiosk_env, render_server_settings
 from .units import UnitSettings, render_device_unit, render_server_unit
 
 CREDENTIALS_FILE = "credentials.toml"
 BROKER_DIR = "broker"
+TLS_DIR = "tls"
 FILE_MODE = 0o600
 
 
@@ -78,9 +88,12 @@ def render_bundle(
     *,
     broker: BrokerSettings | None = None,
     units: UnitSettings | None = None,
+    certificates: Certificates | None = None,
+    server: ServerSetup | None = None,
 ) -> Bundle:
     """Every file of the bundle, in memory. Pure: the same inputs give the same bytes."""
     broker = broker or BrokerSettings()
+    server = server or ServerSetup()
     needed = usernames(hall)
     missing = [u for u in needed if u not in credentials]
     if missing:
@@ -95,9 +108,17 @@ def render_bundle(
         BundleFile(PurePosixPath(BROKER_DIR, "passwd"), render_password_file(accounts), True),
         BundleFile(PurePosixPath(BROKER_DIR, "acl"), render_acl(code, [d.id for d in registry]), True),
         BundleFile(
-            PurePosixPath("server", "server.env"), _render_server_env(code, credentials[SERVER_USER], broker)
+            PurePosixPath("server", "server.env"),
+            _render_server_env(code, credentials[SERVER_USER], broker, server),
         ),
     ]
+    if server.secret is not None:
+        files.append(BundleFile(SECRET_BUNDLE_PATH, server.secret + "\n"))
+        files += [
+            BundleFile(PurePosixPath("devices", e.id, "kiosk.env"), render_kiosk_env(code, server.secret))
+            for e in registry
+            if e.kind is DeviceKind.KIOSK
+        ]
     for entry in registry:
         # With TLS client certificates the certificate authenticates the device, not a password.
         cred = None if broker.tls is not None and broker.tls.client_certs else credentials[entry.id]
@@ -107,6 +128,9 @@ def render_bundle(
                 render_device_config(entry, hall.hall.name, cred, broker),
             )
         )
+    if certificates is not None:
+        client_certs = broker.tls is not None and broker.tls.client_certs
+        files += _certificate_files(certificates, [e.id for e in registry], client_certs=client_certs)
     if units is not None:
         files.append(
             BundleFile(
@@ -118,6 +142,28 @@ def render_bundle(
             for e in registry
         )
     return Bundle(code, tuple(files), tuple(registry))
+
+
+def _certificate_files(certs: Certificates, devices: list[str], *, client_certs: bool) -> list[BundleFile]:
+    """The store (tls/), then each machine's copies: the broker's, each device's and the server's."""
+    files = [BundleFile(PurePosixPath(TLS_DIR, name), text) for name, text in store_files(certs).items()]
+    files += [
+        BundleFile(PurePosixPath(BROKER_DIR, "ca.crt"), certs.ca.cert, True),
+        BundleFile(PurePosixPath(BROKER_DIR, f"{BROKER_NAME}.crt"), certs.broker.cert, True),
+        BundleFile(PurePosixPath(BROKER_DIR, f"{BROKER_NAME}.key"), certs.broker.key, True),
+    ]
+    for name, folder in [
+        *((d, PurePosixPath("devices", d)) for d in devices),
+        (SERVER_USER, PurePosixPath("server")),
+    ]:
+        files.append(BundleFile(folder / "ca.crt", certs.ca.cert))
+        pair = certs.clients.get(name)
+        if pair is not None and client_certs:
+            files += [
+                BundleFile(folder / f"{name}.crt", pair.cert),
+                BundleFile(folder / f"{name}.key", pair.key),
+            ]
+    return files
 
 
 def _render_registry(hall: HallFile, registry: list[DeviceEntry]) -> str:
@@ -132,13 +178,14 @@ def _render_registry(hall: HallFile, registry: list[DeviceEntry]) -> str:
     return "\n".join(lines)
 
 
-def _render_server_env(hall: str, cred: Credential, broker: BrokerSettings) -> str:
+def _render_server_env(hall: str, cred: Credential, broker: BrokerSettings, server: ServerSetup) -> str:
     # The server runs beside the broker: it uses the plain listener (loopback when TLS is on).
     return "\n".join(
         [
             f"# hallq queue server of hall {hall!r}: its broker account. SECRET.",
             f"HALLQ_HALL={hall}",
             f"HALLQ_BROKER_URL=mqtt://{cred.username}:{cred.password}@127.0.0.1:{broker.port}",
+            *render_server_settings(server, broker.host),
             "",
         ]
     )

@@ -35,6 +35,8 @@ class DeviceEntry:
     window: str | None
     printer_width_mm: int | None
     services: tuple[str, ...]
+    printer: str | None = None
+    """A kiosk's printer connection (tcp://…, serial:///dev/…, file:///dev/usb/lp0)."""
 
 
 def device_registry(hall: HallFile) -> list[DeviceEntry]:
@@ -48,6 +50,7 @@ def device_registry(hall: HallFile) -> list[DeviceEntry]:
             window=d.window,
             printer_width_mm=d.printer_width_mm,
             services=tuple(d.services),
+            printer=d.printer,
         )
         for d in hall.devices
     ]
@@ -83,6 +86,9 @@ class BrokerSection(_Strict):
 
 class PrinterSection(_Strict):
     width_mm: Literal[58, 80] = 80
+    connection: str | None = Field(
+        default=None, description="kiosks: the printer's URL (hallq kiosk --printer)"
+    )
 
 
 class DeviceConfigFile(_Strict):
@@ -112,7 +118,7 @@ def render_device_config(
 ) -> str:
     """The device's TOML. ``credential`` None: TLS client certificates authenticate it instead."""
     tls = broker.tls
-    cert_dir = Path(DEVICE_CONFIG_PATH).parent
+    certs = tls is not None and tls.client_certs
     lines = [
         f"# hallq device {entry.id} ({entry.kind.value}) of hall {entry.hall!r}, by `hallq provision`.",
         "# SECRET when it holds a password: keep it mode 0600, readable only by the device's service user.",
@@ -138,11 +144,13 @@ def render_device_config(
             "username": entry.id,
             "password": credential.password if credential is not None else None,
             "tls": tls is not None,
-            "cafile": str(cert_dir / "ca.crt") if tls is not None else None,
-            "certfile": str(cert_dir / f"{entry.id}.crt") if tls is not None and tls.client_certs else None,
-            "keyfile": str(cert_dir / f"{entry.id}.key") if tls is not None and tls.client_certs else None,
+            # Beside this file (a device reads relative paths from its file's folder): the bundle's
+            # devices/<id>/ as written, /etc/hallq/ once copied.
+            "cafile": "ca.crt" if tls is not None else None,
+            "certfile": f"{entry.id}.crt" if certs else None,
+            "keyfile": f"{entry.id}.key" if certs else None,
         },
     )
-    if entry.printer_width_mm is not None:
-        lines += _table("printer", {"width_mm": entry.printer_width_mm})
+    if entry.printer_width_mm is not None or entry.printer is not None:
+        lines += _table("printer", {"width_mm": entry.printer_width_mm, "connection": entry.printer})
     return "\n".join(lines)

@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("devices.agent.cli", "run the window device agent (keypad, rating pad, LED sign)"),
     "provision": ("provisioning.cli", "device credentials, broker config and device bundles"),
     "bench": ("benchmarks.cli", "run the benchmarks and print the figures"),
+    "stats": ("queue_server.stats.cli", "statistics: rebuild the rollups from the raw rows"),
+    "purge": ("queue_server.runtime.purge_cmd", "delete phones, ID hashes, request ids past retention"),
 }
 
 

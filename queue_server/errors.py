@@ -26,6 +26,8 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOO_LATE: 409,
     ErrorCode.NOT_ELIGIBLE: 403,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.TOO_MANY_REQUESTS: 429,
+    ErrorCode.UNAVAILABLE: 503,
 }
 
 
@@ -72,3 +74,9 @@ class BadRequestError(HallqError):
 
 class QueueEmptyError(HallqError):
     code = ErrorCode.QUEUE_EMPTY
+
+
+class UnavailableError(HallqError):
+    """The database did not answer in time (partition, server down): try again later (HTTP 503)."""
+
+    code = ErrorCode.UNAVAILABLE

@@ -19,6 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from devices.agent.config import AgentConfig
@@ -46,6 +47,7 @@ from queue_server.protocol.messages import (
     DeviceKind,
     Op,
     RatingEvent,
+    RatingSubmitArgs,
     Response,
     ServerStatus,
     WindowOpResult,
@@ -58,6 +60,8 @@ VERSION = "0.1.0"
 OUTBOX_FILE = "outbox.sqlite3"
 BOOT_FILE = "boot"
 PROMPT_MEMO = "rating_prompt"
+# Replies that say "not now" rather than "no": the rating stays in the outbox and goes out again.
+RETRY_CODES = frozenset({"internal", "unavailable"})
 REMEMBERED_PROMPTS = 64
 
 # The worker re-checks its conditions at least this often even when nobody woke it.
@@ -227,13 +231,14 @@ class WindowAgent:
 
     def _on_rating(self, rating: Rating) -> None:
         ticket_id = self._pad_ids.pop(rating.visit_id, rating.visit_id)
-        event = RatingEvent(
-            id=self.device.new_request_id(), score=rating.score, ts=self._clock(), visit=ticket_id
-        )
-        self.outbox.add(EntryKind.EVENT, event.id, "rating", event.model_dump(mode="json"), self._clock())
+        # A request, not an event: it stays in the outbox until the server's reply, so a rating made
+        # while the server restarts is resent (same id, answered once) instead of lost at PUBACK.
+        args = RatingSubmitArgs(score=rating.score, visit=ticket_id).model_dump(mode="json")
+        rid = self.device.new_request_id()
+        self.outbox.add(EntryKind.REQUEST, rid, Op.RATING_SUBMIT.value, args, self._clock())
         self.visits.on_rated(ticket_id)
         self.outbox.remember(PROMPT_MEMO, None)
-        log.info("rating %d for visit %s queued as %s", rating.score, ticket_id, event.id)
+        log.info("rating %d for visit %s queued as %s", rating.score, ticket_id, rid)
         with self._wake_worker:
             self._wake_worker.notify_all()
 
@@ -354,6 +359,7 @@ class WindowAgent:
     def _send(self, entry: OutboxEntry) -> None:
         options = self.config.agent
         if entry.kind is EntryKind.EVENT:
+            # A rating event an older agent left on disk: sent as the request it is now.
             try:
                 event = RatingEvent.model_validate(entry.body)
             except ValueError:
@@ -361,16 +367,13 @@ class WindowAgent:
                 log.error("outbox entry %s is not a valid %s event; dropped", entry.id, entry.name)
                 self.outbox.done(entry.id)
                 return
-            self.outbox.attempted(entry.id)
-            topic = topics.dev_evt(self.hall, self.device_id, entry.name)
-            # Done once the broker has it (PUBACK); unacknowledged, it stays and goes out again.
-            if self.device.link.publish_and_wait(topic, event, timeout=options.request_timeout_s):
-                self.outbox.done(entry.id)
-                log.info("rating %s delivered to the broker", entry.id)
-            return
+            args = RatingSubmitArgs(score=event.score, visit=event.visit).model_dump(mode="json")
+            entry = replace(entry, kind=EntryKind.REQUEST, name=Op.RATING_SUBMIT.value, body=args)
         label = OP_LABELS.get(entry.name, entry.name)
-        if options.max_age_s and self._clock() - entry.created_at > options.max_age_s:
-            # A "next" pressed an hour ago in an outage must not call a citizen now.
+        rating = entry.name == Op.RATING_SUBMIT.value
+        # A rating never expires (it calls nobody); a "next" pressed an hour ago in an outage must
+        # not call a citizen now.
+        if not rating and options.max_age_s and self._clock() - entry.created_at > options.max_age_s:
             self.outbox.expire(entry.id)
             log.warning(
                 "%s %s expired unsent after %.0f s", entry.name, entry.id, self._clock() - entry.created_at
@@ -384,10 +387,25 @@ class WindowAgent:
             )
         except RequestTimeoutError:
             log.info("%s %s: no reply yet; resending with the same id", entry.name, entry.id)
-            self.panel.show_keypad(waiting_line(label))
+            if not rating:
+                self.panel.show_keypad(waiting_line(label))
+            return
+        if rating:
+            self._rating_answered(entry, response)
             return
         self.outbox.done(entry.id)
         self._handle_reply(entry, label, response)
+
+    def _rating_answered(self, entry: OutboxEntry, response: Response) -> None:
+        code = "ok" if response.ok else (response.error.code if response.error else "?")
+        if code in RETRY_CODES:
+            log.info("rating %s: the server could not record it yet (%s); resending later", entry.id, code)
+            self._stopping.wait(WORKER_TICK_S)
+            return
+        # Recorded, or refused for good (the visit is rated already, not this window's): either way
+        # the server has decided, and a resend would get the same answer.
+        self.outbox.done(entry.id)
+        log.info("rating %s answered by the server: %s", entry.id, code)
 
     def _handle_reply(self, entry: OutboxEntry, label: str, response: Response) -> None:
         if not response.ok:

@@ -62,6 +62,9 @@ def build_config(args: argparse.Namespace) -> Any:
             "port": address.port,
             "username": address.username,
             "password": address.password,
+            # mqtts:// keeps the file's certificate files (a URL cannot carry them)
+            "tls": address.tls is not None,
+            **{k: v for k, v in raw.get("broker", {}).items() if k in ("cafile", "certfile", "keyfile")},
         }
     if args.data_dir is not None:
         raw.setdefault("agent", {})["data_dir"] = args.data_dir

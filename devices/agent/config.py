@@ -38,9 +38,8 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from devices.agent.keys import DEFAULT_FINISH_OUTCOMES, DEFAULT_PAUSE_REASON, DEFAULT_PAUSE_REASONS, KeyMap
 from devices.keypad.keypad import DEFAULT_DEBOUNCE_S as KEYPAD_DEBOUNCE_S
@@ -65,13 +64,6 @@ class DeviceSection(DeviceIdentity):
 
 class BrokerSection(BrokerTable):
     host: str = "127.0.0.1"
-
-    @model_validator(mode="after")
-    def _no_tls(self) -> Self:
-        if self.tls:
-            # queue_server.protocol.client.MqttLink has no TLS settings yet.
-            raise ValueError("TLS broker connections are not supported by the agent yet")
-        return self
 
 
 class AgentOptions(_Strict):
@@ -140,5 +132,9 @@ class AgentConfig(_Strict):
 
 
 def load_config(path: str | Path) -> AgentConfig:
-    """Parse the agent's TOML file (ValueError subclasses for a bad file, OSError if unreadable)."""
-    return AgentConfig.model_validate(tomllib.loads(Path(path).read_text(encoding="utf-8")))
+    """Parse the agent's TOML file (ValueError subclasses for a bad file, OSError if unreadable or when
+    its broker TLS files cannot be used); relative TLS file paths are read beside the file."""
+    config = AgentConfig.model_validate(tomllib.loads(Path(path).read_text(encoding="utf-8")))
+    broker = config.broker.beside(Path(path).parent)
+    broker.check_tls()
+    return config.model_copy(update={"broker": broker})

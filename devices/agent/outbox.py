@@ -3,8 +3,10 @@
 Every window request and every rating goes through here, online or not, so there is one path and one
 order. An entry is written (``synchronous=FULL``) before anything is sent and keeps its id for life: a
 resend after a lost reply, a broker outage or an agent restart carries the SAME id, and the server,
-idempotent by id, acts once. The worker deletes a request when its reply arrived and an event when the
-broker acknowledged it (PUBACK); nothing else removes an entry except :meth:`Outbox.expire`.
+idempotent by id, acts once. The worker deletes a request when its reply arrived (a rating is a
+request too, ``rating.submit``: deleting it at the broker's PUBACK lost the ratings made while the
+server restarted); nothing else removes an entry except :meth:`Outbox.expire`. ``EVENT`` entries are
+only what an older agent left on disk; the worker sends them as requests.
 
 A small key/value table beside it keeps what the agent must remember across a restart (the rating
 prompt that was open).

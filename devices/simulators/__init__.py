@@ -1,6 +1,7 @@
 """Simulators of every device, each on a pseudo-terminal or a TCP socket, running in a thread."""
 
 from devices.simulators.bundle import SimulatedDevices, WindowDevices
+from devices.simulators.idreader import IdCardReaderSimulator, sample_card
 from devices.simulators.printer import (
     STATUS_REPLIES,
     PrinterCore,
@@ -19,6 +20,7 @@ from devices.simulators.serial_devices import (
 
 __all__ = [
     "STATUS_REPLIES",
+    "IdCardReaderSimulator",
     "KeypadSimulator",
     "PrinterCore",
     "PtyDevice",
@@ -31,4 +33,5 @@ __all__ = [
     "SimulatedPrinterState",
     "TcpPrinterSimulator",
     "WindowDevices",
+    "sample_card",
 ]

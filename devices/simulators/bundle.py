@@ -11,9 +11,11 @@ from types import TracebackType
 from typing import Literal, Self
 
 from devices.escpos.layout import ChineseMode
+from devices.idreader.reader import id_reader_port
 from devices.printer.config import NetworkTransportConfig, PrinterConfig, SerialTransportConfig
 from devices.serialport import SerialPortConfig
 from devices.sign.sign import SignConfig
+from devices.simulators.idreader import IdCardReaderSimulator
 from devices.simulators.printer import PtyPrinterSimulator, TcpPrinterSimulator
 from devices.simulators.serial_devices import (
     KeypadSimulator,
@@ -34,7 +36,8 @@ class WindowDevices:
 
 
 class SimulatedDevices:
-    """A network printer and a scanner for the kiosk, and a rating pad, sign and keypad per window.
+    """A network printer, a scanner and an ID card reader for the kiosk; a rating pad, sign and keypad
+    per window.
 
     Serial devices live as symlinks in ``directory`` (``scanner``, ``rating-pad-3``, …); the printer
     listens on ``printer_host:printer_port`` (0 = any free port, 9100 to look like a real one).
@@ -54,6 +57,7 @@ class SimulatedDevices:
         self.printer = TcpPrinterSimulator(printer_host, printer_port)
         self.serial_printer = PtyPrinterSimulator(self.directory, "printer")
         self.scanner = ScannerSimulator(self.directory, "scanner")
+        self.id_reader = IdCardReaderSimulator(self.directory, "id-reader")
         self.windows = {
             w: WindowDevices(
                 window=w,
@@ -69,6 +73,7 @@ class SimulatedDevices:
         self.printer.start()
         self.serial_printer.start()
         self.scanner.start()
+        self.id_reader.start()
         for devices in self.windows.values():
             devices.rating_pad.start()
             devices.sign.start()
@@ -80,6 +85,7 @@ class SimulatedDevices:
             devices.keypad.stop()
             devices.sign.stop()
             devices.rating_pad.stop()
+        self.id_reader.stop()
         self.scanner.stop()
         self.serial_printer.stop()
         self.printer.stop()
@@ -112,6 +118,9 @@ class SimulatedDevices:
     def scanner_port(self) -> SerialPortConfig:
         return SerialPortConfig(path=self.scanner.path)
 
+    def id_reader_port(self) -> SerialPortConfig:
+        return id_reader_port(self.id_reader.path)
+
     def rating_pad_port(self, window: str) -> SerialPortConfig:
         return SerialPortConfig(path=self.windows[window].rating_pad.path)
 
@@ -128,6 +137,7 @@ class SimulatedDevices:
             "printer": f"tcp://{self.printer.host}:{self.printer.port}",
             "serial printer": self.serial_printer.path,
             "scanner": self.scanner.path,
+            "ID card reader": self.id_reader.path,
         }
         for w, devices in self.windows.items():
             where[f"window {w} rating pad"] = devices.rating_pad.path

@@ -114,7 +114,9 @@ class TicketFlow:
             age = self._age_priority()
             if age and c.priority is None:
                 c.priority = priority.ELDERLY  # offered automatically; one tap removes it
-            c.message = "已读取身份证" + ("，已为您选择老年人优先" if age else "")
+            # The masked name (张*) greets the citizen on this page only; it is kept nowhere else.
+            greeting = f"{read.masked_name}，您好！" if read.masked_name else ""
+            c.message = greeting + "已读取身份证" + ("，已为您选择老年人优先" if age else "")
             self.core.set(self.options_screen(), prompt=False)
             if age:
                 self.core.say("已为您选择老年人优先")

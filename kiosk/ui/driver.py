@@ -12,6 +12,8 @@ Script: a JSON list of steps, each one object with one key:
 - ``{"shot": "home"}`` — save ``DIR/home.png`` (real framebuffer) and check its Chinese glyphs
 - ``{"printer": "paper_out"}`` — set the simulated printer's state (``--simulate-devices`` only)
 - ``{"scan": "YY20250306"}`` — the simulated scanner reads this text
+- ``{"card": "110101196003070026"}`` — a card with this ID number on the simulated ID card reader
+  (``{"card": null}`` takes it away)
 - ``{"sleep": 0.5}`` — let time pass
 """
 
@@ -34,7 +36,7 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
-from devices.simulators import SimulatedPrinterState
+from devices.simulators import SimulatedPrinterState, sample_card
 
 from .app import KioskApp
 
@@ -225,12 +227,20 @@ class Driver:
             self._printer().state = SimulatedPrinterState(arg)
             self.app.model.refresh_printer()
             return True
-        if kind == "scan":
-            if self.devices is None:
-                raise RuntimeError("scan needs --simulate-devices")
-            self.devices.scanner.scan(str(arg))
-            return True
+        if kind in ("scan", "card"):
+            return self._device_step(kind, arg)
         raise ValueError(f"unknown step {kind!r}")
+
+    def _device_step(self, kind: str, arg: Any) -> bool:
+        if self.devices is None:
+            raise RuntimeError(f"{kind} needs --simulate-devices")
+        if kind == "scan":
+            self.devices.scanner.scan(str(arg))
+        elif arg is None:
+            self.devices.id_reader.remove()
+        else:
+            self.devices.id_reader.place(sample_card(str(arg)))
+        return True
 
     def _tap(self, tag: str) -> bool:
         """Phases: find (and scroll into view) → touch down → touch up → wait for the action to land."""

@@ -15,8 +15,9 @@ from queue_server.services import Services
 from queue_server.services.ports import Announcer
 from queue_server.settings import Settings
 from queue_server.web import pages
+from queue_server.web.sse import StreamCaps
 
-from . import problems
+from . import hardening, problems
 from .routes import (
     appointments,
     auth,
@@ -25,12 +26,15 @@ from .routes import (
     console,
     documents,
     door,
+    guide,
     hall,
     live,
+    overview,
     ratings,
     rectification,
     special,
     stats,
+    supervision,
     tickets,
     windows,
 )
@@ -53,6 +57,9 @@ ROUTERS = (
     special,
     door,
     live,
+    overview,
+    supervision,
+    guide,
     pages,
 )
 
@@ -70,6 +77,9 @@ def create_app(settings: Settings, services: Services, announcers: Iterable[Anno
     for announcer in announcers:
         services.add_announcer(announcer)
     problems.install(app)
+    # Security headers, body cap, live-stream caps: before any route sees the request.
+    app.state.live_streams = StreamCaps()
+    app.add_middleware(hardening.Hardening, streams=app.state.live_streams)
     for module in ROUTERS:
         app.include_router(module.router)
     return app

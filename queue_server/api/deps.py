@@ -1,8 +1,11 @@
 """Typed dependencies: the services, a read session, the hall in the path, the signed-in person.
 
 Authentication is a Bearer token (``Authorization: Bearer …``) or the ``hallq_token`` cookie that
-``POST /api/auth/token`` also sets for browser pages. Permissions beyond "signed in, of this hall,
-this role" are the services' business (one place for every door).
+``POST /api/auth/token`` also sets for browser pages. A token counts while it is well signed, unexpired,
+no longer-lived than the configured TTL, its person active and its version the account's (sign-out and
+a password change raise the version). A person whose password must change may only change it
+(``SignedIn``); every other route answers 403 ``password_change_required`` until then. Permissions
+beyond "signed in, of this hall, this role" are the services' business (one place for every door).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlmodel import Session
 
 from queue_server.errors import NotAuthorizedError, NotFoundError
 from queue_server.services import Services
+from queue_server.services.engine.request_log import RequestKey, fingerprint
 from queue_server.services.people.models import StaffInfo
 from queue_server.services.people.security import BadTokenError, TokenClaims
 from queue_server.services.ports import Actor, Role
@@ -51,13 +55,15 @@ HallDep = Annotated[
 ]
 
 
-def request_id(
+async def request_id(
+    request: Request,
     key: Annotated[
         str | None,
         Header(
             alias="Idempotency-Key",
             max_length=128,
-            description="repeat a request with the same key: the same reply, nothing done twice",
+            description="repeat a request with the same key: the same reply, nothing done twice; "
+            "the same key with another method, path or body answers 409",
         ),
     ] = None,
 ) -> str:
@@ -65,9 +71,14 @@ def request_id(
 
     Every route that changes a hall takes its id from here (``RequestId``). With a key, a repeat gets
     the first reply back and changes nothing; without one, each request is a new write. Either way the
-    write is logged under its id, as a device's request is over MQTT.
+    write is logged under its id, as a device's request is over MQTT. A key carries the hash of the
+    method, path and body it came with (``RequestKey``), and is scoped to the signed-in person (or
+    the anonymous doors) by the services: reused for another request it answers 409 ``conflict``.
     """
-    return key if key else f"http-{uuid.uuid4()}"
+    if not key:
+        return f"http-{uuid.uuid4()}"
+    body = await request.body()
+    return RequestKey(key, fingerprint(request.method, request.url.path, request.url.query, body))
 
 
 RequestId = Annotated[str, Depends(request_id)]
@@ -89,11 +100,12 @@ class StaffSession:
         return Actor(Role(self.info.role), self.info.login, self.info.window)
 
 
-def current_staff(
+def signed_in(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Cookie(alias=TOKEN_COOKIE, include_in_schema=False)] = None,
 ) -> StaffSession:
+    """The person of a valid token, even one who must change their password first."""
     token = credentials.credentials if credentials is not None else cookie
     if not token:
         raise UnauthenticatedError("请先登录。")
@@ -102,10 +114,38 @@ def current_staff(
     except BadTokenError:
         raise UnauthenticatedError("登录已失效，请重新登录。") from None
     try:
-        info = services.staff_info(claims.hall, claims.sub)
+        # The one read every signed-in request makes anyway (who the person is now): the token
+        # version rides on it, so a revoked token is refused at once, on every instance.
+        state = services.session_state(claims.hall, claims.sub)
     except NotFoundError:
         raise UnauthenticatedError("账号已停用，请重新登录。") from None
-    return StaffSession(claims, info)
+    if state.token_version != claims.ver:
+        raise UnauthenticatedError("登录已失效，请重新登录。")
+    return StaffSession(claims, state.info)
+
+
+SignedIn = Annotated[StaffSession, Depends(signed_in)]
+
+
+def maybe_signed_in(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Cookie(alias=TOKEN_COOKIE, include_in_schema=False)] = None,
+) -> StaffSession | None:
+    """The person of a valid token, or None (signing out needs no valid sign-in)."""
+    try:
+        return signed_in(services, credentials, cookie)
+    except UnauthenticatedError:
+        return None
+
+
+MaybeSignedIn = Annotated[StaffSession | None, Depends(maybe_signed_in)]
+
+
+def current_staff(staff: SignedIn) -> StaffSession:
+    if staff.info.must_change_password:
+        raise NotAuthorizedError("请先修改密码。", password_change_required=True)
+    return staff
 
 
 CurrentStaff = Annotated[StaffSession, Depends(current_staff)]
@@ -122,12 +162,23 @@ HallStaff = Annotated[StaffSession, Depends(hall_staff)]
 
 
 def hall_supervisor(staff: HallStaff) -> StaffSession:
-    if staff.info.role not in (Role.ADMIN.value, Role.MANAGER.value):
-        raise NotAuthorizedError("仅值班长或管理员可进行此操作。")
+    """Review and supervision: managers (administrators keep accounts and settings)."""
+    if staff.info.role != Role.MANAGER.value:
+        raise NotAuthorizedError("仅值班长可进行此操作。")
     return staff
 
 
 HallSupervisor = Annotated[StaffSession, Depends(hall_supervisor)]
+
+
+def hall_admin(staff: HallStaff) -> StaffSession:
+    """Accounts and settings (password resets, window printers): administrators."""
+    if staff.info.role != Role.ADMIN.value:
+        raise NotAuthorizedError("仅管理员可进行此操作。")
+    return staff
+
+
+HallAdmin = Annotated[StaffSession, Depends(hall_admin)]
 
 
 CitizenToken = Annotated[

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from queue_server.errors import HallqError
@@ -82,6 +83,20 @@ def install(app: FastAPI) -> None:
             exc.status_code, ErrorCode.BAD_REQUEST
         )
         return problem(exc.status_code, code, None, {"reason": str(exc.detail)})
+
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(_request: Request, exc: OverflowError) -> JSONResponse:
+        # A value past what the database or the calendar holds: an id past SQLite's 64-bit INTEGER, a
+        # day whose UTC start falls before year 1. The client's mistake (found by fuzzing), not a fault.
+        return problem(422, ErrorCode.BAD_REQUEST, None, {"reason": "value out of range"})
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> JSONResponse:
+        # SQLAlchemy wraps what a parameter's conversion raised; only an overflow is the client's.
+        if isinstance(exc.orig, OverflowError):
+            return await _out_of_range(request, exc.orig)
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, ErrorCode.INTERNAL)
 
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception) -> JSONResponse:

@@ -59,6 +59,7 @@ class PriorityBasis(StrEnum):
     ID_BIRTH_DATE = "id_birth_date"
     DECLARED = "declared"
     SUPERVISOR = "supervisor"
+    GUIDE_DESK = "guide_desk"  # seen and confirmed by a guide-desk clerk before the ticket was issued
 
     @property
     def label_zh(self) -> str:
@@ -70,6 +71,7 @@ _BASIS_LABELS_ZH: dict[PriorityBasis, str] = {
     PriorityBasis.ID_BIRTH_DATE: "身份证出生日期",
     PriorityBasis.DECLARED: "本人申报",
     PriorityBasis.SUPERVISOR: "值班长认定",
+    PriorityBasis.GUIDE_DESK: "导办台确认",
 }
 
 

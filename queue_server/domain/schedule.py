@@ -280,6 +280,14 @@ def is_extended_period(
     return closing is not None and now_local >= closing
 
 
+def may_call(schedule: _Hours, calendar: HallCalendar, now_local: datetime, *, extended_window: bool) -> bool:
+    """Whether a window may call a ticket at `now_local`: any window until the day's last closing;
+    after it only a window of the extended-hours service (延时服务), which serves the tickets taken
+    before the cut-off (a day without hours: any window the hall let open, i.e. a weekend window)."""
+    closing = last_closing(schedule, calendar, now_local.date(), _require_aware(now_local))
+    return closing is None or now_local < closing or extended_window
+
+
 def extended_minutes(closing: datetime, last_finish: datetime) -> int:
     """Minutes worked past closing, rounded up to whole minutes (a started minute counts); 0 if none."""
     overtime = last_finish - closing

@@ -3,14 +3,22 @@
 hallq hall validate FILE [--on DATE]   every problem with its path; exit 1 when there are any
 hallq hall load FILE [--db URL]        validate, then upsert into the database (idempotent)
 hallq hall show-demo-path              the demo hall file, to copy and edit
+hallq hall calendar --year YYYY [--file FILE] [--json]
+                                       the year's weekday days off and weekend working days as the
+                                       hall uses them (national arrangement + the hall file's days)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from queue_server.domain.calendar import HallCalendar, calendar_warnings, national_source
+
+from .schedule import hall_calendar
 from .validate import DEMO_HALL_PATH, validate_file
 
 EXIT_INVALID = 1
@@ -31,12 +39,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument("file", metavar="FILE")
     load.add_argument("--db", metavar="URL", help="database URL (default: the settings' database)")
     sub.add_parser("show-demo-path", help="print the path of the demo hall file")
+    calendar = sub.add_parser("calendar", help="print a year's days off and make-up working days")
+    calendar.add_argument("--year", type=int, required=True, metavar="YYYY")
+    calendar.add_argument("--file", metavar="FILE", help="a hall file whose own days apply (default: none)")
+    calendar.add_argument("--json", action="store_true", help="one JSON object (the default output)")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.hall_command == "show-demo-path":
         print(DEMO_HALL_PATH)
         return 0
+    if args.hall_command == "calendar":
+        return _calendar(args)
     hall = validate_file(args.file, today=getattr(args, "on", None))
     if isinstance(hall, list):
         print(f"{args.file}: {len(hall)} problem(s)", file=sys.stderr)
@@ -49,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
             f"{len(hall.matters)} matters, {len(hall.windows)} windows, {len(hall.staff)} staff, "
             f"{len(hall.devices)} devices"
         )
+        today = args.on or datetime.now(ZoneInfo(hall.hall.tz)).date()
+        for warning in calendar_warnings(hall_calendar(hall), today):
+            print(f"{args.file}: warning: {warning}", file=sys.stderr)
         return 0
     return _load(args, hall)
 
@@ -81,4 +98,27 @@ def _load(args: argparse.Namespace, hall: object) -> int:
         print("  development passwords (shown once, stored only as hashes):")
         for login, password in sorted(report.generated_passwords.items()):
             print(f"    {login:<16} {password}")
+    return 0
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    calendar = HallCalendar()
+    if args.file is not None:
+        hall = validate_file(args.file)
+        if isinstance(hall, list):
+            print(f"{args.file}: {len(hall)} problem(s); run `hallq hall validate`", file=sys.stderr)
+            return EXIT_INVALID
+        calendar = hall_calendar(hall)
+    off, working = calendar.year_days(args.year)
+    source = "confirmed" if args.year in calendar.confirmed_years else national_source(args.year).value
+    print(
+        json.dumps(
+            {
+                "year": args.year,
+                "source": source,
+                "holidays": [d.isoformat() for d in off],
+                "workdays": [d.isoformat() for d in working],
+            }
+        )
+    )
     return 0

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from queue_server.services.people.security import hash_password
 from queue_server.store import tables as t
+from queue_server.store.tables.accounts import StaffAccount
 
 from .catalogue import Material, MaterialForm, Matter
 from .passwords import initial_passwords
@@ -152,6 +153,8 @@ class _Loader:
         self._windows(hall.id)
         self._staff(hall.id, passwords, environ)
         self._devices(hall.id)
+        self._supervision(hall.id)
+        self._booking(hall.id)
         self.s.flush()
         return self.report
 
@@ -180,6 +183,7 @@ class _Loader:
             "rest_day_schedule": _sessions(hours.rest_day) if hours.rest_day else None,
             "extra_holidays": sorted(d.isoformat() for d in hours.extra_holidays),
             "extra_workdays": sorted(d.isoformat() for d in hours.extra_workdays),
+            "confirmed_years": sorted(set(hours.confirmed_years)),
         }
         if row is None:
             values["created_at"] = self.now
@@ -248,6 +252,7 @@ class _Loader:
             "service_id": self.service_ids[matter.service],
             "department_id": self.dept_ids[matter.department],
             "case_type": matter.case_type.value,
+            "licensing": matter.licensing,
             "content": matter.content,
             "legal_basis": matter.legal_basis,
             "conditions": matter.conditions,
@@ -363,12 +368,48 @@ class _Loader:
                 if password not in hashes:
                     hashes[password] = hash_password(password)
                 values["password_hash"] = hashes[password]
-            self._upsert("staff", row, t.Staff, values)
+            self._account(self._upsert("staff", row, t.Staff, values), person.windows, created=row is None)
         for gone in rows.values():
             if gone.active:
                 gone.active = False
                 self.s.add(gone)
                 self.report.retired["staff"] += 1
+
+    def _supervision(self, hall_id: int) -> None:
+        row = self.s.get(t.HallSupervision, hall_id)
+        values = {"hall_id": hall_id, **self.f.supervision.model_dump()}
+        self._upsert("supervision", row, t.HallSupervision, values)
+
+    def _booking(self, hall_id: int) -> None:
+        """The ``[booking]`` rules, and every service's capacity per morning, afternoon and rest-day
+        session (``appointment_slots``; a service not listed takes no bookings)."""
+        row = self.s.get(t.HallBooking, hall_id)
+        self._upsert("hall_booking", row, t.HallBooking, {"hall_id": hall_id, **self.f.booking.model_dump()})
+        slots = {a.service: a for a in self.f.appointment_slots}
+        for code, service_id in self.service_ids.items():
+            listed = slots.get(code)
+            values = {
+                "service_id": service_id,
+                "hall_id": hall_id,
+                "morning": 0 if listed is None else listed.morning,
+                "afternoon": 0 if listed is None else listed.afternoon,
+                "rest_day": 0 if listed is None else listed.rest_day,
+            }
+            row_now = self.s.get(t.BookingCapacity, service_id)
+            self._upsert("service_booking", row_now, t.BookingCapacity, values)
+
+    def _account(self, staff: t.Staff, windows: list[str], *, created: bool) -> None:
+        """The windows the person may sign in to (empty: any), and, for a new production account, a
+        password change forced at the first sign-in (the initial password was known to whoever
+        provisioned it)."""
+        assert staff.id is not None
+        row = self.s.get(StaffAccount, staff.id)
+        if row is None:
+            row = StaffAccount(staff_id=staff.id, hall_id=staff.hall_id)
+            self.s.add(row)
+        row.windows = list(windows) or None
+        if created and not self.allow_dev:
+            row.must_change_password = True
 
     def _devices(self, hall_id: int) -> None:
         rows = {d.device_id: d for d in self.s.exec(select(t.Device).where(t.Device.hall_id == hall_id))}

@@ -21,7 +21,10 @@ def _weekdays(hours: Hours) -> dict[int, DaySchedule]:
 
 def hall_calendar(hall: HallFile) -> HallCalendar:
     """Working days: the national calendar plus the hall's own holidays and make-up days."""
-    return HallCalendar(frozenset(hall.hours.extra_holidays), frozenset(hall.hours.extra_workdays))
+    hours = hall.hours
+    return HallCalendar(
+        frozenset(hours.extra_holidays), frozenset(hours.extra_workdays), frozenset(hours.confirmed_years)
+    )
 
 
 def hall_schedule(hall: HallFile) -> HallSchedule:

@@ -24,8 +24,10 @@ from pydantic import (
 from queue_server.protocol.defaults import HALL_TZ_NAME
 from queue_server.protocol.messages import DeviceKind
 
+from .booking import Booking
 from .catalogue import Matter
 from .errors import Loc, ProblemsError
+from .supervision import Supervision
 from .values import (
     DaySessions,
     DeptCode,
@@ -117,6 +119,12 @@ class Hours(Section):
         default_factory=list,
         title="extra working days",
         description="make-up working days (调休) the national calendar does not know yet",
+    )
+    confirmed_years: list[int] = Field(
+        default_factory=list,
+        title="confirmed years",
+        description="years whose State Council holiday notice is entered above by hand (extra days "
+        "complete); hallq warns from 60 days before a year that is neither official nor confirmed",
     )
 
     def sessions(self, day: str) -> list[TimeRange]:
@@ -256,6 +264,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     MANAGER = "manager"
     STAFF = "staff"
+    GUIDE = "guide"  # a guide-desk clerk (导办员): the guide desk only, never a window
 
 
 class Qualification(Section):
@@ -281,7 +290,7 @@ class Staff(Section):
     name: Annotated[str, Field(min_length=1, max_length=64)] = Field(
         title="name", description="full name; screens show it masked (张*)"
     )
-    role: Role = Field(default=Role.STAFF, title="role", description="admin / manager / staff")
+    role: Role = Field(default=Role.STAFF, title="role", description="admin / manager / staff / guide")
     department: DeptCode | None = Field(default=None, title="department")
     windows: list[WindowNo] = Field(
         default_factory=list, title="windows", description="windows this person may sign in to"
@@ -325,6 +334,12 @@ class AppointmentSlots(Section):
 HALL_DEVICE_KINDS = (DeviceKind.KIOSK, DeviceKind.HALL_DISPLAY)
 WINDOW_DEVICE_KINDS = (DeviceKind.WINDOW_DISPLAY, DeviceKind.WINDOW_AGENT)
 PRINTING_KINDS = (DeviceKind.KIOSK, DeviceKind.WINDOW_AGENT)
+# What a kiosk's printer URL may be (kiosk/cli.py printer_config): a network printer, a serial port
+# or a USB printer's device file, nothing else on the kiosk's disk.
+PRINTER_CONNECTION = (
+    r"^(tcp://[A-Za-z0-9.-]+(:[0-9]{1,5})?|serial:///dev/[A-Za-z0-9._/:+-]+(\?baud=[0-9]+)?"
+    r"|file:///dev/[A-Za-z0-9._/:+-]+)$"
+)
 
 
 class Device(Section):
@@ -344,6 +359,13 @@ class Device(Section):
     services: list[ServiceCode] = Field(
         default_factory=list, title="services shown", description="kiosks: services offered (default all)"
     )
+    printer: str | None = Field(
+        default=None,
+        pattern=PRINTER_CONNECTION,
+        title="printer connection",
+        description="kiosks: tcp://HOST[:9100], serial:///dev/…[?baud=9600] or file:///dev/usb/lp0; "
+        "written into the kiosk's device.toml by provisioning",
+    )
 
     @model_validator(mode="after")
     def _fits_kind(self) -> Device:
@@ -358,6 +380,10 @@ class Device(Section):
             problems.append((("window",), f"a {self.kind.value} serves the whole hall, not a window"))
         if self.printer_width_mm is not None and self.kind not in PRINTING_KINDS:
             problems.append((("printer_width_mm",), f"a {self.kind.value} has no printer"))
+        if self.printer is not None and self.kind is not DeviceKind.KIOSK:
+            problems.append(
+                (("printer",), "only a kiosk's printer is provisioned (a window's is set on the server)")
+            )
         if self.services and self.kind is not DeviceKind.KIOSK:
             problems.append((("services",), "only kiosks choose the services they offer"))
         if problems:
@@ -381,6 +407,12 @@ class HallFile(Section):
     staff: list[Staff] = Field(default_factory=list, title="staff")
     appointment_slots: list[AppointmentSlots] = Field(default_factory=list, title="appointment slots")
     devices: list[Device] = Field(default_factory=list, title="devices")
+    supervision: Supervision = Field(
+        default_factory=Supervision, title="supervision", description="alert thresholds (电子监察)"
+    )
+    booking: Booking = Field(
+        default_factory=Booking, title="booking", description="online appointment rules (预约服务)"
+    )
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> HallFile:

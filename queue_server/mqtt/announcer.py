@@ -1,4 +1,4 @@
-"""The services' way out to MQTT: calls, retained hall state and retained window states.
+"""The services' way out to MQTT: calls, retained hall state, window states and open alerts.
 
 Implements :class:`queue_server.services.ports.Announcer`. Services call it after commit from any
 thread; it must be quick and never raise into them, so every method catches and logs.
@@ -8,6 +8,8 @@ thread; it must be quick and never raise into them, so every method catches and 
 - The hall state changes with every ticket; bursts are coalesced (the first change goes out at once,
   then at most one publish per ``state_interval``) and a state older than one already sent is dropped,
   so the retained snapshot only ever moves forward (ordered by ``seq``, then ``ts``).
+- The open supervision alerts go out retained when they change (``alerts_changed``, told by the
+  supervision monitor), and again after a reconnect.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import threading
 
 from queue_server.protocol import topics
+from queue_server.protocol.alerts import AlertsState
 from queue_server.protocol.client import MqttLink
 from queue_server.protocol.messages import CallEvent, HallState, WindowState
 
@@ -44,6 +47,7 @@ class MqttAnnouncer:
         self._pending: dict[str, HallState] = {}
         self._sent_state: dict[str, HallState] = {}
         self._sent_window: dict[tuple[str, str], WindowState] = {}
+        self._sent_alerts: dict[str, AlertsState] = {}
         self._closed = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._publish_states, name="hallq-state", daemon=True)
@@ -71,6 +75,19 @@ class MqttAnnouncer:
                 self._pending[hall] = state
                 self._wake.notify()
 
+    def alerts_changed(self, hall: str, state: AlertsState) -> None:
+        """The hall's open supervision alerts, retained on ``…/alerts`` (never an older one after a
+        newer one)."""
+        try:
+            with self._lock:
+                last = self._sent_alerts.get(hall)
+                if last is not None and state.ts < last.ts:
+                    return
+                self._publish(topics.alerts(hall), state)
+                self._sent_alerts[hall] = state
+        except Exception:
+            log.exception("alerts of %s not published", hall)
+
     # --- for the bridge ---------------------------------------------------------------------------
 
     def republish(self, hall: str, state: HallState | None, windows: list[WindowState]) -> None:
@@ -87,6 +104,9 @@ class MqttAnnouncer:
                 newest = max((w for w in (fresh.get(no), known.get(no)) if w is not None), key=_ts)
                 self._publish(topics.window_state(hall, no), newest)
                 self._sent_window[(hall, no)] = newest
+            alerts = self._sent_alerts.get(hall)
+            if alerts is not None:
+                self._publish(topics.alerts(hall), alerts)
             states = [s for s in (state, self._sent_state.get(hall)) if s is not None]
             if states:
                 newest_state = max(states, key=_state_key)
@@ -107,7 +127,7 @@ class MqttAnnouncer:
 
     # --- internals (called with the lock held) -------------------------------------------------------
 
-    def _publish(self, topic: str, message: HallState | WindowState) -> None:
+    def _publish(self, topic: str, message: HallState | WindowState | AlertsState) -> None:
         self._link.publish(topic, message, qos=1, retain=True)
 
     def _publish_window(self, hall: str, window: WindowState) -> None:

@@ -22,6 +22,7 @@ from queue_server.protocol.messages import (
     ErrorBody,
     ErrorCode,
     Op,
+    RatingSubmitArgs,
     Request,
     Response,
     ResultReply,
@@ -31,6 +32,7 @@ from queue_server.protocol.messages import (
     WindowPauseArgs,
     parse_args,
 )
+from queue_server.services.engine.request_log import RequestKey, fingerprint
 from queue_server.services.ports import Actor, HallServices, Role
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,10 @@ def answer_request(
     if not isinstance(incoming, ParsedRequest):
         reply(incoming)
         return
-    rid, op, args = incoming.id, incoming.op, incoming.args
+    op, args = incoming.op, incoming.args
+    # The id scoped to this device by the services, with the hash of what it asks: the same id with
+    # other arguments answers ``conflict`` instead of the first reply (engine/request_log.py).
+    rid = RequestKey(incoming.id, fingerprint(op.value, args.model_dump_json()))
     if not isinstance(args, TicketIssueArgs):
         reply(_answer(services, hall, device_id, rid, op, args))
         return
@@ -142,6 +147,11 @@ def _run(services: HallServices, hall: str, device_id: str, rid: str, op: Op, ar
             return services.ticket_status(hall, args.ticket_id)
         case CallsSinceArgs():
             return services.calls_since(hall, args.seq, args.limit)
+        case RatingSubmitArgs():
+            window = services.device_window(hall, device_id)
+            if window is None:
+                raise NotAuthorizedError(device=device_id, op=op.value)
+            return services.submit_rating(hall, window, args, device_id=device_id, request_id=rid)
     raise TypeError(f"no handler for {op.value} with {type(args).__name__}")
 
 

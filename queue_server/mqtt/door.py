@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from queue_server.protocol.client import BrokerAddress
+from queue_server.protocol.client import BrokerAddress, TlsFiles
 from queue_server.services.ports import Announcer, HallServices
 from queue_server.settings import Settings
 
@@ -96,6 +96,15 @@ def open_door(
     return MqttDoor(bridge, announcer, url)
 
 
+def broker_address(settings: Settings) -> BrokerAddress:
+    """The broker of ``settings.broker_url``; over TLS for ``mqtts://`` or when certificate files are set."""
+    address = BrokerAddress.parse(settings.broker_url)
+    files = (settings.broker_ca_file, settings.broker_cert_file, settings.broker_key_file)
+    if address.tls is None and not any(files):
+        return address
+    return address.with_tls(TlsFiles(*(str(f) if f is not None else None for f in files)))
+
+
 def start(settings: Settings, services: HallServices) -> MqttDoor:
     """``hallq server``'s hook: the door for ``settings.hall`` on ``settings.broker_url``."""
     stop_broker = None
@@ -110,7 +119,7 @@ def start(settings: Settings, services: HallServices) -> MqttDoor:
         broker = start_broker(EMBEDDED_PORT, Path("var") / "broker")
         address, stop_broker = broker.address, broker.stop
     else:
-        address = BrokerAddress.parse(settings.broker_url)
+        address = broker_address(settings)
     try:
         door = open_door(
             address,

@@ -8,6 +8,10 @@
 - Topics the link did not subscribe to are dropped (the amqtt fallback broker sends retained
   messages of other clients' subscriptions).
 - Devices announce themselves with a retained status and a Last Will carrying a boot counter.
+- TLS when the address carries :class:`TlsFiles` (``mqtts://``, ``device.toml``'s ``tls = true``,
+  the server's ``broker_ca_file`` …): the broker's certificate is checked against the CA and the host
+  name, and the client presents its own certificate when it has one (the broker's
+  ``require_certificate``; its CN is the device id).
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import BaseModel
 
 from . import topics
+from .address import BrokerAddress as BrokerAddress  # re-exported: parts import it beside the link
+from .address import TlsFiles as TlsFiles
 from .codec import decode, encode
+from .defaults import DEVICE_HEARTBEAT_S
 from .messages import DeviceStatus, ErrorCode, Request, Response
 
 log = logging.getLogger(__name__)
@@ -57,25 +64,6 @@ class Received:
 
 
 Handler = Callable[[Received], None]
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-
-    @classmethod
-    def parse(cls, url: str) -> BrokerAddress:
-        """``mqtt://user:pass@host:port`` or ``host:port`` or ``host``."""
-        rest = url.removeprefix("mqtt://").removeprefix("tcp://")
-        user = password = None
-        if "@" in rest:
-            cred, rest = rest.rsplit("@", 1)
-            user, _, password = cred.partition(":")
-        host, _, port = rest.partition(":")
-        return cls(host or "127.0.0.1", int(port) if port else 1883, user or None, password or None)
 
 
 def _as_bytes(payload: Payload) -> bytes:
@@ -107,6 +95,8 @@ class MqttLink:
         )
         if self.broker.username:
             self._client.username_pw_set(self.broker.username, self.broker.password)
+        if self.broker.tls is not None:
+            self._client.tls_set_context(self.broker.tls.context())
         if will is not None:
             self._client.will_set(will[0], _as_bytes(will[1]), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=8)
@@ -366,6 +356,7 @@ class DeviceLink:
         broker: BrokerAddress | None = None,
         version: str = "0.1.0",
         health: Callable[[], dict[str, str]] | None = None,
+        heartbeat_s: float | None = DEVICE_HEARTBEAT_S,
     ) -> None:
         self.hall = topics.check_id(hall, "hall")
         self.device_id = topics.check_id(device_id, "device id")
@@ -382,11 +373,36 @@ class DeviceLink:
         self._counter = itertools.count(1)
         self.link.subscribe(topics.dev_resp(hall, device_id), self._on_resp)
         self.link.on_connect(self.publish_status)
+        self._heartbeat_s = heartbeat_s
+        self._stopping = threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     def start(self) -> None:
         self.link.start()
+        if self._heartbeat_s:
+            self._heartbeat = threading.Thread(
+                target=self._beat, name=f"hallq-heartbeat-{self.device_id}", daemon=True
+            )
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        """Republish the status every ``heartbeat_s``: the server takes a device it stops hearing
+        from for offline, even while its connection (and so its Last Will) is still held."""
+        assert self._heartbeat_s is not None
+        while not self._stopping.wait(self._heartbeat_s):
+            # Only while connected: a status queued offline would reach the broker after the fresh
+            # one the reconnect publishes, and stay retained, stale.
+            if self.link.connected:
+                try:
+                    self.publish_status()
+                except Exception:
+                    log.exception("device %s: heartbeat not published", self.device_id)
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+            self._heartbeat = None
         offline = DeviceStatus(state="offline", boot=self.boot, kind=self.kind, ts=time.time())
         self.link.stop(
             before_disconnect=lambda: self.link.publish_and_wait(

@@ -16,3 +16,7 @@ HALL_TZ: Final = ZoneInfo(HALL_TZ_NAME)
 
 # What a screen calls the hall until it has learned the hall's own name (config, state or catalog).
 DEFAULT_HALL_NAME: Final = "政务服务中心"
+
+# A device republishes its retained status at least this often (its heartbeat), so the server can
+# tell a device that stopped from one that is quiet (docs/design/PROTOCOL.md, "Device status").
+DEVICE_HEARTBEAT_S: Final = 30.0

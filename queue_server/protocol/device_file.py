@@ -20,9 +20,15 @@ device does not read::
     username = "demo-kiosk-1"
     password = "…"
     tls = false
+    # with tls = true (``hallq provision --tls``): the hall's CA and this device's own certificate;
+    # a relative path is read beside this file
+    # cafile = "/etc/hallq/ca.crt"
+    # certfile = "/etc/hallq/demo-kiosk-1.crt"
+    # keyfile = "/etc/hallq/demo-kiosk-1.key"
 
     [printer]             # kiosks with a printer only
     width_mm = 80
+    connection = "tcp://10.0.0.9:9100"   # or serial:///dev/…, file:///dev/usb/lp0
 """
 
 from __future__ import annotations
@@ -30,12 +36,12 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Collection
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import topics
-from .client import BrokerAddress
+from .address import BrokerAddress, TlsFiles
 from .messages import DeviceKind
 
 
@@ -78,14 +84,30 @@ class BrokerTable(_Lenient):
     username: str | None = None
     password: str | None = None
     tls: bool = False
+    cafile: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
 
     @property
     def address(self) -> BrokerAddress:
-        return BrokerAddress(self.host, self.port, self.username, self.password)
+        tls = TlsFiles(self.cafile, self.certfile, self.keyfile) if self.tls else None
+        return BrokerAddress(self.host, self.port, self.username, self.password, tls)
+
+    def beside(self, folder: Path) -> Self:
+        """The table with relative certificate paths read from ``folder`` (the file's own)."""
+        files = {"cafile": self.cafile, "certfile": self.certfile, "keyfile": self.keyfile}
+        return self.model_copy(update={k: str(folder / v) for k, v in files.items() if v is not None})
+
+    def check_tls(self) -> None:
+        """Raise OSError or ValueError, saying why, when the TLS files cannot be used."""
+        tls = self.address.tls
+        if tls is not None:
+            tls.context()
 
 
 class PrinterTable(_Lenient):
     width_mm: Literal[58, 80] = 80
+    connection: str | None = None  # a kiosk's printer URL, as `hallq kiosk --printer` takes it
 
 
 class DeviceFile(_Lenient):
@@ -115,10 +137,9 @@ def load_device_file(path: str | Path, kinds: Collection[DeviceKind]) -> DeviceF
         raise DeviceFileError(
             f"{path} is the file of {kind.value} {config.device.id!r}, this command runs a {wanted}"
         )
-    if config.broker.tls:
-        # MqttLink (queue_server/protocol/client.py) has no TLS settings: refuse rather than connect in clear.
-        raise DeviceFileError(
-            f"{path} asks for a TLS broker connection, which hallq devices do not support yet "
-            "(provision the hall without TLS)"
-        )
-    return config
+    broker = config.broker.beside(Path(path).parent)
+    try:
+        broker.check_tls()  # now, as one line, rather than a traceback when the link starts
+    except (OSError, ValueError) as exc:
+        raise DeviceFileError(f"{path}: broker TLS files not usable: {exc}") from exc
+    return config.model_copy(update={"broker": broker})

@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     TOO_LATE = "too_late"
     NOT_ELIGIBLE = "not_eligible"
     CONFLICT = "conflict"
+    TOO_MANY_REQUESTS = "too_many_requests"
+    UNAVAILABLE = "unavailable"
 
 
 # A citizen reads these on a kiosk: plain, polite, actionable.
@@ -54,6 +56,8 @@ ERROR_MESSAGES_ZH: dict[ErrorCode, str] = {
     ErrorCode.TOO_LATE: "已超过预约签到时间，您可以取普通号办理。",
     ErrorCode.NOT_ELIGIBLE: "不符合办理条件。",
     ErrorCode.CONFLICT: "操作冲突，请刷新后重试。",
+    ErrorCode.TOO_MANY_REQUESTS: "请求过于频繁，请稍后再试。",
+    ErrorCode.UNAVAILABLE: "系统暂时无法访问数据，请稍后重试或咨询导办台。",
 }
 
 
@@ -125,6 +129,7 @@ class Op(StrEnum):
     WINDOW_NO_SHOW = "window.no_show"
     WINDOW_PAUSE = "window.pause"
     WINDOW_RESUME = "window.resume"
+    RATING_SUBMIT = "rating.submit"
 
 
 WINDOW_OPS = frozenset(op for op in Op if op.value.startswith("window."))
@@ -151,7 +156,8 @@ class TicketIssueArgs(_Args):
     birth_date: date | None = None
     phone: str | None = Field(default=None, pattern=r"^[0-9+\- ]{5,20}$")
     materials: list[str] = Field(default_factory=list, max_length=100)
-    appointment: str | None = Field(default=None, max_length=64)
+    # As AppointmentCheckinArgs.code, which it becomes: "" was accepted here and failed there (a 500).
+    appointment: str | None = Field(default=None, min_length=1, max_length=64)
     return_for: str | None = Field(
         default=None, max_length=64, description="case number of a one-time notice: a linked return visit"
     )
@@ -197,6 +203,13 @@ class WindowPauseArgs(_Args):
     reason: str = Field(min_length=1, max_length=100)
 
 
+class RatingSubmitArgs(_Args):
+    """A rating pad's rating, kept by the agent until the reply (exactly once across server restarts)."""
+
+    score: int = Field(ge=1, le=5)
+    visit: str | None = Field(default=None, min_length=1, max_length=64, description="ticket_id rated")
+
+
 ARGS_BY_OP: dict[Op, type[_Args]] = {
     Op.CATALOG_GET: CatalogGetArgs,
     Op.TICKET_ISSUE: TicketIssueArgs,
@@ -210,6 +223,7 @@ ARGS_BY_OP: dict[Op, type[_Args]] = {
     Op.WINDOW_NO_SHOW: NoArgs,
     Op.WINDOW_PAUSE: WindowPauseArgs,
     Op.WINDOW_RESUME: NoArgs,
+    Op.RATING_SUBMIT: RatingSubmitArgs,
 }
 
 

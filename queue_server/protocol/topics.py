@@ -48,6 +48,7 @@ class Channel(StrEnum):
 class HallChannel(StrEnum):
     CALLS = "calls"
     STATE = "state"
+    ALERTS = "alerts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,11 @@ def state(hall: str) -> str:
     return str(HallTopic(hall, HallChannel.STATE))
 
 
+def alerts(hall: str) -> str:
+    """The hall's open supervision alerts (retained, server only)."""
+    return str(HallTopic(hall, HallChannel.ALERTS))
+
+
 def window_state(hall: str, window: str) -> str:
     return str(WindowTopic(hall, window))
 
@@ -191,7 +197,7 @@ _TOPIC_RE = re.compile(
     r"|(?P<hall>[^/]+)/(?:"
     r"dev/(?P<device>[^/]+)/(?P<channel>status|req|resp|config|evt)(?:/(?P<event>[^/]+))?"
     r"|window/(?P<window>[^/]+)/state"
-    r"|(?P<hallchannel>calls|state)"
+    r"|(?P<hallchannel>calls|state|alerts)"
     r"))"
 )
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from queue_server.protocol.client import BrokerAddress
+from queue_server.protocol.codec import MAX_PAYLOAD_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ def mosquitto_conf(port: int) -> str:
         "allow_anonymous true\n"
         # Nagle + delayed ACK otherwise hold every QoS 1 reply for ~40 ms (docs/design/FIELD-NOTES.md).
         "set_tcp_nodelay true\n"
+        # The contract's payload limit (protocol/codec.py): the broker drops a bigger publish.
+        f"message_size_limit {MAX_PAYLOAD_BYTES}\n"
         # Retained hall state is republished by the server on every reconnect: nothing to persist,
         # and no file the dropped-privileges `mosquitto` user would need to be able to write.
         "persistence false\n"

@@ -1,12 +1,17 @@
 """``hallq server``: the queue server, HTTP API and MQTT bridge in one process.
 
 Boot sequence, one step per line in ``serve``: settings, database (migrated), services, doors
-(MQTT), HTTP app, uvicorn. ``--print-openapi`` prints the API description and touches nothing.
+(MQTT), HTTP app, supervision (the alerts of the running hall), uvicorn. ``--print-openapi``
+prints the API description and touches nothing.
 
 An expected failure on the way up (HTTP port or embedded broker port taken, database unreachable,
-settings invalid, secret key file missing) prints one line, ``hallq server: …``, and exits 1; only
-a bug shows a traceback. On SIGINT/SIGTERM the live streams are closed before uvicorn waits for its
-open responses (``runtime/http_server.py``), then the MQTT door stops, then the database.
+settings invalid) prints one line, ``hallq server: …``, and exits 1; only a bug shows a traceback.
+The server is production unless ``HALLQ_ENVIRONMENT`` says otherwise, and in every environment it
+refuses to start without a readable secret key file: one line naming ``HALLQ_SECRET_KEY_FILE``, exit
+2 (the built-in development secret belongs to ``hallq up`` alone).
+
+On SIGINT/SIGTERM the live streams are closed before uvicorn waits for its open responses
+(``runtime/http_server.py``), then the MQTT door stops, then the database.
 
 The MQTT door (``queue_server.mqtt.door.start``) is imported when the server starts, not at import
 time, so ``--print-openapi`` needs no broker library loaded.
@@ -25,12 +30,16 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from queue_server.services.ports import Announcer
+from queue_server.web import vendor
 
 if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
     from sqlalchemy import Engine
 
     from queue_server.services import Services
     from queue_server.settings import Settings
+    from queue_server.store.engine import DbTimeouts
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +63,14 @@ class StartupError(Exception):
     """An expected reason the server cannot start (port taken, database down, bad settings): the
     message is all the user needs, printed as one line without a traceback."""
 
+    exit_code = 1
+
+
+class SecretMissingError(StartupError):
+    """No usable secret key file: tokens would be signed with a key anyone can read in this repository."""
+
+    exit_code = 2
+
 
 def run(args: argparse.Namespace) -> int:
     # SIGTERM (systemd, docker stop) unwinds like Ctrl-C: uvicorn stops on either, then raises the
@@ -68,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         serve(settings)
     except StartupError as exc:
         print(f"hallq server: {exc}", file=sys.stderr, flush=True)
-        return 1
+        return exc.exit_code
     except KeyboardInterrupt:
         log.info("stopped")
     finally:
@@ -83,7 +100,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def read_settings(args: argparse.Namespace) -> Settings:
     from pydantic import ValidationError
 
-    from queue_server.settings import load_settings
+    from queue_server.settings import SECRET_MISSING, load_settings
 
     overrides: dict[str, Any] = {}
     if args.db:
@@ -93,12 +110,39 @@ def read_settings(args: argparse.Namespace) -> Settings:
     if args.port:
         overrides["http_port"] = args.port
     try:
-        return load_settings(args.config, **overrides)
+        # --print-openapi signs nothing and opens nothing: it needs no secret file.
+        settings = load_settings(args.config, server=not args.print_openapi, **overrides)
     except ValidationError as exc:
+        if any(error["type"] == SECRET_MISSING for error in exc.errors()):
+            raise SecretMissingError(_KEY_FILE_HELP) from None
         problems = "; ".join(_problem(error["loc"], error["msg"]) for error in exc.errors())
         raise StartupError(f"settings not valid: {problems}") from None
     except (OSError, ValueError) as exc:  # an unreadable or malformed TOML file
         raise StartupError(f"settings not readable: {exc}") from None
+    if not args.print_openapi:
+        check_secret(settings)
+    return settings
+
+
+_KEY_FILE_HELP = (
+    "no secret key file: set HALLQ_SECRET_KEY_FILE to a file of at least 32 random bytes, readable "
+    "only by the server's user (hallq provision writes one)"
+)
+
+
+def check_secret(settings: Settings) -> None:
+    """SecretMissingError unless the settings name a secret file that can be read and is long enough."""
+    if settings.secret_key_file is None:
+        raise SecretMissingError(_KEY_FILE_HELP)
+    try:
+        settings.secret_key()
+    except (OSError, ValueError) as exc:
+        raise SecretMissingError(f"HALLQ_SECRET_KEY_FILE not usable: {exc}") from None
+    mode = settings.secret_key_file.stat().st_mode
+    if mode & 0o077:
+        log.warning(
+            "%s is readable by others (mode %o): chmod 600 it", settings.secret_key_file, mode & 0o777
+        )
 
 
 def openapi_json(settings: Settings) -> str:
@@ -127,8 +171,6 @@ def serve(settings: Settings) -> None:
 
     Expected failures on the way up raise :class:`StartupError`, after undoing what was started.
     """
-    import uvicorn
-
     from queue_server.api import create_app
     from queue_server.runtime.broker import port_is_free
     from queue_server.runtime.heap import settle_heap
@@ -141,7 +183,8 @@ def serve(settings: Settings) -> None:
             f"port {settings.http_host}:{settings.http_port} is already in use: "
             "pass another --port (or set HALLQ_HTTP_PORT)"
         )
-    engine = open_database(settings.database_url)
+    check_https(settings)
+    engine = open_database(settings.database_url, db_timeouts(settings))
     try:
         try:
             services = Services(engine, settings)
@@ -150,13 +193,20 @@ def serve(settings: Settings) -> None:
         door = open_mqtt(settings, services)
         try:
             app = create_app(settings, services, door.announcers)
-            log.info("HTTP API on http://%s:%d/docs", settings.http_host, settings.http_port)
-            config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info")
+            vendor.check()  # a missing chart library is logged at start, not at the first page view
+            # Supervision tells the announcers create_app attached: it starts after them.
+            services.supervision.start()
+            services.retention.start()  # phones, ID hashes, old request ids: deleted hourly
+            services.reminders.start()  # appointment reminders before each slot (the notifier)
+            config = http_config(settings, app)
             settle_heap()  # everything is up: keep it out of the collector's pauses
             # Ctrl-C / SIGTERM: uvicorn stops; HallqServer ends the open live streams first, so the
             # shutdown does not wait for them to reach their maximum age.
             HallqServer(config, app).run()
         finally:
+            services.reminders.stop()
+            services.retention.stop()
+            services.supervision.stop()
             door.stop()
             # How many writes each committed transaction carried: the operator's (and the benchmark's)
             # view of the group commit under the day's load.
@@ -165,12 +215,19 @@ def serve(settings: Settings) -> None:
         engine.dispose()
 
 
-def open_database(url: str) -> Engine:
+def db_timeouts(settings: Settings) -> DbTimeouts:
+    from queue_server.store.engine import DbTimeouts
+
+    return DbTimeouts(settings.db_connect_timeout_s, settings.db_statement_timeout_s)
+
+
+def open_database(url: str, timeouts: DbTimeouts | None = None) -> Engine:
     """The migrated database; StartupError (password hidden) when it cannot be reached or upgraded."""
     from alembic.util.exc import CommandError
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
+    from queue_server.errors import UnavailableError
     from queue_server.store import init_db
 
     try:
@@ -178,8 +235,8 @@ def open_database(url: str) -> Engine:
     except SQLAlchemyError:
         raise StartupError(f"database URL not understood: {url!r}") from None
     try:
-        return init_db(url)
-    except (SQLAlchemyError, CommandError, OSError) as exc:
+        return init_db(url, timeouts)
+    except (SQLAlchemyError, CommandError, OSError, UnavailableError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StartupError(f"database {shown} not usable: {reason}") from None
 
@@ -200,3 +257,34 @@ def start_door(settings: Settings, services: Services) -> Door:
     from queue_server.mqtt.door import start
 
     return start(settings, services)
+
+
+def check_https(settings: Settings) -> None:
+    """An unusable HTTPS certificate (missing, unreadable, not matching its key) is a StartupError
+    line before anything starts, not a traceback from inside uvicorn once everything has."""
+    import ssl
+
+    cert, key = settings.http_cert_file, settings.http_key_file
+    if cert is None:
+        return
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except OSError as exc:  # ssl.SSLError is one
+        raise StartupError(f"HTTPS certificate {cert}: {exc}") from None
+
+
+def http_config(settings: Settings, app: FastAPI) -> uvicorn.Config:
+    """uvicorn's configuration: HTTPS with ``http_cert_file`` and ``http_key_file`` when they are set."""
+    import uvicorn
+
+    cert, key = settings.http_cert_file, settings.http_key_file
+    scheme = "https" if cert is not None else "http"
+    log.info("HTTP API on %s://%s:%d/docs", scheme, settings.http_host, settings.http_port)
+    return uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="info",
+        ssl_certfile=str(cert) if cert is not None else None,
+        ssl_keyfile=str(key) if key is not None else None,
+    )

@@ -29,17 +29,18 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from queue_server.runtime.devices import devices_of, open_screens, start_simulators
 from queue_server.runtime.heap import settle_heap
+from queue_server.runtime.steps import step
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
     from queue_server.mqtt.door import MqttDoor
     from queue_server.runtime.broker import RunningBroker
     from queue_server.services import Services
+    from queue_server.services.queue.reminders import ReminderJob
+    from queue_server.services.supervision.monitor import SupervisionMonitor
     from queue_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,7 +61,6 @@ T = TypeVar("T")
 
 PASSWORDS_FILE = "demo-passwords.txt"
 HTTP_START_TIMEOUT_S = 15.0
-SUBPROCESS_STOP_TIMEOUT_S = 10.0
 
 
 class UpError(RuntimeError):
@@ -123,6 +125,8 @@ def up(args: argparse.Namespace) -> int:
             "MQTT bridge", lambda: open_mqtt_door(broker, services, hall.hall.code, settings), started
         )
         app = step("HTTP API", lambda: make_app(settings, services, door))
+        step("supervision", lambda: start_supervision(services), started)
+        step("appointment reminders", lambda: start_reminders(services), started)
         http = step(
             "HTTP server", lambda: HttpServer.start(app, settings.http_host, settings.http_port), started
         )
@@ -135,49 +139,11 @@ def up(args: argparse.Namespace) -> int:
         wait_for_stop(http)
 
 
-# --- steps --------------------------------------------------------------------------------------------
-
-
-def step(
-    name: str, start: Callable[[], T], started: contextlib.ExitStack | None = None, stop: str = "stop"
-) -> T:
-    """Run one boot step and print its line; register ``thing.<stop>()`` to run on the way out."""
-    _notes.clear()
-    t0 = time.perf_counter()
-    try:
-        thing = start()
-    except BaseException:
-        print(f"hallq up: {name} failed", flush=True)
-        raise
-    notes = "".join(f"; {n}" for n in _notes)
-    print(f"hallq up: {name} ok ({(time.perf_counter() - t0) * 1000:.0f} ms){notes}", flush=True)
-    if started is not None and thing is not None:
-        started.callback(_stopping, name, getattr(thing, stop))
-    return thing
-
-
-_notes: list[str] = []
-
-
-def note(text: str) -> None:
-    """Something the user should know about the step under way, shown on its line."""
-    _notes.append(text)
-
-
-def _stopping(name: str, stop: Callable[[], object]) -> None:
-    print(f"hallq up: stopping {name}", flush=True)
-    try:
-        stop()
-    except Exception:
-        # Keep unwinding: the steps before this one still have to stop.
-        log.exception("stopping %s failed", name)
-
-
 def up_settings(args: argparse.Namespace, data_dir: Path) -> Settings:
     from queue_server.halls import read_hall_file
     from queue_server.halls.validate import DEMO_HALL_PATH
     from queue_server.runtime.broker import port_is_free
-    from queue_server.settings import load_settings
+    from queue_server.settings import Environment, load_settings
 
     # Fail before doing any work: a taken port is the commonest reason `hallq up` cannot run.
     if not port_is_free(args.port):
@@ -187,6 +153,9 @@ def up_settings(args: argparse.Namespace, data_dir: Path) -> Settings:
     hall_code = read_hall_file(DEMO_HALL_PATH).hall.code
     base = f"http://127.0.0.1:{args.port}"
     return load_settings(
+        # The one command that runs as development: a demo on loopback, signed with the built-in secret
+        # even when the shell carries a hall's production settings (hallq server refuses that secret).
+        environment=Environment.DEVELOPMENT,
         database_url=f"sqlite:///{data_dir / 'hallq.db'}",
         hall=hall_code,
         http_host="127.0.0.1",
@@ -267,6 +236,18 @@ def open_mqtt_door(broker: RunningBroker, services: Services, hall: str, setting
     return open_door(broker.address, services, [hall], instance=settings.instance, workers=workers)
 
 
+def start_supervision(services: Services) -> SupervisionMonitor:
+    """The alerts of the running hall (after the doors: it tells their announcers)."""
+    services.supervision.start()
+    return services.supervision
+
+
+def start_reminders(services: Services) -> ReminderJob:
+    """Appointment reminders before each slot, through the notifier (the log unless configured)."""
+    services.reminders.start()
+    return services.reminders
+
+
 def make_app(settings: Settings, services: Services, door: MqttDoor) -> FastAPI:
     from queue_server.api import create_app
 
@@ -314,101 +295,6 @@ class HttpServer:
         self.thread.join(10)
 
 
-def _devices(hall: HallFile) -> list[tuple[str, str, str | None]]:
-    return [(d.id, str(d.kind), d.window) for d in hall.devices]
-
-
-def start_simulators(broker_url: str, hall: HallFile, data_dir: Path) -> Subprocesses | None:
-    """One ``hallq agent --simulate-devices`` per window agent: keypad, rating pad and sign on ptys."""
-    procs = []
-    for device_id, kind, window in _devices(hall):
-        if kind != "window_agent":
-            continue
-        options = {
-            "--broker": broker_url,
-            "--hall": hall.hall.code,
-            "--device-id": device_id,
-            "--window": window,
-            "--data-dir": str(data_dir / "devices" / device_id),
-        }
-        argv = command_argv("agent", options, ["--simulate-devices"])
-        procs.append(_spawn(argv, data_dir / "devices" / f"{device_id}.log"))
-    note(f"{len(procs)} window agents, logs in {data_dir / 'devices'}")
-    return Subprocesses(procs) if procs else None
-
-
-@dataclass
-class Subprocesses:
-    """Device programs started by ``hallq up``: asked to stop (SIGTERM), killed if they do not."""
-
-    procs: list[subprocess.Popen[bytes]]
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        # One grace period for all of them (they stop in parallel), not one each.
-        deadline = time.monotonic() + SUBPROCESS_STOP_TIMEOUT_S
-        for proc in self.procs:
-            try:
-                proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log.warning("%s did not stop within %.0f s: killed", proc.args, SUBPROCESS_STOP_TIMEOUT_S)
-                proc.kill()
-                proc.wait()
-
-
-def open_screens(broker_url: str, hall: HallFile, data_dir: Path, simulate: bool) -> Subprocesses | None:
-    """A kiosk and the hall display, when there is a display to open them on."""
-    if not os.environ.get("DISPLAY"):
-        note("no $DISPLAY: none opened")
-        return None
-    first = {
-        k: next((d for d, kind, _ in _devices(hall) if kind == k), None) for k in ("kiosk", "hall_display")
-    }
-    procs = []
-    for command, device_id in (("kiosk", first["kiosk"]), ("display", first["hall_display"])):
-        if device_id is None:
-            continue
-        options: dict[str, str | None] = {
-            "--broker": broker_url,
-            "--hall": hall.hall.code,
-            "--device-id": device_id,
-        }
-        flags = []
-        if command == "kiosk":  # the display keeps no files of its own here
-            options["--data-dir"] = str(data_dir / "devices" / device_id)
-            flags = ["--simulate-devices"] if simulate else []
-        argv = command_argv(command, options, flags)
-        procs.append(_spawn(argv, data_dir / "devices" / f"{device_id}.log"))
-    return Subprocesses(procs) if procs else None
-
-
-def command_argv(command: str, options: Mapping[str, str | None], flags: list[str]) -> list[str]:
-    """``hallq <command>`` with these options (those set) and flags, run by this Python."""
-    argv = [sys.executable, "-m", "queue_server.cli", command]
-    for option, value in options.items():
-        if value is not None:
-            argv += [option, value]
-    return argv + flags
-
-
-def _spawn(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
-    from queue_server.runtime.broker import die_with_parent
-
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log_file:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            # Ctrl-C reaches hallq up only, which stops the devices itself, first, while the broker is
-            # still there to take their offline status; and they die with it if it is killed.
-            start_new_session=True,
-            preexec_fn=die_with_parent(),
-        )
-
-
 # --- the end of the sequence ------------------------------------------------------------------------
 
 
@@ -419,7 +305,9 @@ def urls(base: str) -> dict[str, str]:
         "OpenAPI docs": f"{base}/docs",
         "counter console": f"{base}/console",
         "manager pages": f"{base}/console/manage",
+        "guide desk": f"{base}/console/guide",
         "citizen page": f"{base}/t/<ticket token>  (printed as a QR code on each ticket)",
+        "booking pages": f"{base}/book",
     }
 
 
@@ -438,7 +326,7 @@ def print_summary(
     out.append(f"  {'MQTT broker':<18} {broker.url}  ({broker.kind}, 127.0.0.1 only)")
     out.append(f"  {'database':<18} {settings.database_url}")
     out += ["", "  devices (MQTT client id = device id):"]
-    for device_id, kind, window in _devices(hall):
+    for device_id, kind, window in devices_of(hall):
         out.append(f"    {device_id:<22} {kind:<15} {('window ' + window) if window else ''}".rstrip())
     out += ["", *sign_in_lines(settings.public_base_url, hall, report, data_dir, os.environ)]
     if services is not None and not _open_now(services, hall.hall.code):

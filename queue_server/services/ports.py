@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from pydantic import BaseModel
+
 from queue_server.protocol.messages import (
     AppointmentCheckinArgs,
     CallEvent,
@@ -23,6 +25,7 @@ from queue_server.protocol.messages import (
     DeviceConfig,
     HallState,
     RatingEvent,
+    RatingSubmitArgs,
     TicketIssueArgs,
     TicketResult,
     TicketStatusResult,
@@ -38,6 +41,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     MANAGER = "manager"
     STAFF = "staff"
+    GUIDE = "guide"  # the guide desk (导办台): issues, looks up, voids; no window, no review
     DEVICE = "device"
 
 
@@ -118,6 +122,12 @@ class HallServices(Protocol):
     def resume(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
 
     def record_rating(self, hall: str, window: str, rating: RatingEvent, *, device_id: str) -> None: ...
+
+    def submit_rating(
+        self, hall: str, window: str, args: RatingSubmitArgs, *, device_id: str, request_id: str
+    ) -> BaseModel:
+        """A rating pad's rating as a request (``rating.submit``): answered, idempotent by its id."""
+        ...
 
     def record_device_status(self, hall: str, device_id: str, payload: bytes) -> None:
         """Keep a device's retained status (health, boot) for managers; stale Last Wills ignored."""

@@ -13,6 +13,10 @@ class UseCase(StrEnum):
     ISSUE_TICKET = "ticket.issue"
     CHECK_IN_APPOINTMENT = "appointment.checkin"
     BOOK_APPOINTMENT = "appointment.book"
+    CANCEL_APPOINTMENT = "appointment.cancel"
+    RESCHEDULE_APPOINTMENT = "appointment.reschedule"
+    CLAIM_REMINDERS = "appointment.remind"
+    RECORD_REMINDER = "appointment.reminded"
     ISSUE_SPECIAL = "ticket.special_grant"
     HOLD_TICKET = "ticket.hold"
     RESUME_TICKET = "ticket.resume"
@@ -31,6 +35,12 @@ class UseCase(StrEnum):
     BOOK_DOOR_VISIT = "door_visit.book"
     RECORD_DOOR_VISIT = "door_visit.record"
     CANCEL_DOOR_VISIT = "door_visit.cancel"
+    # The guide desk (queue/guide.py) and the citizen's own cancel (queue/voiding.py).
+    GUIDE_ISSUE = "guide.issue"
+    GUIDE_VOID = "guide.void"
+    GUIDE_REPRINT = "guide.reprint"
+    GUIDE_ENQUIRY = "guide.enquiry"
+    CITIZEN_CANCEL = "citizen.cancel"
     # Casework: cases, documents, ratings, rectification (casework/).
     FINISH_CASE = "case.finish"
     ADD_CASE_DETAILS = "case.details"
@@ -38,6 +48,8 @@ class UseCase(StrEnum):
     CLOSE_CASE = "case.close"
     RECORD_PRINT = "document.print"
     SET_WINDOW_PRINTER = "window.printer"
+    # Privacy: phone numbers, ID hashes and old request-log rows deleted (engine/retention.py).
+    PURGE_PERSONAL_DATA = "retention.purge"
     RATE_VISIT = "evt.rating"
     CITIZEN_RATING = "citizen.rating"
     OPEN_RECTIFICATIONS = "rectification.list"
@@ -50,3 +62,11 @@ class UseCase(StrEnum):
     SIGN_OUT = "staff.sign_out"
     RECORD_DEVICE_STATUS = "dev.status"
     VERSION_DEVICE_CONFIGS = "device.config"
+    # Supervision (supervision/).
+    EVALUATE_ALERTS = "supervision.evaluate"
+    ACKNOWLEDGE_ALERT = "alert.acknowledge"
+    # Accounts (people/accounts.py).
+    LOG_IN_FAILED = "auth.login_failed"
+    LOG_OUT = "auth.logout"
+    CHANGE_PASSWORD = "auth.password_change"  # noqa: S105  (a use-case name)
+    RESET_PASSWORD = "auth.password_reset"  # noqa: S105  (a use-case name)

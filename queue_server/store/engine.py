@@ -1,16 +1,26 @@
 """Engines for SQLite (the appliance default) and PostgreSQL (a city's shared database).
 
-SQLite: WAL with synchronous=NORMAL, foreign keys on, a 5 s busy timeout
+SQLite: WAL with synchronous=FULL, foreign keys on, a 5 s busy timeout
 (docs/design/FIELD-NOTES.md), and the WAL checkpointed by a background thread rather than inside a
-commit (``store/checkpoint.py``). Transactions begin with ``BEGIN IMMEDIATE``: a deferred transaction
-that reads and then writes cannot wait for a concurrent writer (SQLite answers "database is locked" at
-once, busy timeout or not), whereas an immediate one queues for the write lock up front. Read-only
-work uses :func:`reader` for a plain ``BEGIN`` that never blocks on writers under WAL.
+commit (``store/checkpoint.py``). FULL syncs the WAL at every commit, so a power cut loses no
+acknowledged ticket or call (NORMAL may lose the last commits); the group commit
+(``services/engine/group_commit.py``) shares one sync among the writes of a batch. Transactions begin
+with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes cannot wait for a
+concurrent writer (SQLite answers "database is locked" at once, busy timeout or not), whereas an
+immediate one queues for the write lock up front. Read-only work uses :func:`reader` for a plain
+``BEGIN`` that never blocks on writers under WAL.
+
+PostgreSQL: with :class:`DbTimeouts` (``hallq server`` passes its settings) a connection attempt gives
+up after ``connect_s``; a statement is cancelled by the server after ``statement_s`` and abandoned by
+the client a little later (a partition drops the server's cancellation too), closing the connection.
+Either becomes :class:`~queue_server.errors.UnavailableError` (HTTP 503, MQTT ``unavailable``) through
+the engine's ``handle_error`` hook, so a partition answers instead of holding every thread.
 """
 
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +35,22 @@ _CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.Wea
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
+    "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
     f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}",
 )
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True, slots=True)
+class DbTimeouts:
+    """PostgreSQL limits (seconds): connecting, and one statement; None waits as long as it takes."""
+
+    connect_s: float | None = None
+    statement_s: float | None = None
+
+
+def make_engine(url: str, *, timeouts: DbTimeouts | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url``; for a SQLite file, its directory is created if missing."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -40,7 +58,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    if timeouts is None or parsed.get_backend_name() != "postgresql":
+        return create_engine(url, **kwargs)
+    from .pg_timeouts import install_timeouts, timeout_connect_args
+
+    connect_args = timeout_connect_args(kwargs.pop("connect_args", {}), timeouts)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    install_timeouts(engine, timeouts)
+    return engine
 
 
 def reader(engine: Engine) -> Engine:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from queue_server.store.engine import make_engine
+from queue_server.stats.triggers import ensure as ensure_stats_triggers
+from queue_server.store.engine import DbTimeouts, make_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -40,13 +41,26 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        # A migration that copied a table (SQLite) took the statistics triggers with it.
+        ensure_stats_triggers(conn)
 
 
-def init_db(url: str) -> Engine:
-    """Create or upgrade the database at ``url`` to the newest schema; return an engine for it."""
-    engine = make_engine(url)
-    upgrade(engine)
-    return engine
+def init_db(url: str, timeouts: DbTimeouts | None = None) -> Engine:
+    """Create or upgrade the database at ``url`` to the newest schema; return an engine for it.
+
+    With ``timeouts`` (PostgreSQL), the migrations wait only on the connect timeout: a long index
+    build must not be cancelled by the statement timeout the returned engine's requests run under.
+    """
+    if timeouts is None or timeouts.statement_s is None:
+        engine = make_engine(url, timeouts=timeouts)
+        upgrade(engine)
+        return engine
+    migrating = make_engine(url, timeouts=DbTimeouts(connect_s=timeouts.connect_s))
+    try:
+        upgrade(migrating)
+    finally:
+        migrating.dispose()
+    return make_engine(url, timeouts=timeouts)
 
 
 def _revision(message: str) -> None:

@@ -1,8 +1,11 @@
-"""The window's browser pages: the counter console, the managers' window page, the citizen's ticket
-page, the A4 documents, and their static files (served from here: halls run without the Internet).
+"""The window's browser pages: the counter console, the managers' pages (case supervision, the live
+overview, statistics, staff evaluation), the citizen's ticket page, the A4 documents, and their static
+files (served from here: halls run without the Internet).
 
 Pages are static HTML shells; a small vanilla script fetches the JSON API and listens to the live
-channel. Values put into a shell are HTML-escaped.
+channel. Values put into a shell are HTML-escaped. The chart library (ECharts) is installed from the
+npm registry at set-up (``npm ci`` in this folder, run by scripts/bootstrap) and served from
+``node_modules``: never a CDN, never a copy in the repository.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from queue_server.api.deps import CitizenToken, CurrentStaff, ServicesDep
 from queue_server.errors import NotFoundError
+from queue_server.web import vendor
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static" / "window"
@@ -36,10 +40,13 @@ def _template(name: str) -> str:
     return (TEMPLATES / name).read_text(encoding="utf-8")
 
 
-def _page(name: str, **values: str) -> HTMLResponse:
+def _page(name: str, *, markup: dict[str, str] | None = None, **values: str) -> HTMLResponse:
+    """The template with ``values`` put in HTML-escaped and ``markup`` (built here, trusted) as is."""
     html = _template(name).replace("{{version}}", VERSION)
     for key, value in values.items():
         html = html.replace("{{" + key + "}}", escape(value))
+    for key, value in (markup or {}).items():
+        html = html.replace("{{" + key + "}}", value)
     return HTMLResponse(html, headers=NO_STORE)
 
 
@@ -51,6 +58,44 @@ def console_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
 @router.get("/console/manage", response_class=HTMLResponse)
 def manage_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
     return _page("manage.html", hall=hall or services.settings.hall)
+
+
+@router.get("/console/overview", response_class=HTMLResponse)
+def overview_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
+    return _page("overview.html", hall=hall or services.settings.hall)
+
+
+@router.get("/console/stats", response_class=HTMLResponse)
+def stats_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
+    return _page("stats.html", markup={"charts": vendor.chart_tag()}, hall=hall or services.settings.hall)
+
+
+@router.get("/console/evaluation", response_class=HTMLResponse)
+def evaluation_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
+    return _page("evaluation.html", hall=hall or services.settings.hall)
+
+
+@router.get("/console/guide", response_class=HTMLResponse)
+def guide_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
+    return _page("guide.html", hall=hall or services.settings.hall)
+
+
+@router.get("/console/guide/slips/{ticket_id}", response_class=HTMLResponse)
+def guide_slip(ticket_id: str, staff: CurrentStaff, services: ServicesDep) -> HTMLResponse:
+    """A reprinted ticket (the reprint itself is recorded by ``POST …/guide/tickets/{id}/reprint``)."""
+    return HTMLResponse(services.guide_slip(staff.hall, ticket_id, actor=staff.actor), headers=NO_STORE)
+
+
+@router.get("/book", response_class=HTMLResponse)
+def booking_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
+    """The public booking pages (预约办事): relative URLs only, so a government portal may serve them
+    under its own prefix."""
+    return _page("booking.html", hall=hall or services.settings.hall, tz=services.settings.tz)
+
+
+@router.get("/static/vendor/{name}")
+def vendor_file(name: str) -> Response:
+    return vendor.serve(name)
 
 
 @router.get("/console/documents/{document_id}", response_class=HTMLResponse)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
@@ -25,6 +27,51 @@ CITIZEN_THROTTLE_S = 0.5
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 MEDIA_TYPE = "text/event-stream"
+
+# How many live streams may be open at once. A stream costs the server a subscription, a task and, for a
+# citizen, a view recomputed on the hall's changes: unbounded, a script on the hall network could open
+# thousands. Per token: a person's few tabs (console and managers' page, or a citizen's phone and PC).
+# Per address: every citizen behind one hall Wi-Fi NAT, with room to spare. In all: a large hall's
+# windows and waiting citizens several times over.
+STREAMS_PER_TOKEN = 4
+STREAMS_PER_ADDRESS = 64
+STREAMS_TOTAL = 2000
+
+
+@dataclass
+class StreamCaps:
+    """Open live streams counted per token, per client address and in all; ``open`` refuses past a cap.
+
+    Used from the event loop only (the HTTP middleware, ``api/hardening.py``): no lock needed.
+    """
+
+    per_token: int = STREAMS_PER_TOKEN
+    per_address: int = STREAMS_PER_ADDRESS
+    total: int = STREAMS_TOTAL
+    _open: Counter[str] = field(default_factory=Counter, repr=False)
+
+    def open(self, token: str | None, address: str | None) -> tuple[str, ...] | None:
+        """Count one more stream and return its keys for ``close``; None when a cap is reached."""
+        keys = [("*", self.total)]
+        if token:
+            keys.append((f"token:{token}", self.per_token))
+        if address:
+            keys.append((f"address:{address}", self.per_address))
+        if any(self._open[key] >= cap for key, cap in keys):
+            return None
+        for key, _ in keys:
+            self._open[key] += 1
+        return tuple(key for key, _ in keys)
+
+    def close(self, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            self._open[key] -= 1
+            if self._open[key] <= 0:
+                del self._open[key]  # keys of gone tokens and addresses do not pile up
+
+    def count(self, key: str = "*") -> int:
+        """Streams open under ``key`` ("*": all; "token:…", "address:…")."""
+        return self._open[key]
 
 
 def _hello(boot: str, head_id: str, *, resync: bool) -> str:

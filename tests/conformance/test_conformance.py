@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from harness.factories import build_hall
+from harness.processes import secret_key_file
 from harness.waiting import eventually, scaled
 from tests.conftest import MosquittoBroker, free_port
 
@@ -53,6 +54,7 @@ def server(broker: MosquittoBroker, tmp_path_factory: pytest.TempPathFactory) ->
     seeded.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HALLQ_")}
     env |= {"HALLQ_BROKER_URL": broker.url, "HALLQ_HALL": hall, "HALLQ_INSTANCE": "conformance"}
+    env["HALLQ_SECRET_KEY_FILE"] = str(secret_key_file(db.parent))  # hallq server needs one
     log = (db.parent / "server.log").open("wb")
     argv = [sys.executable, "-m", "queue_server.cli", "server", "--db", f"sqlite:///{db}"]
     proc = subprocess.Popen(
@@ -264,3 +266,37 @@ def test_garbage_without_id_is_dropped_and_the_server_keeps_serving(server: Serv
         )  # fmt: skip
     assert ask(server, "kiosk-2", "catalog.get")["ok"] is True
     assert server.proc.poll() is None
+
+
+def test_a_device_status_with_paper_out_raises_a_retained_alert(server: Server) -> None:
+    watcher = Listener(server, server.topic("alerts"))
+    try:
+        status = {
+            "state": "online",
+            "boot": 1,
+            "kind": "kiosk",
+            "ts": time.time(),
+            "health": {"printer": "paper_out"},
+        }
+        subprocess.run(
+            ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(server.port), "-q", "1", "-r", "-i", "kiosk-7",
+             "-t", server.topic("dev/kiosk-7/status"), "-m", json.dumps(status)],
+            check=True, timeout=TIMEOUT_S,
+        )  # fmt: skip
+
+        def paper_out(payload: str) -> bool:
+            return any(a["key"] == "printer_paper_out:kiosk-7" for a in json.loads(payload)["alerts"])
+
+        found = json.loads(watcher.wait_until(paper_out))
+    finally:
+        watcher.close()
+    [alert] = [a for a in found["alerts"] if a["device"] == "kiosk-7"]
+    assert (alert["kind"], alert["severity"], alert["title"]) == (
+        "printer_paper_out",
+        "critical",
+        "打印机缺纸",
+    )
+    assert alert["acknowledged_at"] is None and isinstance(alert["raised_at"], float)
+    # A manager's program connecting now reads the retained list at once.
+    [(_, retained)] = sub(server, server.topic("alerts"), count=1)
+    assert paper_out(retained)

@@ -15,11 +15,12 @@ import pytest
 
 from display.cli import build_identity
 from harness.waiting import scaled
-from provisioning import BrokerSettings, new_credential, render_device_config
+from provisioning import BrokerSettings, TlsSettings, new_credential, render_device_config
+from provisioning.certs import ensure_certificates
 from provisioning.devices import DeviceEntry
 from queue_server.cli import build_parser, main
 from queue_server.protocol import topics
-from queue_server.protocol.client import BrokerAddress
+from queue_server.protocol.client import BrokerAddress, TlsFiles
 from queue_server.protocol.messages import DeviceKind
 from tests.conftest import MosquittoBroker
 
@@ -71,6 +72,25 @@ def _fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     assert err.count("\n") == 1, err  # one line
     assert err.startswith("hallq display: bad configuration: ")
     return err
+
+
+def test_a_tls_file_gives_the_broker_its_certificate_files_beside_it(tmp_path: Path) -> None:
+    certs = ensure_certificates("gy01", [HALL_SCREEN.id], ["10.0.0.2"])
+    for name, text in (
+        ("ca.crt", certs.ca.cert),
+        (f"{HALL_SCREEN.id}.crt", certs.clients[HALL_SCREEN.id].cert),
+        (f"{HALL_SCREEN.id}.key", certs.clients[HALL_SCREEN.id].key),
+    ):
+        (tmp_path / name).write_text(text)
+    tls = TlsSettings(cafile="/etc/m/ca.crt", certfile="/etc/m/b.crt", keyfile="/etc/m/b.key")  # the broker's
+    path = _write(tmp_path / "device.toml", HALL_SCREEN, BrokerSettings(host="10.0.0.2", tls=tls))
+    broker = build_identity(_args("--config", str(path))).broker
+    assert (broker.host, broker.port) == ("10.0.0.2", 8883)
+    assert broker.tls == TlsFiles(
+        str(tmp_path / "ca.crt"),
+        str(tmp_path / f"{HALL_SCREEN.id}.crt"),
+        str(tmp_path / f"{HALL_SCREEN.id}.key"),
+    )
 
 
 def test_a_kiosk_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -183,6 +183,10 @@ def test_running_hall_display_shows_calls_from_mqtt(
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):  # a failed check must not leak the pipes
+            if stream is not None:
+                stream.close()
             proc.wait(scaled(10))
         watcher.stop()
         bridge.stop()

@@ -5,22 +5,30 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from queue_server.domain.alerts import (
+    TITLES_ZH,
     Alert,
     AlertKind,
     AlertRules,
+    DeviceSeen,
+    IdleWindow,
+    NoShowRun,
     OpenCase,
     RecentRating,
     ServiceLoad,
     Severity,
     SupervisionSnapshot,
     WindowPause,
+    device_online,
     evaluate,
+    paper_of,
 )
 from queue_server.domain.calendar import HallCalendar
 
 from .factories import NOW, TODAY, minutes_ago
 
-CAL = HallCalendar()
+# These tests' days lie within 60 days of 2027, whose arrangement chinese-calendar lacks: the hall has
+# confirmed it, so only the rule under test speaks (the calendar rule has its own test).
+CAL = HallCalendar(confirmed_years=frozenset({2027}))
 M = timedelta(minutes=1)
 
 
@@ -148,3 +156,91 @@ def test_alerts_sorted_most_severe_first_with_stable_keys() -> None:
     assert found[0].kind is AlertKind.WINDOW_PAUSED_TOO_LONG
     assert {a.key for a in found} == {"window_paused_too_long:2", "wait_over_target:A", "too_many_waiting:A"}
     assert alerts(snapshot) == found
+
+
+def test_idle_window_with_people_waiting() -> None:
+    rules = AlertRules(idle_with_waiting=5 * M)
+    quiet = [IdleWindow("4", minutes_ago(30), waiting=0), IdleWindow("5", minutes_ago(5), waiting=3)]
+    assert alerts(SupervisionSnapshot(idle_windows=quiet), rules) == []
+    [found] = alerts(SupervisionSnapshot(idle_windows=[IdleWindow("5", minutes_ago(6), waiting=3)]), rules)
+    assert (found.kind, found.severity, found.window, found.key) == (
+        AlertKind.WINDOW_IDLE_WITH_WAITING,
+        Severity.WARNING,
+        "5",
+        "window_idle_with_waiting:5",
+    )
+    assert found.message_zh == "5号窗口已空闲6分钟，仍有3人等候，请及时叫号。"
+
+
+def test_no_show_streak_from_the_threshold_on() -> None:
+    assert alerts(SupervisionSnapshot(no_show_runs=[NoShowRun("2", 2)])) == []
+    [found] = alerts(SupervisionSnapshot(no_show_runs=[NoShowRun("2", 3)]))
+    assert (found.kind, found.window, found.title_zh) == (AlertKind.NO_SHOW_STREAK, "2", "连续过号")
+    assert alerts(SupervisionSnapshot(no_show_runs=[NoShowRun("2", 2)]), AlertRules(no_show_streak=2))
+
+
+def device(state: str = "online", seen_s: float | None = 10, paper: str | None = None) -> DeviceSeen:
+    last_seen = None if seen_s is None else NOW - timedelta(seconds=seen_s)
+    return DeviceSeen("kiosk-1", "kiosk", None, state, last_seen, paper_of(paper))
+
+
+def test_device_offline_when_not_heard_from_past_the_limit() -> None:
+    rules = AlertRules(device_offline_after=timedelta(seconds=90))
+    assert device_online("online", NOW - timedelta(seconds=90), NOW, rules)
+    assert not device_online("online", NOW - timedelta(seconds=91), NOW, rules)
+    assert not device_online("offline", NOW, NOW, rules)
+    assert not device_online("online", None, NOW, rules)
+    assert alerts(SupervisionSnapshot(devices=[device(seen_s=90)]), rules) == []
+    assert alerts(SupervisionSnapshot(devices=[device(seen_s=None, state="unknown")]), rules) == []
+    # A Last Will moments ago: a restart gets its grace; past it, the same alert as silence.
+    assert alerts(SupervisionSnapshot(devices=[device("offline", seen_s=30)]), rules) == []
+    for state in ("online", "offline"):
+        [found] = alerts(SupervisionSnapshot(devices=[device(state, seen_s=200)]), rules)
+        assert (found.kind, found.severity, found.device) == (
+            AlertKind.DEVICE_OFFLINE,
+            Severity.CRITICAL,
+            "kiosk-1",
+        )
+        assert found.message_zh == "设备kiosk-1已3分钟未上报状态，请检查电源与网络。"
+
+
+def test_paper_low_and_out_from_the_reported_printer_status() -> None:
+    assert [paper_of(s) for s in ("ok", "paper_near_end", "paper_out", "cover_open", None)] == [
+        "ok",
+        "low",
+        "out",
+        "unknown",
+        "unknown",
+    ]
+    assert alerts(SupervisionSnapshot(devices=[device(paper="ok"), device(paper="cover_open")])) == []
+    assert kinds(alerts(SupervisionSnapshot(devices=[device(paper="paper_near_end")]))) == [
+        (AlertKind.PRINTER_PAPER_LOW, Severity.WARNING)
+    ]
+    assert kinds(alerts(SupervisionSnapshot(devices=[device(paper="paper_out")]))) == [
+        (AlertKind.PRINTER_PAPER_OUT, Severity.CRITICAL)
+    ]
+    # Offline, its paper is unknown: the offline alert says all there is.
+    assert kinds(alerts(SupervisionSnapshot(devices=[device(seen_s=600, paper="paper_out")]))) == [
+        (AlertKind.DEVICE_OFFLINE, Severity.CRITICAL)
+    ]
+
+
+def test_every_kind_has_a_title_and_alerts_say_what_they_concern() -> None:
+    assert set(TITLES_ZH) == set(AlertKind)
+    found = alerts(
+        SupervisionSnapshot(services=[load(longest=35)], pauses=[WindowPause("2", minutes_ago(40), "")])
+    )
+    assert {(a.kind, a.window, a.service) for a in found} == {
+        (AlertKind.WINDOW_PAUSED_TOO_LONG, "2", None),
+        (AlertKind.WAIT_OVER_TARGET, None, "A"),
+    }
+
+
+def test_a_coming_year_without_the_holiday_arrangement_is_flagged() -> None:
+    found = evaluate(SupervisionSnapshot(), NOW, HallCalendar())
+    assert [(a.kind, a.severity, a.subject) for a in found] == [
+        (AlertKind.CALENDAR_UNCONFIRMED, Severity.WARNING, "2027")
+    ]
+    assert "hours.confirmed_years" in found[0].message_zh
+    assert found[0].title_zh == "节假日安排未确认"
+    assert evaluate(SupervisionSnapshot(), NOW, CAL) == []  # confirmed: nothing to say

@@ -7,14 +7,20 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from queue_server.domain.appointments import (
+    BookingPolicy,
     CheckinStatus,
     CheckinVerdict,
+    SessionCapacity,
     checkin_verdict,
     day_slots,
+    id_limit_refusal,
+    no_show_ban_until,
+    offered_slots,
     slot_has_capacity,
+    slot_refusal,
 )
 from queue_server.domain.refusals import RefusalCode
-from queue_server.domain.schedule import Session
+from queue_server.domain.schedule import DaySchedule, Session
 
 from .factories import SH
 
@@ -80,3 +86,61 @@ def test_fixed_length_slots_fit_inside_sessions() -> None:
     assert len(day_slots(DAY, SESSIONS, 30, SH)) == 6 + 7
     with pytest.raises(ValueError):
         day_slots(DAY, SESSIONS, 0, SH)
+
+
+# --- booking -------------------------------------------------------------------------------------
+
+HOURS = DaySchedule((Session(time(9), time(12)), Session(time(13, 30), time(17))))
+POLICY = BookingPolicy()
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+D = date(2026, 11, 25)
+
+
+def _at(hour: int, minute: int = 0, day: date = D) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=SH)
+
+
+def test_offered_slots_cut_sessions_and_spread_their_capacity() -> None:
+    slots = offered_slots(D, HOURS, rest_day=False, capacity=SessionCapacity(7, 0, 3), policy=POLICY, tz=SH)
+    assert [s.start.time() for s in slots] == [time(9 + m // 60, m % 60) for m in range(0, 180, 30)]
+    assert {(s.half, s.capacity, s.session_capacity) for s in slots} == {("am", 2, 7)}  # 7 over 6: 2 each
+    rest = offered_slots(D, HOURS, rest_day=True, capacity=SessionCapacity(7, 0, 3), policy=POLICY, tz=SH)
+    assert len(rest) == 6 + 7 and {s.session_capacity for s in rest} == {3}
+    half_days = offered_slots(
+        D, HOURS, rest_day=False, capacity=SessionCapacity(4, 4), policy=BookingPolicy(slot_minutes=0), tz=SH
+    )
+    assert [(s.start, s.end) for s in half_days] == [(_at(9), _at(12)), (_at(13, 30), _at(17))]
+    assert (
+        offered_slots(D, None, rest_day=True, capacity=SessionCapacity(4, 4, 4), policy=POLICY, tz=SH) == []
+    )
+
+
+def test_slot_refusal() -> None:
+    offered = offered_slots(D, HOURS, rest_day=False, capacity=SessionCapacity(4, 4), policy=POLICY, tz=SH)
+    assert slot_refusal(_at(9), _at(9, 30), offered, POLICY, NOW) is None
+    assert slot_refusal(_at(3), _at(3, 30), offered, POLICY, NOW) == "slot_closed"
+    assert slot_refusal(_at(12), _at(12, 30), offered, POLICY, NOW) == "slot_closed"  # lunch
+    assert slot_refusal(_at(9), _at(9) + timedelta(days=365), offered, POLICY, NOW) == "slot_closed"
+    assert slot_refusal(_at(9), _at(9, 30), [], POLICY, NOW) == "slot_closed"  # a closed day
+    assert slot_refusal(NOW, NOW + timedelta(minutes=30), offered, POLICY, NOW) == "slot_past"
+    far = _at(9, day=D + timedelta(days=14))
+    assert slot_refusal(far, far + timedelta(minutes=30), None, POLICY, NOW) == "slot_too_far"
+    # Always open (no hours): any slot of the hall's length.
+    assert slot_refusal(_at(3, 10), _at(3, 40), None, POLICY, NOW) is None
+    assert slot_refusal(_at(3, 10), _at(3, 50), None, POLICY, NOW) == "slot_closed"
+
+
+def test_id_limits() -> None:
+    assert id_limit_refusal(2, 0, POLICY) is None
+    assert id_limit_refusal(3, 0, POLICY) == "id_open_limit"
+    assert id_limit_refusal(1, 1, POLICY) == "id_day_limit"
+
+
+def test_no_show_ban() -> None:
+    misses = [NOW - timedelta(days=d) for d in (20, 10, 1)]
+    assert no_show_ban_until(misses[1:], NOW, POLICY) is None  # two misses
+    assert no_show_ban_until(misses, NOW, POLICY) == misses[-1] + timedelta(days=30)
+    spread = [NOW - timedelta(days=d) for d in (45, 10, 1)]  # not three within 30 days
+    assert no_show_ban_until(spread, NOW, POLICY) is None
+    assert no_show_ban_until(misses, misses[-1] + timedelta(days=30, seconds=1), POLICY) is None
+    assert no_show_ban_until(misses, NOW, BookingPolicy(no_show_limit=0)) is None

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_server.domain.calendar import HallCalendar
+from queue_server.domain.calendar import HallCalendar, YearSource, calendar_warnings, national_source
 
 CAL = HallCalendar()
 # Dates checked against chinese_calendar 1.11 (State Council arrangement for 2026):
@@ -57,18 +57,52 @@ def test_a_day_cannot_be_both_hall_holiday_and_hall_workday() -> None:
         HallCalendar(frozenset({date(2026, 11, 25)}), frozenset({date(2026, 11, 25)}))
 
 
-def test_unknown_year_falls_back_to_monday_to_friday_and_hall_lists() -> None:
-    assert CAL.knows_year(2026)
+def test_a_year_chinese_calendar_lacks_uses_the_statutory_rules_and_hall_lists() -> None:
+    assert national_source(2026) is YearSource.OFFICIAL
+    assert national_source(2027) is YearSource.PROVISIONAL  # chinese-calendar 1.11 stops at 2026
     assert not CAL.knows_year(2027)
-    new_year_2027 = date(2027, 1, 1)  # a Friday; the package has no 2027 arrangement
-    assert CAL.is_working_day(new_year_2027)
-    assert not CAL.is_working_day(date(2027, 1, 2))
-    assert not CAL.is_statutory_holiday(new_year_2027)
-    cal = HallCalendar(
-        extra_holidays=frozenset({new_year_2027}), extra_workdays=frozenset({date(2027, 1, 2)})
-    )
-    assert not cal.is_working_day(new_year_2027)
-    assert cal.is_working_day(date(2027, 1, 2))
+    # 2027-01-01 (Friday), the Spring Festival (Monday 8 February) and National Day (Friday 1 October)
+    # are days off although chinese-calendar has no 2027 arrangement.
+    for day in (date(2027, 1, 1), date(2027, 2, 8), date(2027, 10, 1)):
+        assert not CAL.is_working_day(day)
+        assert CAL.is_statutory_holiday(day)
+    assert CAL.holiday_name_zh(date(2027, 2, 8)) == "春节"
+    assert CAL.is_working_day(date(2027, 1, 4))  # an ordinary Monday
+    # The make-up working days are the State Council notice's: the hall enters them.
+    makeup = date(2027, 2, 20)  # a Saturday
+    assert not CAL.is_working_day(makeup)
+    cal = HallCalendar(extra_workdays=frozenset({makeup}), confirmed_years=frozenset({2027}))
+    assert cal.is_working_day(makeup)
+    assert cal.knows_year(2027)
+
+
+def test_a_deadline_across_the_2027_spring_festival() -> None:
+    # Accepted Thursday 4 February 2027: Fri 5 (除夕) to Wed 10 are days off, so one working day later
+    # is Thursday 11; Monday-to-Friday alone would have said Friday 5.
+    assert CAL.add_working_days(date(2027, 2, 4), 1) == date(2027, 2, 11)
+    # Across the new year: Wed 30 December 2026 + 2 working days = Thu 31, then Mon 4 January 2027.
+    assert CAL.add_working_days(date(2026, 12, 30), 2) == date(2027, 1, 4)
+    assert CAL.working_days_between(date(2026, 12, 30), date(2027, 1, 4)) == 2
+
+
+def test_years_to_confirm_from_sixty_days_before_and_not_once_confirmed() -> None:
+    assert CAL.years_to_confirm(date(2026, 11, 1)) == []  # 61 days before 2027
+    assert CAL.years_to_confirm(date(2026, 11, 2)) == [2027]
+    assert CAL.years_to_confirm(date(2027, 3, 1)) == [2027]
+    assert HallCalendar(confirmed_years=frozenset({2027})).years_to_confirm(date(2026, 12, 7)) == []
+    (warning,) = calendar_warnings(CAL, date(2026, 12, 7))
+    assert "2027" in warning and "confirmed_years" in warning
+    assert calendar_warnings(CAL, date(2026, 6, 1)) == []
+
+
+def test_year_days_lists_weekday_days_off_and_weekend_working_days() -> None:
+    off, working = CAL.year_days(2026)
+    assert date(2026, 10, 1) in off and date(2026, 2, 17) in off
+    assert all(d.weekday() < 5 for d in off)
+    assert date(2026, 2, 14) in working and date(2026, 9, 20) in working  # official make-up Saturdays
+    assert all(d.weekday() >= 5 for d in working)
+    cal = HallCalendar(extra_workdays=frozenset({date(2027, 2, 20)}))
+    assert cal.year_days(2027)[1] == [date(2027, 2, 20)]
 
 
 def test_deadline_skips_the_holiday_and_counts_the_make_up_day() -> None:

@@ -112,7 +112,7 @@ def hall(broker: MosquittoBroker, hall_code: str, tmp_path: Path) -> Iterator[Ha
         h.start()
         assert h.services is not None
         config = PrinterConfig(transport=NetworkTransportConfig(host="127.0.0.1", port=printer.port))
-        h.services.set_window_printer(hall_code, "1", config, actor=Actor(Role.MANAGER, "manager"))
+        h.services.set_window_printer(hall_code, "1", config, actor=Actor(Role.ADMIN, "admin"))
         try:
             yield h
         finally:

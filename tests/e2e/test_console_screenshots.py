@@ -31,7 +31,7 @@ def _issue(hall: Hall, **args: object) -> str:
         request_id=f"shot-{args}-{id(args)}",
         device_id="kiosk-1",
     )
-    return str(result.ticket_id)
+    return result.citizen_url.rsplit("/t/", 1)[1]  # the citizen token (the QR code's), not the public id
 
 
 def test_console_screenshots(hall: Hall, browser: Browser) -> None:

@@ -54,7 +54,7 @@ def test_the_window_end_to_end(hall: Hall, browser: Browser) -> None:
     # The citizen comes back: the kiosk scanned the notice's QR and issued a linked return ticket.
     back = kiosk.request("ticket.issue", {"return_for": case_no}, timeout=5.0)  # the QR's case number alone
     assert back.ok and back.result is not None
-    token, number = back.result["ticket_id"], back.result["number"]
+    token, number = back.result["citizen_url"].rsplit("/t/", 1)[1], back.result["number"]
     expect(page.locator(f'#next li[data-ticket="{number}"]')).to_be_visible()  # live, no reload
     phone = _context(browser, PHONE).new_page()
     phone.goto(hall.url + f"/t/{token}")

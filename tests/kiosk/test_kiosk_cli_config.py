@@ -9,9 +9,10 @@ import pytest
 
 from kiosk.cli import build_identity
 from provisioning import BrokerSettings, Credential, TlsSettings, new_credential, render_device_config
+from provisioning.certs import ensure_certificates
 from provisioning.devices import DeviceEntry
 from queue_server.cli import build_parser, main
-from queue_server.protocol.client import BrokerAddress
+from queue_server.protocol.client import BrokerAddress, TlsFiles
 from queue_server.protocol.messages import DeviceKind
 
 KIOSK = DeviceEntry("gy01", "gy01-kiosk-2", DeviceKind.KIOSK, "西侧取号机", None, 58, ("D", "E"))
@@ -88,8 +89,20 @@ def test_missing_and_broken_files_are_refused(tmp_path: Path, capsys: pytest.Cap
     assert "device.id: Field required" in _fails(capsys, "--config", str(no_id))
 
 
-def test_a_tls_broker_is_refused_not_used_in_clear(
+def test_tls_files_it_cannot_read_stop_the_kiosk_with_the_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    path = _write(tmp_path / "device.toml", KIOSK, None, tls=TLS)  # no ca.crt beside it
+    assert "broker TLS files not usable" in _fails(capsys, "--config", str(path))
+
+
+def test_a_tls_broker_is_reached_with_the_files_beside_the_device_file(tmp_path: Path) -> None:
+    certs = ensure_certificates("gy01", [KIOSK.id], ["10.0.0.2"])
+    (tmp_path / "ca.crt").write_text(certs.ca.cert)
+    (tmp_path / f"{KIOSK.id}.crt").write_text(certs.clients[KIOSK.id].cert)
+    (tmp_path / f"{KIOSK.id}.key").write_text(certs.clients[KIOSK.id].key)
     path = _write(tmp_path / "device.toml", KIOSK, None, tls=TLS)
-    assert "TLS" in _fails(capsys, "--config", str(path))
+    broker = build_identity(_args("--config", str(path))).broker
+    assert broker.tls == TlsFiles(
+        str(tmp_path / "ca.crt"), str(tmp_path / f"{KIOSK.id}.crt"), str(tmp_path / f"{KIOSK.id}.key")
+    )

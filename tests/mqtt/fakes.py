@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from pydantic import BaseModel
+
 from queue_server.errors import (
     HallqError,
     InvalidStateError,
@@ -30,6 +32,7 @@ from queue_server.protocol.messages import (
     ErrorCode,
     HallState,
     RatingEvent,
+    RatingSubmitArgs,
     ServiceInfo,
     TicketIssueArgs,
     TicketResult,
@@ -40,6 +43,7 @@ from queue_server.protocol.messages import (
     WindowState,
     WindowStatus,
 )
+from queue_server.services.engine.models import Ack
 from queue_server.services.ports import Actor, Announcer, IssueDone
 
 R = TypeVar("R")
@@ -380,6 +384,15 @@ class FakeHall:
             if served is None or any(tid == served.id for _, tid, _ in self.ratings):
                 return  # nothing to rate, or this visit is rated already: one rating per visit
             self.ratings.append((window, served.id, rating))
+
+    def submit_rating(
+        self, hall: str, window: str, args: RatingSubmitArgs, *, device_id: str, request_id: str
+    ) -> BaseModel:
+        """``rating.submit``: recorded like the event, answered like the real services."""
+        self.record_rating(
+            hall, window, RatingEvent(id=request_id, score=args.score, visit=args.visit), device_id=device_id
+        )
+        return Ack()
 
     def device_configs(self, hall: str) -> dict[str, DeviceConfig]:
         """The optional capability the bridge publishes as retained ``dev/{id}/config``."""

@@ -12,6 +12,7 @@ import pytest
 from harness.waiting import scaled
 from queue_server.mqtt import MqttAnnouncer
 from queue_server.protocol import topics
+from queue_server.protocol.alerts import AlertInfo, AlertSeverity, AlertsState
 from queue_server.protocol.client import MqttLink
 from queue_server.protocol.messages import CallEvent, CallKind, HallState, WindowState, WindowStatus
 from tests.conftest import MosquittoBroker
@@ -127,4 +128,38 @@ def test_republish_sends_the_newest_known(link: MqttLink, probe: Probe, hall_cod
     # Nothing readable: repeat the last ones sent.
     announcer.republish(hall_code, None, [])
     assert json.loads(probe.next_on(topics.state(hall_code)).payload)["seq"] == 3
+    announcer.close()
+
+
+def alerts_state(ts: float, *keys: str) -> AlertsState:
+    alerts = [
+        AlertInfo(
+            id=i,
+            kind="wait_over_target",
+            key=key,
+            severity=AlertSeverity.WARNING,
+            title="等候超时",
+            detail="…",
+            raised_at=ts,
+        )
+        for i, key in enumerate(keys, 1)
+    ]
+    return AlertsState(alerts=alerts, ts=ts)
+
+
+def test_open_alerts_retained_never_older_and_republished(
+    link: MqttLink, probe: Probe, hall_code: str, broker: MosquittoBroker
+) -> None:
+    announcer = MqttAnnouncer(link)
+    topic = topics.alerts(hall_code)
+    announcer.alerts_changed(hall_code, alerts_state(2.0, "wait_over_target:A"))
+    announcer.alerts_changed(hall_code, alerts_state(1.0))  # older: dropped
+    flushed(link)
+    probe.listen(topic)
+    msg = probe.next_on(topic)
+    assert msg.retain
+    assert [a["key"] for a in json.loads(msg.payload)["alerts"]] == ["wait_over_target:A"]
+    # After a reconnect (a broker that lost its retained messages): the last ones sent again.
+    announcer.republish(hall_code, None, [])
+    assert json.loads(probe.next_on(topic).payload)["ts"] == 2.0
     announcer.close()

@@ -29,6 +29,7 @@ def test_builders_spell_the_contract() -> None:
     assert topics.dev_evt("gy", "agent-5", "rating") == "hallq/v1/gy/dev/agent-5/evt/rating"
     assert topics.calls("gy") == "hallq/v1/gy/calls"
     assert topics.state("gy") == "hallq/v1/gy/state"
+    assert topics.alerts("gy") == "hallq/v1/gy/alerts"
     assert topics.window_state("gy", "5") == "hallq/v1/gy/window/5/state"
     assert topics.server_status("s1") == "hallq/v1/server/s1/status"
     assert (

@@ -43,6 +43,7 @@ from provisioning import (
 from provisioning.credentials import SERVER_USER
 from queue_server.halls import HallFile, validate_data
 from queue_server.protocol import topics
+from queue_server.protocol.codec import MAX_PAYLOAD_BYTES
 
 pytestmark = pytest.mark.broker
 
@@ -223,6 +224,7 @@ def test_only_the_server_writes_calls_state_windows_replies_and_configs(peers: A
     for topic in (
         topics.calls(HALL),
         topics.state(HALL),
+        topics.alerts(HALL),
         topics.window_state(HALL, "5"),
         topics.dev_resp(HALL, AGENT_5),
         topics.dev_config(HALL, AGENT_5),
@@ -251,6 +253,7 @@ def test_a_device_reads_its_replies_and_the_halls_news_but_not_another_devices(p
     server.publish(topics.dev_config(HALL, KIOSK_1), b"config")
     server.publish(topics.state(HALL), b"state")
     server.publish(topics.window_state(HALL, "5"), b"window 5")
+    server.publish(topics.alerts(HALL), b"alerts: the managers', not the devices'")
     server.publish(topics.calls(HALL), b"call")
     received = [p for _, p in kiosk.until(b"call")]
     # The broad "#" subscription may deliver an allowed message twice; never a forbidden one.
@@ -280,3 +283,13 @@ def peers_connect(broker: Broker, user: str) -> bool:
     peer = Peer(broker, user, broker.password(user))
     peer.close()
     return peer.connected
+
+
+def test_a_publish_over_the_contracts_size_limit_is_dropped(peers: Any) -> None:
+    server = peers(SERVER_USER)
+    server.subscribe(topics.dev_req(HALL, KIOSK_1))
+    kiosk = peers(KIOSK_1)
+    kiosk.publish(topics.dev_req(HALL, KIOSK_1), b"x" * (MAX_PAYLOAD_BYTES + 1))  # acknowledged, dropped
+    largest = b"y" * MAX_PAYLOAD_BYTES
+    kiosk.publish(topics.dev_req(HALL, KIOSK_1), largest)
+    assert server.until(largest) == [(topics.dev_req(HALL, KIOSK_1), largest)]

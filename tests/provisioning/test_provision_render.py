@@ -24,6 +24,7 @@ from provisioning import (
 from provisioning.credentials import PBKDF2_ITERATIONS, parse_credentials_toml, render_credentials_toml
 from provisioning.devices import DeviceConfigFile
 from queue_server.halls import HallFile
+from queue_server.protocol.codec import MAX_PAYLOAD_BYTES
 from queue_server.protocol.messages import DeviceKind
 
 
@@ -156,6 +157,7 @@ def test_mosquitto_conf_without_and_with_tls(
         "per_listener_settings false",
         "allow_anonymous false",
         "set_tcp_nodelay true",
+        f"message_size_limit {MAX_PAYLOAD_BYTES}",
         "password_file /etc/mosquitto/hallq/passwd",
         "acl_file /etc/mosquitto/hallq/acl",
         "listener 1883 0.0.0.0",
@@ -171,7 +173,7 @@ def test_mosquitto_conf_without_and_with_tls(
     kiosk = DeviceConfigFile.model_validate(tomllib.loads(bundle.text("devices/demo-kiosk-1/device.toml")))
     assert kiosk.broker.tls and kiosk.broker.port == 8883
     assert kiosk.broker.password is None, "the client certificate authenticates, not a password"
-    assert kiosk.broker.certfile == "/etc/hallq/demo-kiosk-1.crt"
+    assert (kiosk.broker.cafile, kiosk.broker.certfile) == ("ca.crt", "demo-kiosk-1.crt")  # beside the file
 
 
 def test_units_run_the_right_command(demo_hall: HallFile, demo_credentials: dict[str, Credential]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import socket
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from harness.waiting import scaled
 from queue_server.protocol.client import MqttLink
+from queue_server.protocol.codec import MAX_PAYLOAD_BYTES
 from queue_server.runtime.broker import (
     BrokerError,
     BrokerKind,
@@ -74,3 +76,23 @@ def test_mosquitto_that_fails_to_start_is_reported(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr("queue_server.runtime.broker.mosquitto_conf", lambda port: "no_such_option 1\n")
     with pytest.raises(BrokerError, match="mosquitto did not start"):
         start_broker(free_port(), tmp_path, kind=BrokerKind.MOSQUITTO)
+
+
+def test_mosquitto_drops_a_publish_over_the_contracts_size_limit(tmp_path: Path) -> None:
+    if mosquitto_binary() is None:
+        pytest.skip("mosquitto is not installed")
+    broker = start_broker(free_port(), tmp_path, kind=BrokerKind.MOSQUITTO)
+    link = MqttLink("t-size-limit", broker.address)
+    got: queue.Queue[bytes] = queue.Queue()
+    try:
+        link.subscribe("hallq-test/size", lambda m: got.put(m.payload))
+        link.start()
+        assert link.wait_connected(scaled(5)) and link.wait_subscribed(scaled(5))
+        # QoS 1: the broker acknowledges the oversized message too, then drops it.
+        assert link.publish_and_wait("hallq-test/size", b"x" * (MAX_PAYLOAD_BYTES + 1), timeout=scaled(5))
+        largest = b"y" * MAX_PAYLOAD_BYTES
+        assert link.publish_and_wait("hallq-test/size", largest, timeout=scaled(5))
+        assert got.get(timeout=scaled(5)) == largest  # the marker comes first: the big one never did
+    finally:
+        link.stop()
+        broker.stop()

@@ -180,6 +180,8 @@ def test_up_serves_http_and_mqtt_and_stops_cleanly(hall_up: Up, tmp_path: Path) 
     # Reverse order of start: HTTP first, the database last.
     assert stopped == [
         "hallq up: stopping HTTP server",
+        "hallq up: stopping appointment reminders",
+        "hallq up: stopping supervision",
         "hallq up: stopping MQTT bridge",
         "hallq up: stopping broker",
         "hallq up: stopping database",
@@ -313,3 +315,21 @@ def test_the_http_server_ends_open_live_streams_when_it_stops(tmp_path: Path) ->
     finally:
         http.stop()
         hall.close()
+
+
+def test_up_runs_as_development_even_in_a_production_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An operator's shell may carry a hall's server.env; the demo still needs no secret file, and its
+    # built-in secret never becomes a production setting.
+    import argparse
+
+    from queue_server.runtime.up import up_settings
+    from queue_server.settings import DEVELOPMENT_SECRET, Environment
+
+    monkeypatch.setenv("HALLQ_ENVIRONMENT", "production")
+    monkeypatch.delenv("HALLQ_SECRET_KEY_FILE", raising=False)
+    args = argparse.Namespace(port=free_port(), mqtt_port=None)
+    settings = up_settings(args, tmp_path)
+    assert settings.environment is Environment.DEVELOPMENT
+    assert settings.secret_key() == DEVELOPMENT_SECRET

@@ -18,7 +18,7 @@ from typing import Any
 from devices.printer import NetworkTransportConfig, PrinterConfig
 from devices.simulators import TcpPrinterSimulator
 from harness.factories import FakeClock, HallFixture, build_hall
-from queue_server.protocol.messages import WindowOpResult
+from queue_server.protocol.messages import TicketResult, WindowOpResult
 from queue_server.services import Services
 from queue_server.services.casework.models import CaseRequest, FinishResult
 from queue_server.services.ports import Actor, Role
@@ -76,7 +76,7 @@ class DeskHall:
 
     def attach_printer(self, window: str, sim: TcpPrinterSimulator) -> None:
         config = PrinterConfig(transport=NetworkTransportConfig(host="127.0.0.1", port=sim.port))
-        self.services.set_window_printer(self.code, window, config, actor=self.manager)
+        self.services.set_window_printer(self.code, window, config, actor=self.hall.admin)
 
 
 def make_desk_hall(url: str, code: str, *, clock: FakeClock | None = None, migrate: bool = False) -> DeskHall:
@@ -114,3 +114,9 @@ def page_text(html_page: str) -> str:
     parser = _Text()
     parser.feed(html_page)
     return "\n".join(parser.parts)
+
+
+def citizen_token(ticket: TicketResult) -> str:
+    """The secret of a ticket's citizen page: only in its ``citizen_url`` (the QR code), never its
+    ``ticket_id`` (the public id displays show)."""
+    return ticket.citizen_url.rsplit("/t/", 1)[1]

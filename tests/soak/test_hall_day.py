@@ -98,8 +98,8 @@ def read_database(url: str) -> tuple[list[Row], list[CallRow]]:
             tickets = session.exec(select(t.Ticket).where(t.Ticket.hall_id == hall.id)).all()
             in_order = select(t.Call).where(t.Call.hall_id == hall.id).order_by(col(t.Call.seq))
             calls = session.exec(in_order).all()
-            rows = [Row(x.citizen_token, x.request_id, x.number, x.state, x.issued_at) for x in tickets]
-            made = [CallRow(c.seq, c.citizen_token, c.window_no, c.kind, c.ts.timestamp()) for c in calls]
+            rows = [Row(x.public_id, x.request_id, x.number, x.state, x.issued_at) for x in tickets]
+            made = [CallRow(c.seq, c.public_id, c.window_no, c.kind, c.ts.timestamp()) for c in calls]
             return rows, made
     finally:
         engine.dispose()

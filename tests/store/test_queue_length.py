@@ -62,9 +62,9 @@ def test_the_triggers_keep_the_queue_length_of_every_change(db_url: str) -> None
             session.execute(sa.text("UPDATE ticket SET state = 'held'"))
             savepoint.rollback()
             ticket = {"token": gone}
-            its_id = "(SELECT id FROM ticket WHERE citizen_token = :token)"
+            its_id = "(SELECT id FROM ticket WHERE public_id = :token)"
             session.execute(sa.text(f"DELETE FROM event WHERE ticket_id = {its_id}"), ticket)  # noqa: S608
-            session.execute(sa.text("DELETE FROM ticket WHERE citizen_token = :token"), ticket)
+            session.execute(sa.text("DELETE FROM ticket WHERE public_id = :token"), ticket)
         assert _kept(hall) == _counted(hall)
         assert _kept(hall) != waiting  # the SQL above did move tickets
     finally:

@@ -14,6 +14,7 @@ import httpx
 
 from queue_server.protocol.messages import RatingEvent
 from queue_server.services.casework.models import CaseRequest
+from tests.services.helpers import citizen_token
 from tests.web.conftest import Web
 
 WAIT = 5.0
@@ -103,7 +104,7 @@ def test_a_citizen_stream_says_where_to_go_when_called(web: Web) -> None:
     ticket = web.dh.issue("A", matter="A01")
     zhang = web.dh.open("1", "zhang")
     citizen = web.anonymous()
-    with stream(citizen, f"/api/citizen/{ticket.ticket_id}/live") as events:
+    with stream(citizen, f"/api/citizen/{citizen_token(ticket)}/live") as events:
         first = next_event(events, "status")
         assert first.data["state"] == "waiting" and first.data["people_ahead"] == 0
         web.dh.call("1", "zhang")

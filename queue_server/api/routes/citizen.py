@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from queue_server.api.deps import CitizenToken, ServicesDep
+from queue_server.api.deps import CitizenToken, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
 from queue_server.services.views.models import CitizenView
 from queue_server.web import sse
@@ -17,6 +17,11 @@ router = APIRouter(prefix="/api/citizen/{token}", tags=["citizen"], responses=PR
 @router.get("", response_model=CitizenView, summary="where the visit stands")
 def status(token: CitizenToken, services: ServicesDep) -> CitizenView:
     return services.citizen(token)
+
+
+@router.post("/cancel", response_model=CitizenView, summary="cancel my waiting ticket (I cannot wait)")
+def cancel(token: CitizenToken, services: ServicesDep, key: RequestId) -> CitizenView:
+    return services.citizen_cancel(token, request_id=key)
 
 
 @router.get("/live", summary="the visit's view as Server-Sent Events (event: status)")

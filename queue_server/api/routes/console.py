@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from devices.printer import PrinterConfig
-from queue_server.api.deps import HallDep, HallStaff, HallSupervisor, RequestId, ServicesDep
+from queue_server.api.deps import HallAdmin, HallDep, HallStaff, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
 from queue_server.errors import NotFoundError
 from queue_server.services.views.models import ConsoleView
@@ -30,12 +30,16 @@ def get_printer(hall: HallDep, window: str, staff: HallStaff, services: Services
     return config
 
 
-@router.put("/printer", response_model=PrinterConfig, summary="configure the window's thermal printer")
+@router.put(
+    "/printer",
+    response_model=PrinterConfig,
+    summary="configure the window's thermal printer (administrators; allow-listed targets only)",
+)
 def put_printer(
     hall: HallDep,
     window: str,
     body: PrinterConfig,
-    staff: HallSupervisor,
+    staff: HallAdmin,
     services: ServicesDep,
     key: RequestId,
 ) -> PrinterConfig:
@@ -45,7 +49,7 @@ def put_printer(
 
 @router.delete("/printer", status_code=204, summary="the window has no printer any more")
 def delete_printer(
-    hall: HallDep, window: str, staff: HallSupervisor, services: ServicesDep, key: RequestId
+    hall: HallDep, window: str, staff: HallAdmin, services: ServicesDep, key: RequestId
 ) -> Response:
     services.set_window_printer(hall, window, None, actor=staff.actor, request_id=key)
     return Response(status_code=204)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from queue_server.api.deps import CitizenToken, HallDep, HallSupervisor, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
@@ -13,8 +13,11 @@ router = APIRouter(tags=["ratings"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("/api/citizen/{token}/rating", response_model=RatingAck, summary="rate the visit (once)")
-def rate(token: CitizenToken, body: CitizenRatingRequest, services: ServicesDep, key: RequestId) -> RatingAck:
-    return services.citizen_rate(token, body.score, request_id=key)
+def rate(
+    token: CitizenToken, body: CitizenRatingRequest, services: ServicesDep, key: RequestId, request: Request
+) -> RatingAck:
+    address = request.client.host if request.client is not None else None
+    return services.citizen_rate(token, body.score, request_id=key, address=address)
 
 
 @router.get("/api/halls/{hall}/ratings", response_model=list[RatingRow], summary="the latest ratings")

@@ -1,25 +1,128 @@
-"""Statistics for managers: per service and per window over a date range."""
+"""Statistics for managers: reports over any range of days up to a year, heatmaps, staff evaluation,
+rotation and qualification lists. Reports download as xlsx or CSV with ``format``."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from queue_server.api.deps import HallDep, HallSupervisor, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
-from queue_server.services.views.models import StatsResult
+from queue_server.services.views.models import Evaluation, Heatmap, Qualifications, Rotation, StatsResult
+from queue_server.stats.export import table, to_csv, to_xlsx
 
 router = APIRouter(prefix="/api/halls/{hall}", tags=["statistics"], responses=PROBLEM_RESPONSES)
 
+DateFrom = Annotated[date, Query(description="first service day, hall-local")]
+DateTo = Annotated[date, Query(description="last service day, inclusive (at most a year after date_from)")]
 
-@router.get("/stats", response_model=StatsResult, summary="tickets, served, no-shows, waits, handling")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Format(StrEnum):
+    JSON = "json"
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+class Group(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    HOUR = "hour"
+    WEEKDAY = "weekday"
+    SERVICE = "service"
+    WINDOW = "window"
+    STAFF = "staff"
+    DEPARTMENT = "department"
+    CHANNEL = "channel"
+    PRIORITY = "priority"
+    HALL = "hall"
+
+
+class HeatmapMeasure(StrEnum):
+    ARRIVALS = "arrivals"
+    WAIT_MEAN = "wait_mean"
+
+
+_DOWNLOADS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {XLSX: {}, "text/csv": {}},
+        "description": "the report; with format=xlsx or csv, a download of the same rows and total",
+    }
+}
+
+
+def _download(name: str, fmt: Format, rows: list[dict[str, Any]], total: dict[str, Any] | None) -> Response:
+    header, body = table(rows, total)
+    if fmt is Format.CSV:
+        content, media = to_csv(header, body), "text/csv; charset=utf-8"
+    else:
+        content, media = to_xlsx(name, header, body), XLSX
+    filename = f"{name}.{fmt.value}"
+    return Response(
+        content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.get("/stats", response_model=StatsResult, responses=_DOWNLOADS, summary="statistics grouped one way")
 def statistics(
     hall: HallDep,
     staff: HallSupervisor,
     services: ServicesDep,
-    date_from: Annotated[date, Query(description="first service day, hall-local")],
-    date_to: Annotated[date, Query(description="last service day, inclusive")],
-) -> StatsResult:
-    return services.statistics(hall, date_from, date_to, actor=staff.actor)
+    date_from: DateFrom,
+    date_to: DateTo,
+    group: Annotated[Group, Query(description="how the rows are grouped")] = Group.SERVICE,
+    format: Annotated[Format, Query(description="json, or a download")] = Format.JSON,
+) -> StatsResult | Response:
+    result = services.statistics(hall, date_from, date_to, group.value, actor=staff.actor)
+    if format is Format.JSON:
+        return result
+    rows = [row.model_dump() for row in result.rows]
+    name = f"stats-{hall}-{group.value}-{date_from}-{date_to}"
+    return _download(name, format, rows, result.total.model_dump())
+
+
+@router.get("/stats/heatmap", response_model=Heatmap, summary="arrivals or mean wait per weekday and hour")
+def heatmap(
+    hall: HallDep,
+    staff: HallSupervisor,
+    services: ServicesDep,
+    date_from: DateFrom,
+    date_to: DateTo,
+    measure: Annotated[HeatmapMeasure, Query()] = HeatmapMeasure.ARRIVALS,
+) -> Heatmap:
+    return services.stats_heatmap(hall, date_from, date_to, measure.value, actor=staff.actor)
+
+
+@router.get(
+    "/stats/evaluation", response_model=Evaluation, responses=_DOWNLOADS, summary="staff evaluation (考核)"
+)
+def evaluation(
+    hall: HallDep,
+    staff: HallSupervisor,
+    services: ServicesDep,
+    date_from: DateFrom,
+    date_to: DateTo,
+    format: Annotated[Format, Query(description="json, or a download")] = Format.JSON,
+) -> Evaluation | Response:
+    result = services.staff_evaluation(hall, date_from, date_to, actor=staff.actor)
+    if format is Format.JSON:
+        return result
+    rows = [row.model_dump() for row in result.rows]
+    return _download(f"evaluation-{hall}-{date_from}-{date_to}", format, rows, None)
+
+
+@router.get(
+    "/stats/rotation", response_model=Rotation, summary="staff two years or more at one window (轮岗)"
+)
+def rotation(hall: HallDep, staff: HallSupervisor, services: ServicesDep) -> Rotation:
+    return services.rotation_list(hall, actor=staff.actor)
+
+
+@router.get("/stats/qualifications", response_model=Qualifications, summary="qualifications and their expiry")
+def qualifications(hall: HallDep, staff: HallSupervisor, services: ServicesDep) -> Qualifications:
+    return services.qualification_list(hall, actor=staff.actor)

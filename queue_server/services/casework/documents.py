@@ -14,8 +14,10 @@ from sqlmodel import col, select
 
 from devices.errors import PrinterError, PrinterNotReadyError, PrinterOfflineError
 from devices.printer import (
+    NetworkTransportConfig,
     Printer,
     PrinterConfig,
+    UsbTransportConfig,
     open_printer,
     render_acceptance_receipt,
     render_missing_materials_notice,
@@ -34,7 +36,7 @@ from queue_server.documents.content import NOTICE_REGULATION, REJECTION_REGULATI
 from queue_server.domain.cases import CaseType, DocumentKind
 from queue_server.errors import NotFoundError
 from queue_server.services.casework.models import DocumentInfo, PrintOutcome
-from queue_server.services.engine.access import require_supervisor
+from queue_server.services.engine.access import require_admin, require_printer_target
 from queue_server.services.engine.lookup import window_by_number
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.services.ports import Actor
@@ -238,8 +240,11 @@ def record_print(tx: Tx, document_id: int, error: str | None) -> PrintOutcome:
 
 
 def set_window_printer(tx: Tx, window_no: str, config: PrinterConfig | None, actor: Actor) -> bool:
-    """Configure (or, with None, remove) the thermal printer of a window; supervisors only."""
-    require_supervisor(actor)
+    """Configure (or, with None, remove) the thermal printer of a window: administrators, and only a
+    target on the allow-list (``access.printer_target_refused``); audited with its target."""
+    require_admin(actor)
+    if config is not None:
+        require_printer_target(config, tx.settings.printer_addresses)
     window = window_by_number(tx, window_no)
     row = tx.session.get(WindowPrinter, pk(window))
     if config is None:
@@ -252,8 +257,17 @@ def set_window_printer(tx: Tx, window_no: str, config: PrinterConfig | None, act
         tx.session.add(row)
     row.config = config.model_dump(mode="json")
     row.updated_at = tx.now
-    tx.event("window_printer", window=window, transport=config.transport.kind)
+    tx.event("window_printer", window=window, transport=config.transport.kind, target=_target(config))
     return True
+
+
+def _target(config: PrinterConfig) -> str:
+    transport = config.transport
+    if isinstance(transport, NetworkTransportConfig):
+        return f"{transport.host}:{transport.port}"
+    if isinstance(transport, UsbTransportConfig):
+        return f"usb:{transport.vendor_id:04x}:{transport.product_id:04x}"
+    return transport.path
 
 
 def window_printer(tx: Tx, window_no: str) -> PrinterConfig | None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from devices.printer import PrinterConfig
 from queue_server.protocol.messages import (
     RatingEvent,
+    RatingSubmitArgs,
 )
 from queue_server.services.casework import case_views, cases, documents, ratings, rectification
 from queue_server.services.casework.models import (
@@ -154,6 +155,22 @@ class CaseworkUseCases(FacadePart):
             Ack,
             actor,
             f"rating:{device_id}:{rating.id}",
+        )
+
+    def submit_rating(
+        self, hall: str, window: str, args: RatingSubmitArgs, *, device_id: str, request_id: str
+    ) -> Ack:
+        """A rating pad's rating as a request (``rating.submit``): the agent keeps it until this reply,
+        and a resent request id gets the stored reply (exactly once across server restarts)."""
+        actor = Actor(Role.DEVICE, device_id, window)
+        rating = RatingEvent(id=str(request_id), score=args.score, visit=args.visit)
+        return self._write(
+            hall,
+            UseCase.RATE_VISIT,
+            lambda tx: ratings.record(tx, window, rating, actor),
+            Ack,
+            actor,
+            request_id,
         )
 
     def rate_visit(self, hall: str, window: str, rating: RatingEvent, *, actor: Actor) -> Ack:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from queue_server.services.casework import documents
 from queue_server.services.casework.documents import PrinterFactory
 from queue_server.services.casework.models import PrintOutcome
+from queue_server.services.engine.access import printer_target_refused
 from queue_server.services.engine.runner import Runner
 from queue_server.services.usecases import UseCase
 
@@ -25,7 +26,11 @@ class DocumentPrinter:
         row, config = self.runner.read(hall, lambda tx: documents.print_job(tx, document_id))
         if config is None:
             return PrintOutcome(document_id=document_id, kind=row.kind, printed=False, error=NO_PRINTER)
-        error = documents.send(row, config, self.factory)
+        # Checked again here: a printer stored before the allow-list (or since struck off it) is
+        # never opened.
+        error = printer_target_refused(config, self.runner.settings.printer_addresses)
+        if error is None:
+            error = documents.send(row, config, self.factory)
         return self.runner.write(
             hall,
             UseCase.RECORD_PRINT,

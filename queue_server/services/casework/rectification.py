@@ -129,13 +129,15 @@ def close(tx: Tx, item_id: int, measures: str, actor: Actor) -> RectificationVie
     item = _item(tx, item_id)
     _refuse_closed(item)
     staff = _require_owner(tx, item, actor)
+    rating = tx.session.get(Rating, item.rating_id)
+    assert rating is not None  # foreign key
+    if rating.staff_id == staff.id:  # the rated person works on it; someone else closes it
+        raise NotAuthorizedError("不能办结针对本人差评的整改事项，请由值班长办结。", item=item.id)
     item.state = RECTIFICATION_CLOSED
     item.measures = measures.strip()
     item.closed_at = tx.now
     item.closed_by_id = staff.id
     item.updated_at = tx.now
-    rating = tx.session.get(Rating, item.rating_id)
-    assert rating is not None  # foreign key
     rating.rectified_at = tx.now
     rating.rectification_note = item.measures[:500]
     _step(tx, item, actor, "closed", item.measures)

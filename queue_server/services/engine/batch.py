@@ -24,7 +24,15 @@ from queue_server.errors import HallqError
 from queue_server.services.engine.group_commit import Write
 from queue_server.services.engine.kept import KeptReads
 from queue_server.services.engine.lookup import hall_row
-from queue_server.services.engine.request_log import CLAIM, Stored, log_row, replay, stored_replies
+from queue_server.services.engine.request_log import (
+    CLAIM,
+    Stored,
+    StoredKey,
+    key_of,
+    log_row,
+    replay,
+    stored_replies,
+)
 from queue_server.services.engine.tx import Deferred, Tx, pk
 from queue_server.services.usecases import UseCase
 from queue_server.store.prepared import Prepared
@@ -51,7 +59,7 @@ class _Batch:
     make_tx: MakeTx
     claimed: Claimed
     halls: dict[str, Hall] = field(default_factory=dict)
-    replies: dict[tuple[int, str | None], Stored] = field(default_factory=dict)
+    replies: dict[StoredKey, Stored] = field(default_factory=dict)
     memos: dict[str, dict[Hashable, Any]] = field(default_factory=dict)  # per hall: its issues' memo
     kept: dict[str, tuple[float, dict[Hashable, Any]]] = field(default_factory=dict)  # KeptReads.take
     deferred: list[Deferred] = field(default_factory=list)
@@ -74,11 +82,11 @@ class _Batch:
         hall = self.halls.get(item.hall)
         if hall is None:
             return
-        key = (pk(hall), item.request_id)
+        key = key_of(pk(hall), item)
         if item.request_id is not None and key in self.replies:
             # A retransmission, maybe of a request earlier in this very batch.
             try:
-                item.result = replay(self.replies[key], item.op, item.model)
+                item.result = replay(self.replies[key], item, item.model)
             except HallqError as exc:
                 item.error = exc
             return
@@ -88,10 +96,10 @@ class _Batch:
             return
         tx, result = decided
         if item.request_id is not None:
-            reply = item.op, result.model_dump(mode="json")
-            self.replies[key] = reply
+            response = result.model_dump(mode="json")
+            self.replies[key] = (item.op, item.fingerprint, response)
             if item.op in BATCHED_OPS:
-                self.deferred.append((CLAIM, log_row(tx, item.request_id, *reply), None))
+                self.deferred.append((CLAIM, log_row(tx, item, response), None))
         item.result = result
         item.changes = tx.changes
 

@@ -49,6 +49,9 @@ class Write:
     wake: threading.Event = field(default_factory=threading.Event)
     # write_async: called by the writer thread once decided, instead of waking a waiting caller.
     callback: Callable[[Write], None] | None = None
+    # Whose request ids ``request_id`` is among, and the hash of its arguments (``request_log.py``).
+    scope: str = ""
+    fingerprint: str = ""
 
     @property
     def decided(self) -> bool:

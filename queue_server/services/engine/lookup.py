@@ -143,6 +143,17 @@ def ticket_by_token(tx: Tx, token: str, *, lock: bool = False) -> Ticket:
     return ticket
 
 
+def ticket_by_public_id(tx: Tx, public_id: str, *, lock: bool = False) -> Ticket:
+    """The ticket the protocol's ``ticket_id`` names (its public id, never its citizen token)."""
+    stmt = select(Ticket).where(Ticket.hall_id == tx.hall_id, Ticket.public_id == public_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    ticket = tx.session.exec(stmt).first()
+    if ticket is None:
+        raise NotFoundError("未找到该号票。", what="ticket")
+    return ticket
+
+
 def staff_by_login(tx: Tx, login: str) -> Staff:
     staff = tx.session.exec(
         select(Staff).where(Staff.hall_id == tx.hall_id, Staff.login == login, col(Staff.active))

@@ -1,13 +1,20 @@
 """The request log: each request id's use case and reply, kept so a retried request changes nothing.
 
 A use case with a request id claims it by inserting its row before doing anything (a concurrent
-duplicate stops on the unique (hall, request id)), and stores its reply in the same transaction as its
-change; a duplicate then gets the stored reply back (see ``runner.py``). Statements are compiled once
-(``Prepared``): they run on every ticket.
+duplicate stops on the unique (hall, scope, request id)), and stores its reply in the same transaction
+as its change; a duplicate then gets the stored reply back (see ``runner.py``). Statements are compiled
+once (``Prepared``): they run on every ticket.
+
+A key is scoped to its sender (:func:`scope_of`: a device, a signed-in person, or the anonymous
+doors), so one sender can neither read another's stored reply nor block its key. A door that knows
+the request's arguments hands a :class:`RequestKey` carrying their hash: the same key with other
+arguments is refused with ``conflict`` (HTTP 409) instead of answered with the first reply. Rows live
+for the idempotency window (``Settings.request_log_days``), then ``retention.py`` deletes them.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -19,74 +26,136 @@ from queue_server.errors import HallqError
 from queue_server.protocol.messages import ErrorCode
 from queue_server.services.engine.group_commit import Write
 from queue_server.services.engine.tx import Tx, pk
+from queue_server.services.ports import Actor, Role
 from queue_server.store.prepared import Prepared
 from queue_server.store.tables import Hall, RequestLog
 
 R = TypeVar("R", bound=BaseModel)
 
-# (the use case's name, its reply as JSON)
-Stored = tuple[str, Any]
+# (the use case's name, the hash of its arguments or "", its reply as JSON)
+Stored = tuple[str, str, Any]
 
 
-def stored_reply(conn: Connection, hall_id: int, request_id: str) -> Stored | None:
-    row = _STORED.first(conn, {"hall_id": hall_id, "request_id": request_id})
-    return None if row is None else (row[0], row[1])
+class RequestKey(str):
+    """A client's idempotency key with the hash of the request it came with (see the module doc).
+
+    A ``str`` so it passes unchanged through every facade method that takes a ``request_id``.
+    """
+
+    fingerprint: str
+
+    def __new__(cls, key: str, fingerprint: str) -> RequestKey:
+        made = super().__new__(cls, key)
+        made.fingerprint = fingerprint
+        return made
 
 
-def claim(tx: Tx, request_id: str, op: str) -> None:
-    # The unique (hall, request id) row: a concurrent duplicate stops here.
-    CLAIM.run(tx.conn, log_row(tx, request_id, op, {}))
+def fingerprint(*parts: str | bytes) -> str:
+    """The hash of a request's arguments, as a door sees them (op or method and path, then body)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
 
 
-def store_reply(tx: Tx, request_id: str, result: BaseModel) -> None:
-    response = result.model_dump(mode="json")
-    _STORE.run(tx.conn, {"b_hall_id": tx.hall_id, "b_request_id": request_id, "b_response": response})
+def fingerprint_of(request_id: str | None) -> str:
+    return request_id.fingerprint if isinstance(request_id, RequestKey) else ""
 
 
-def stored_replies(
-    conn: Connection, halls: dict[str, Hall], items: list[Write]
-) -> dict[tuple[int, str | None], Stored]:
-    """The stored replies of the request ids of ``items``, keyed by (hall id, request id).
+def scope_of(device_id: str | None, actor: Actor | None) -> str:
+    """Whose keys a request's key lives among: its device, its signed-in person, else the anonymous."""
+    if device_id:
+        return f"device:{device_id}"
+    if actor is not None and actor.role is not Role.DEVICE:
+        return f"{actor.role.value}:{actor.id}"
+    if actor is not None:
+        return f"device:{actor.id}"
+    return ""
+
+
+def stored_reply(conn: Connection, hall_id: int, item: Write) -> Stored | None:
+    assert item.request_id is not None
+    params = {"hall_id": hall_id, "scope": item.scope, "request_id": str(item.request_id)}
+    row = _STORED.first(conn, params)
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def claim(tx: Tx, item: Write) -> None:
+    # The unique (hall, scope, request id) row: a concurrent duplicate stops here.
+    CLAIM.run(tx.conn, log_row(tx, item, {}))
+
+
+def store_reply(tx: Tx, item: Write, result: BaseModel) -> None:
+    params = {
+        "b_hall_id": tx.hall_id,
+        "b_scope": item.scope,
+        "b_request_id": str(item.request_id),
+        "b_response": result.model_dump(mode="json"),
+    }
+    _STORE.run(tx.conn, params)
+
+
+StoredKey = tuple[int, str, str | None]
+
+
+def stored_replies(conn: Connection, halls: dict[str, Hall], items: list[Write]) -> dict[StoredKey, Stored]:
+    """The stored replies of the request ids of ``items``, keyed by :func:`key_of`.
 
     One key lookup each: on the driver's cursor that costs less than building one ``IN`` query."""
-    found: dict[tuple[int, str | None], Stored] = {}
+    found: dict[StoredKey, Stored] = {}
     for item in items:
         hall = halls.get(item.hall)
         if hall is not None and item.request_id is not None:
-            stored = stored_reply(conn, pk(hall), item.request_id)
+            stored = stored_reply(conn, pk(hall), item)
             if stored is not None:
-                found[(pk(hall), item.request_id)] = stored
+                found[key_of(pk(hall), item)] = stored
     return found
 
 
-def log_row(tx: Tx, request_id: str, op: str, response: Any) -> dict[str, Any]:
+def key_of(hall_id: int, item: Write) -> StoredKey:
+    return hall_id, item.scope, None if item.request_id is None else str(item.request_id)
+
+
+def log_row(tx: Tx, item: Write, response: Any) -> dict[str, Any]:
     return {
         "hall_id": tx.hall_id,
-        "request_id": request_id,
+        "scope": item.scope,
+        "request_id": str(item.request_id),
+        "fingerprint": item.fingerprint,
         "device_id": tx.device_id or "",
-        "op": op,
+        "op": item.op,
         "response": response,
         "ts": tx.now,
     }
 
 
-def replay(stored: Stored, op: str, model: type[R]) -> R:
-    stored_op, response = stored
-    if stored_op != op:
+def replay(stored: Stored, item: Write, model: type[R]) -> R:
+    stored_op, stored_print, response = stored
+    if stored_op != item.op:
         raise HallqError("该请求编号已用于其他操作。", code=ErrorCode.CONFLICT, op=stored_op)
+    if stored_print and item.fingerprint and stored_print != item.fingerprint:
+        raise HallqError("该请求编号已用于内容不同的请求。", code=ErrorCode.CONFLICT, reason="key_reused")
     return model.model_validate(response)
 
 
 _LOG: sa.Table = SQLModel.metadata.tables[RequestLog.__tablename__]
 _STORED = Prepared(
-    sa.select(_LOG.c.op, _LOG.c.response).where(
-        _LOG.c.hall_id == sa.bindparam("hall_id"), _LOG.c.request_id == sa.bindparam("request_id")
+    sa.select(_LOG.c.op, _LOG.c.fingerprint, _LOG.c.response).where(
+        _LOG.c.hall_id == sa.bindparam("hall_id"),
+        _LOG.c.scope == sa.bindparam("scope"),
+        _LOG.c.request_id == sa.bindparam("request_id"),
     )
 )
 CLAIM = Prepared(sa.insert(_LOG))
 # (Bound parameter names must differ from the column names in an UPDATE.)
 _STORE = Prepared(
     sa.update(_LOG)
-    .where(_LOG.c.hall_id == sa.bindparam("b_hall_id"), _LOG.c.request_id == sa.bindparam("b_request_id"))
+    .where(
+        _LOG.c.hall_id == sa.bindparam("b_hall_id"),
+        _LOG.c.scope == sa.bindparam("b_scope"),
+        _LOG.c.request_id == sa.bindparam("b_request_id"),
+    )
     .values(response=sa.bindparam("b_response"))
 )

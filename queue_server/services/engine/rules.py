@@ -45,6 +45,7 @@ def hall_calendar(hall: Hall) -> HallCalendar:
     return HallCalendar(
         extra_holidays=frozenset(date.fromisoformat(d) for d in hall.extra_holidays),
         extra_workdays=frozenset(date.fromisoformat(d) for d in hall.extra_workdays),
+        confirmed_years=frozenset(hall.confirmed_years),
     )
 
 

@@ -41,7 +41,14 @@ from queue_server.services.engine.group_commit import LINGER_S, MAX_BATCH, Group
 from queue_server.services.engine.hall_state import HallStatePublisher
 from queue_server.services.engine.kept import KeptReads
 from queue_server.services.engine.lookup import hall_row
-from queue_server.services.engine.request_log import claim, replay, store_reply, stored_reply
+from queue_server.services.engine.request_log import (
+    claim,
+    fingerprint_of,
+    replay,
+    scope_of,
+    store_reply,
+    stored_reply,
+)
 from queue_server.services.engine.tx import Changes, Tx, pk
 from queue_server.services.ports import Actor, Announcer
 from queue_server.services.views.snapshots import hall_state, window_state
@@ -71,6 +78,9 @@ class Runner:
         self._reader = reader(engine)
         self.catalog_etag: Callable[[Tx], str] = lambda _tx: ""
         self._hall_states = HallStatePublisher(self._announce_hall)
+        # Told ``(hall, use case)`` after each write is decided without a refusal (supervision
+        # evaluates the hall's rules after its changes); must be quick and must not write.
+        self.committed: list[Callable[[str, str], None]] = []
         self._commits = GroupCommit(
             self._commit_batch, MAX_BATCH, lingers=lambda item: item.op in BATCHED_OPS, linger_s=LINGER_S
         )
@@ -97,7 +107,7 @@ class Runner:
         actor: Actor | None = None,
     ) -> R:
         """Run the use case (group-committed) and return its reply; raises its refusal."""
-        item = Write(hall, op, fn, model, request_id, device_id, actor, self.clock())
+        item = _keyed(Write(hall, op, fn, model, request_id, device_id, actor, self.clock()))
         if getattr(self._local, "committing", False):
             # A use case writing from inside a batch this thread commits: waiting for the group would
             # wait for ourselves. A transaction of its own, as before group commit.
@@ -129,7 +139,9 @@ class Runner:
             self._settle(item, inline=False)  # on the writer thread: the hall state is built elsewhere
             done(cast(R | None, item.result), item.error)
 
-        item = Write(hall, op, fn, model, request_id, device_id, actor, self.clock(), callback=decided)
+        item = _keyed(
+            Write(hall, op, fn, model, request_id, device_id, actor, self.clock(), callback=decided)
+        )
         if getattr(self._local, "committing", False):
             self._write_alone(item)
             decided(item)
@@ -146,6 +158,9 @@ class Runner:
             self._write_alone(item)
         if item.changes is not None:
             self._announce_after_calls(item.hall, item.changes, inline=inline)
+        if item.error is None:
+            for listener in self.committed:
+                _safely(listener, item.hall, item.op)
 
     def announce(self, hall: str, changes: Changes) -> None:
         """Tell the announcers what the committed transaction changed; never raises.
@@ -205,34 +220,36 @@ class Runner:
                     hall = hall_row(session.connection(), item.hall)
                     tx = self._tx(session, hall, item, {}, {})
                     if request_id is not None:
-                        stored = stored_reply(tx.conn, tx.hall_id, request_id)
+                        stored = stored_reply(tx.conn, tx.hall_id, item)
                         if stored is not None:
-                            return replay(stored, item.op, item.model), None
+                            return replay(stored, item, item.model), None
                     result = self._claimed(tx, item)
                 return result, tx.changes
-            except IntegrityError:
-                if request_id is not None:
-                    with Session(self._reader) as session, session.begin():
-                        hall_id = pk(hall_row(session.connection(), item.hall))
-                        stored = stored_reply(session.connection(), hall_id, request_id)
-                        if stored is not None:
-                            return replay(stored, item.op, item.model), None
-                if attempt == ATTEMPTS:
-                    raise HallqError(code=ErrorCode.CONFLICT) from None
             except OperationalError:
                 # Deadlock victim or a lock wait that timed out: run the whole use case again.
                 if attempt == ATTEMPTS:
                     raise
                 log.warning("retrying %s after a lock conflict (attempt %d)", item.op, attempt)
+            except Exception as exc:
+                if not _integrity_error(exc):
+                    raise
+                if request_id is not None:
+                    with Session(self._reader) as session, session.begin():
+                        hall_id = pk(hall_row(session.connection(), item.hall))
+                        stored = stored_reply(session.connection(), hall_id, item)
+                        if stored is not None:
+                            return replay(stored, item, item.model), None
+                if attempt == ATTEMPTS:
+                    raise HallqError(code=ErrorCode.CONFLICT) from None
         raise AssertionError("unreachable")
 
     def _claimed(self, tx: Tx, item: Write) -> BaseModel:
         """The use case with its request id claimed first and its reply stored (see the module doc)."""
         if item.request_id is not None:
-            claim(tx, item.request_id, item.op)
+            claim(tx, item)
         result = item.fn(tx)
         if item.request_id is not None:
-            store_reply(tx, item.request_id, result)
+            store_reply(tx, item, result)
         return result
 
     def _tx(
@@ -301,6 +318,19 @@ class Runner:
             return
         for announcer in self.announcers:
             _safely(announcer.hall_changed, hall, state)
+
+
+def _integrity_error(exc: BaseException) -> bool:
+    """A unique or foreign-key conflict: SQLAlchemy's, or the driver's own (PEP 249's name) from a
+    statement run straight on its cursor (``store/prepared.py``: the claim, a ticket's insert)."""
+    return isinstance(exc, IntegrityError) or any(k.__name__ == "IntegrityError" for k in type(exc).__mro__)
+
+
+def _keyed(item: Write) -> Write:
+    """The write with the scope and argument hash of its request id (``request_log.py``)."""
+    item.scope = scope_of(item.device_id, item.actor)
+    item.fingerprint = fingerprint_of(item.request_id)
+    return item
 
 
 def _window_states(tx: Tx, window_ids: set[int]) -> list[WindowState]:

@@ -7,7 +7,7 @@ from pydantic import Field
 from queue_server.protocol.messages import (
     WindowState,
 )
-from queue_server.services.engine.models import Reply
+from queue_server.services.engine.models import Reply, Request
 
 
 class StaffInfo(Reply):
@@ -17,6 +17,9 @@ class StaffInfo(Reply):
     window: str | None = Field(None, description="the window the person is signed in at")
     qualification_no: str | None = None
     qualification_valid: bool = False
+    must_change_password: bool = Field(
+        False, description="a new or reset password: only a password change is allowed until then"
+    )
 
 
 class LoginResult(Reply):
@@ -31,3 +34,14 @@ class SignInResult(Reply):
     staff: StaffInfo
     rotation_due: bool = Field(description="at this window for 2 years or more: due to rotate (轮岗)")
     days_at_window: int
+
+
+class PasswordChangeRequest(Request):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256, description="at least 8 characters")
+
+
+class PasswordResetRequest(Request):
+    new_password: str = Field(
+        min_length=8, max_length=256, description="a temporary password the person must change"
+    )

@@ -1,7 +1,9 @@
 """Passwords and sign-in tokens, stdlib only: scrypt hashes and HMAC-signed bearer tokens.
 
 A token is ``base64url(json claims) "." base64url(HMAC-SHA256(key, claims))``; the key comes from the
-hall's secret file (``Settings.derive_key("token")``). Claims: hall, sub (staff login), role, exp.
+hall's secret file (``Settings.derive_key("token")``). Claims: hall, sub (staff login), role, iat and
+exp (a token whose lifetime exceeds the configured TTL is refused, whoever signed it), ver (the
+account's token version: sign-out and a password change raise it, which revokes every older token).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +24,12 @@ SCRYPT_N = 2**14
 SCRYPT_R = 8
 SCRYPT_P = 1
 _SCHEME = "scrypt"
+# scrypt checks running at once. Off the writer is not enough: ten wrong passwords checked in parallel
+# took both cores of a hall appliance and an HTTP ticket still waited ~420 ms for CPU. Half the cores
+# (at least one) check passwords; the rest serve the hall, and further sign-ins wait their turn.
+CONCURRENT_CHECKS = max(1, (os.cpu_count() or 2) // 2)
+# A token signed by another instance whose clock runs a little ahead is still good.
+CLOCK_SKEW_S = 60
 
 
 def hash_password(password: str, *, n: int = SCRYPT_N) -> str:
@@ -41,12 +51,52 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, _unb64(digest))
 
 
+class Passwords:
+    """Hashing and checking passwords: the seam between sign-in and scrypt.
+
+    ``checks`` counts the scrypt checks run (an unknown login checks against a dummy hash, so it counts
+    too): a test reads it instead of timing answers. One object per ``Services``.
+    """
+
+    def __init__(self, concurrent: int = CONCURRENT_CHECKS) -> None:
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(concurrent)
+        self._dummy: str | None = None
+        self.checks = 0
+
+    def hash(self, password: str) -> str:
+        return hash_password(password)
+
+    def verify(self, password: str, stored: str | None) -> bool:
+        """Whether ``password`` matches ``stored``; with None (no such person) a dummy hash is checked, so
+        an unknown login costs what a wrong password costs and the answer time reveals nothing."""
+        if stored is None:
+            self.check(password, self._dummy_hash())
+            return False
+        return self.check(password, stored)
+
+    def check(self, password: str, stored: str) -> bool:
+        """One scrypt check (the cost a sign-in pays), at most ``concurrent`` at once."""
+        with self._lock:
+            self.checks += 1
+        with self._slots:
+            return verify_password(password, stored)
+
+    def _dummy_hash(self) -> str:
+        with self._lock:
+            if self._dummy is None:
+                self._dummy = hash_password(secrets.token_urlsafe(16))
+            return self._dummy
+
+
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     hall: str
     sub: str
     role: str
     exp: int  # unix seconds
+    iat: int = 0  # unix seconds
+    ver: int = 0  # the account's token version when it was signed
 
 
 class BadTokenError(ValueError):
@@ -55,7 +105,14 @@ class BadTokenError(ValueError):
 
 def sign_token(claims: TokenClaims, key: bytes) -> str:
     body = json.dumps(
-        {"hall": claims.hall, "sub": claims.sub, "role": claims.role, "exp": claims.exp},
+        {
+            "hall": claims.hall,
+            "sub": claims.sub,
+            "role": claims.role,
+            "exp": claims.exp,
+            "iat": claims.iat,
+            "ver": claims.ver,
+        },
         separators=(",", ":"),
         sort_keys=True,
     ).encode()
@@ -63,7 +120,9 @@ def sign_token(claims: TokenClaims, key: bytes) -> str:
     return f"{_b64(body)}.{_b64(sig)}"
 
 
-def verify_token(token: str, key: bytes, now: datetime) -> TokenClaims:
+def verify_token(token: str, key: bytes, now: datetime, max_ttl_s: int) -> TokenClaims:
+    """The claims of a well-signed token that is neither expired, nor issued in the future, nor made
+    to live longer than ``max_ttl_s`` (a leaked key or a forged long-lived token stays bounded)."""
     try:
         body_b64, sig_b64 = token.split(".")
         body = _unb64(body_b64)
@@ -75,12 +134,19 @@ def verify_token(token: str, key: bytes, now: datetime) -> TokenClaims:
     try:
         raw = json.loads(body)
         claims = TokenClaims(
-            hall=str(raw["hall"]), sub=str(raw["sub"]), role=str(raw["role"]), exp=int(raw["exp"])
+            hall=str(raw["hall"]),
+            sub=str(raw["sub"]),
+            role=str(raw["role"]),
+            exp=int(raw["exp"]),
+            iat=int(raw["iat"]),
+            ver=int(raw["ver"]),
         )
     except (ValueError, KeyError, TypeError):
         raise BadTokenError("malformed claims") from None
     if claims.exp <= now.timestamp():
         raise BadTokenError("expired")
+    if claims.exp - claims.iat > max_ttl_s or claims.iat > now.timestamp() + CLOCK_SKEW_S:
+        raise BadTokenError("lifetime beyond the configured TTL")
     return claims
 
 

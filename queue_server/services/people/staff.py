@@ -1,8 +1,9 @@
-"""People: password sign-in (tokens), signing in and out at a window (shifts), the rotation flag."""
+"""People: signing in and out at a window (shifts, the windows the hall file allows), the rotation flag.
+Passwords and tokens: ``accounts.py`` and ``signin.py``."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlmodel import col, select
 
@@ -10,30 +11,15 @@ from queue_server.errors import InvalidStateError, NotAuthorizedError, RefusedEr
 from queue_server.protocol.messages import ErrorCode, WindowStatus
 from queue_server.services.engine.lookup import staff_by_login, window_by_number
 from queue_server.services.engine.tx import Tx, pk
-from queue_server.services.people.models import LoginResult, SignInResult, StaffInfo
-from queue_server.services.people.security import TokenClaims, sign_token, verify_password
-from queue_server.services.ports import Actor
+from queue_server.services.people.models import SignInResult, StaffInfo
+from queue_server.services.ports import Actor, Role
 from queue_server.services.views.snapshots import window_state
 from queue_server.store.tables import Pause, Staff, Window, WindowShift
+from queue_server.store.tables.accounts import StaffAccount
 
 # docs/design/DOMAIN.md: staff at the same window for 2 years or more are flagged for rotation (轮岗).
 ROTATION_YEARS = 2
 _BUSY = (WindowStatus.CALLING.value, WindowStatus.SERVING.value)
-
-
-def authenticate(tx: Tx, login: str, password: str, key: bytes) -> LoginResult:
-    staff = tx.session.exec(
-        select(Staff).where(Staff.hall_id == tx.hall_id, Staff.login == login, col(Staff.active))
-    ).first()
-    # Same answer for an unknown login and a wrong password.
-    if staff is None or not verify_password(password, staff.password_hash):
-        raise NotAuthorizedError("用户名或密码错误。")
-    expires = tx.now + timedelta(seconds=tx.settings.token_ttl_s)
-    claims = TokenClaims(hall=tx.hall.code, sub=staff.login, role=staff.role, exp=int(expires.timestamp()))
-    tx.event("login", staff_id=staff.id)
-    return LoginResult(
-        access_token=sign_token(claims, key), expires_at=expires.timestamp(), staff=info(tx, staff)
-    )
 
 
 def info(tx: Tx, staff: Staff) -> StaffInfo:
@@ -45,7 +31,19 @@ def info(tx: Tx, staff: Staff) -> StaffInfo:
         window=window,
         qualification_no=staff.qualification_no,
         qualification_valid=qualified(staff, tx.today),
+        must_change_password=account(tx, staff).must_change_password,
     )
+
+
+def account(tx: Tx, staff: Staff, *, lock: bool = False) -> StaffAccount:
+    """The person's account row; a person without one has the defaults (the row is added when
+    ``lock``: the caller is about to change it)."""
+    row = tx.session.get(StaffAccount, pk(staff), with_for_update=lock)
+    if row is None:
+        row = StaffAccount(staff_id=pk(staff), hall_id=tx.hall_id)
+        if lock:
+            tx.session.add(row)
+    return row
 
 
 def qualified(staff: Staff, today: date) -> bool:
@@ -59,7 +57,12 @@ def qualified(staff: Staff, today: date) -> bool:
 
 def sign_in(tx: Tx, window_no: str, actor: Actor) -> SignInResult:
     staff = staff_by_login(tx, actor.id)
+    if staff.role == Role.GUIDE.value:  # the guide desk serves no window (engine/access.py GUIDE_DESK)
+        raise NotAuthorizedError("导办台工作人员不在窗口签到。", window=window_no)
     window = window_by_number(tx, window_no, lock=True)
+    allowed = account(tx, staff).windows  # the hall file's staff.windows; none listed: any window
+    if allowed and window.number not in allowed:
+        raise NotAuthorizedError("您未被安排在该窗口，不能在此签到。", window=window.number, allowed=allowed)
     if window.staff_id is not None and window.staff_id != staff.id:
         raise InvalidStateError("该窗口已有工作人员签到。", window=window.number)
     if window.licensing and not qualified(staff, tx.today):
@@ -77,7 +80,7 @@ def sign_in(tx: Tx, window_no: str, actor: Actor) -> SignInResult:
         )
         tx.session.flush()
     since = stint_start(tx, staff, window)
-    due = _rotation_due(since.astimezone(tx.zone).date(), tx.today)
+    due = rotation_due(since.astimezone(tx.zone).date(), tx.today)
     tx.event("sign_in", window=window, staff_id=staff.id, rotation_due=due)
     tx.changes.touch(window)
     return SignInResult(
@@ -113,7 +116,7 @@ def stint_start(tx: Tx, staff: Staff, window: Window) -> datetime:
     return start
 
 
-def _rotation_due(since: date, today: date) -> bool:
+def rotation_due(since: date, today: date) -> bool:
     try:
         due = since.replace(year=since.year + ROTATION_YEARS)
     except ValueError:  # 29 February

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from queue_server.domain.ordering import Candidate, after_call, pick_next
-from queue_server.errors import BadRequestError, InvalidStateError, NotFoundError, QueueEmptyError
+from queue_server.domain.schedule import may_call
+from queue_server.errors import (
+    BadRequestError,
+    InvalidStateError,
+    NotFoundError,
+    QueueEmptyError,
+    RefusedError,
+)
 from queue_server.protocol.messages import (
     CallEvent,
     CallKind,
     CallsSinceResult,
+    ErrorCode,
     TicketState,
     WindowOpResult,
     WindowStatus,
@@ -21,16 +30,20 @@ from queue_server.protocol.messages import (
 from queue_server.services.engine.access import authorize_window, require_status
 from queue_server.services.engine.lookup import (
     service_by_id,
-    ticket_by_token,
+    staff_by_id,
+    ticket_by_public_id,
     window_by_number,
     window_services,
 )
+from queue_server.services.engine.rules import hall_schedule
 from queue_server.services.engine.tx import Tx, pk
+from queue_server.services.people.staff import qualified
 from queue_server.services.ports import Actor
 from queue_server.services.queue import reads
 from queue_server.services.views.snapshots import call_event, ticket_status, window_state
 from queue_server.store.counters import next_hall_seq
-from queue_server.store.tables import Call, Ticket, Window
+from queue_server.store.prepared import Prepared
+from queue_server.store.tables import Call, Matter, Ticket, Window
 
 # Another window may win the race for our best candidate; we then take the next one.
 MAX_CLAIM_ATTEMPTS = 8
@@ -40,12 +53,15 @@ def call_next(tx: Tx, window_no: str, actor: Actor) -> WindowOpResult:
     window = window_by_number(tx, window_no, lock=True)
     authorize_window(tx, actor, window)
     require_status(window, WindowStatus.IDLE)
+    require_calling_hours(tx, window)
     served = window_services(tx, window)
     profile = reads.window_profile(tx, window, served)
     policy = reads.service_policy(tx, [service for service, _ in served])
     lost: set[int] = set()
+    licensing = qualified_at(tx, window)
     for _attempt in range(MAX_CLAIM_ATTEMPTS):
-        picked = pick_next(reads.window_candidates(tx, window, served, lost), profile, policy, tx.now)
+        candidates = reads.window_candidates(tx, window, served, lost, licensing=licensing)
+        picked = pick_next(candidates, profile, policy, tx.now)
         if picked is None:
             raise QueueEmptyError(window=window.number)
         ticket = _claim(tx, picked.ticket_id, (TicketState.WAITING,))
@@ -63,9 +79,17 @@ def call_specific(tx: Tx, window_no: str, ticket_token: str, reason: str, actor:
     window = window_by_number(tx, window_no, lock=True)
     authorize_window(tx, actor, window)
     require_status(window, WindowStatus.IDLE)
-    target = ticket_by_token(tx, ticket_token)
+    require_calling_hours(tx, window)
+    target = ticket_by_public_id(tx, ticket_token)
     if target.service_day != tx.today:
         raise InvalidStateError("只能呼叫当日的号票。", ticket=target.number)
+    if is_licensing(tx, target) and not qualified_at(tx, window):
+        raise RefusedError(
+            "该号票办理行政许可事项，须由持有效执法资格证的人员呼叫办理。",
+            code=ErrorCode.NOT_ELIGIBLE,
+            ticket=target.number,
+            window=window.number,
+        )
     ticket = _claim(tx, pk(target), (TicketState.WAITING, TicketState.HELD))
     if ticket is None:
         raise InvalidStateError(ticket=target.number, state=target.state)
@@ -73,8 +97,30 @@ def call_specific(tx: Tx, window_no: str, ticket_token: str, reason: str, actor:
     return _called(tx, window, ticket, "call_specific", reason=reason.strip())
 
 
+def require_calling_hours(tx: Tx, window: Window) -> None:
+    """After the hall's last closing only extended-hours windows call (``domain.schedule.may_call``)."""
+    schedule = hall_schedule(tx.hall)
+    if schedule is not None and not may_call(
+        schedule, tx.calendar, tx.now_local, extended_window=window.extended_hours
+    ):
+        raise RefusedError("已过今日办公时间，本窗口不提供延时服务，不能再叫号。", window=window.number)
+
+
+def qualified_at(tx: Tx, window: Window) -> bool:
+    """Whether the person signed in at the window holds a valid law-enforcement qualification today:
+    only such a person calls the tickets of licensing matters (办理行政许可业务的人员必须具有行政执法资格)."""
+    staff = None if window.staff_id is None else staff_by_id(tx, window.staff_id)
+    return staff is not None and qualified(staff, tx.today)
+
+
+def is_licensing(tx: Tx, ticket: Ticket) -> bool:
+    if ticket.matter_id is None:
+        return False
+    return bool(_MATTER_LICENSING.scalar(tx.conn, {"id": ticket.matter_id}))
+
+
 def waiting_by_number(tx: Tx, number: str) -> str:
-    """The token of today's callable ticket with this number (the newest of a transfer chain)."""
+    """The public id of today's callable ticket with this number (the newest of a transfer chain)."""
     ticket = tx.session.exec(
         select(Ticket)
         .where(
@@ -87,7 +133,7 @@ def waiting_by_number(tx: Tx, number: str) -> str:
     ).first()
     if ticket is None:
         raise NotFoundError(f"今日没有等候中的{number}号。", what="ticket", number=number)
-    return ticket.citizen_token
+    return ticket.public_id
 
 
 def recall(tx: Tx, window_no: str, actor: Actor) -> WindowOpResult:
@@ -124,7 +170,7 @@ def make_call(tx: Tx, window: Window, ticket: Ticket, kind: CallKind) -> CallEve
         window_no=window.number,
         window_name=window.name,
         service=service.code,
-        citizen_token=ticket.citizen_token,
+        public_id=ticket.public_id,
         say=f"请{ticket.number}号到{window.name}办理",
         ts=tx.now,
     )
@@ -180,3 +226,7 @@ def _as_candidate(ticket: Ticket) -> Candidate:
         held=False,
         day=ticket.service_day,
     )
+
+
+_MATTER: sa.Table = SQLModel.metadata.tables[Matter.__tablename__]
+_MATTER_LICENSING = Prepared(sa.select(_MATTER.c.licensing).where(_MATTER.c.id == sa.bindparam("id")))

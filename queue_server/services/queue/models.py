@@ -66,8 +66,9 @@ class DoorVisitView(Reply):
     matter: str | None
     matter_name: str | None
     applicant_name: str
-    phone: str
-    address: str
+    phone: str  # masked (138****5678) when the address is hidden
+    address: str  # "" when hidden: only managers and the assigned person see it
+    address_hidden: bool = False
     start: float
     end: float
     staff: str | None

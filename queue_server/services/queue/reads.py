@@ -28,6 +28,7 @@ from queue_server.store.tables import (
     LANE_NORMAL,
     LANE_PRIORITY,
     LANE_SPECIAL,
+    Matter,
     QueueLength,
     Service,
     Ticket,
@@ -81,24 +82,32 @@ def service_policy(tx: Tx, services: Iterable[Service]) -> ServicePolicy:
 
 
 def window_candidates(
-    tx: Tx, window: Window, served: Sequence[tuple[Service, int]], exclude: set[int]
+    tx: Tx,
+    window: Window,
+    served: Sequence[tuple[Service, int]],
+    exclude: set[int],
+    *,
+    licensing: bool = True,
 ) -> list[Candidate]:
-    """The few tickets that can be next at this window (see module doc), as ordering candidates."""
+    """The few tickets that can be next at this window (see module doc), as ordering candidates;
+    without ``licensing`` (nobody qualified at the window) none of a licensing matter."""
     k = CANDIDATES_PER_LANE + len(exclude)
     params: dict[str, object] = {"today": tx.today, "now": tx.now, "window_id": window.id}
     params.update({f"service_{i}": service.id for i, (service, _weight) in enumerate(served)})
-    rows = tx.session.execute(_candidates_statement(len(served), k), params).all()
+    rows = tx.session.execute(_candidates_statement(len(served), k, licensing), params).all()
     codes = {pk(service): service.code for service, _ in served}
     return _to_candidates(rows, codes, tx.today, exclude)
 
 
 @lru_cache(maxsize=64)
 def _candidates_statement(
-    services: int, k: int
+    services: int, k: int, licensing: bool = True
 ) -> CompoundSelect[int, int, datetime, str | None, bool, datetime | None]:
     """One UNION ALL of the index ranges call-next reads, built once per shape (building SQL
     expressions costs more Python than running them)."""
     waiting = _T.c.state == TicketState.WAITING.value
+    if not licensing:
+        waiting = waiting & (_T.c.matter_id.is_(None) | _T.c.matter_id.not_in(_LICENSING_MATTERS))
     today = _T.c.service_day == bindparam("today")
     by_age = (_T.c.queued_at, _T.c.id)
     parts: list[_Row] = []
@@ -264,6 +273,8 @@ def eta_minutes(
 _S: Table = SQLModel.metadata.tables[Service.__tablename__]
 _W: Table = SQLModel.metadata.tables[Window.__tablename__]
 _WS: Table = SQLModel.metadata.tables[WindowService.__tablename__]
+_M: Table = SQLModel.metadata.tables[Matter.__tablename__]
+_LICENSING_MATTERS = select(_M.c.id).where(_M.c.licensing)
 _HALL_SERVICE_IDS = select(_S.c.id).where(_S.c.hall_id == bindparam("hall_id")).scalar_subquery()
 _PENDING_STATES = [s.value for s in (TicketState.WAITING, TicketState.CALLED, TicketState.SERVING)]
 _QL: Table = SQLModel.metadata.tables[QueueLength.__tablename__]

@@ -13,6 +13,7 @@ from typing import cast
 
 from sqlmodel import col, select
 
+from queue_server.domain.masking import mask_phone
 from queue_server.errors import BadRequestError, InvalidStateError, NotAuthorizedError, NotFoundError
 from queue_server.protocol.messages import TicketIssueArgs, TicketState
 from queue_server.services.casework import case_views, cases
@@ -23,7 +24,7 @@ from queue_server.services.engine.lookup import (
     published_matter,
     service_by_code,
     staff_by_login,
-    ticket_by_token,
+    ticket_by_public_id,
 )
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.services.ports import Actor, Role
@@ -54,13 +55,18 @@ MAX_VISIT = timedelta(hours=12)
 def issue_special(tx: Tx, service: str, reason: str, actor: Actor) -> SpecialTicket:
     """A special ticket: no hours, cap or ID limits; called first at any window of its service."""
     require_supervisor(actor)
+    code = service_by_code(tx, service).code
+    return grant_special(tx, TicketIssueArgs(service=code), reason, staff_by_login(tx, actor.id))
+
+
+def grant_special(tx: Tx, args: TicketIssueArgs, reason: str, granter: Staff) -> SpecialTicket:
+    """Issue ``args`` as a special ticket granted by ``granter`` (whose right the caller checked), the
+    grant kept beside it: a supervisor's own, or one a guide-desk clerk records (``guide.py``)."""
     if not reason.strip():
         raise BadRequestError("特事特办须填写原因。", field="reason")
-    granter = staff_by_login(tx, actor.id)
-    code = service_by_code(tx, service).code
     options = tickets.IssueOptions(special=True, special_reason=reason.strip())
-    result = tickets.issue(tx, TicketIssueArgs(service=code), options)
-    ticket = ticket_by_token(tx, result.ticket_id)
+    result = tickets.issue(tx, args, options)
+    ticket = ticket_by_public_id(tx, result.ticket_id)
     tx.session.add(
         SpecialGrant(
             hall_id=tx.hall_id,
@@ -133,12 +139,13 @@ def book_visit(tx: Tx, request: DoorVisitRequest, actor: Actor) -> DoorVisitView
     tx.session.add(visit)
     tx.session.flush()
     tx.event("door_visit_booked", staff_id=booker.id, visit=visit.id, service=service.code)
-    return visit_view(tx, visit)
+    return visit_view(tx, visit, booker, actor)
 
 
 def visits(tx: Tx, day: date, actor: Actor) -> list[DoorVisitView]:
-    """The visits scheduled on a hall-local day."""
-    _person(tx, actor)
+    """The visits scheduled on a hall-local day (addresses only for whom they are meant: see
+    :func:`may_see_address`)."""
+    viewer = _person(tx, actor)
     start = datetime.combine(day, time.min, tzinfo=tx.zone)
     rows = tx.session.exec(
         select(DoorVisit)
@@ -149,7 +156,7 @@ def visits(tx: Tx, day: date, actor: Actor) -> list[DoorVisitView]:
         )
         .order_by(col(DoorVisit.scheduled_start), col(DoorVisit.id))
     ).all()
-    return [visit_view(tx, v) for v in rows]
+    return [visit_view(tx, v, viewer, actor) for v in rows]
 
 
 def record_visit(tx: Tx, visit_id: int, request: CaseRequest, actor: Actor) -> DoorVisitView:
@@ -170,7 +177,7 @@ def record_visit(tx: Tx, visit_id: int, request: CaseRequest, actor: Actor) -> D
     if visit.staff_id is None:
         visit.staff_id = staff.id
     tx.event("door_visit_done", staff_id=staff.id, visit=visit.id, case_number=case.case_number)
-    return visit_view(tx, visit)
+    return visit_view(tx, visit, staff, actor)
 
 
 def cancel_visit(tx: Tx, visit_id: int, actor: Actor) -> DoorVisitView:
@@ -178,10 +185,21 @@ def cancel_visit(tx: Tx, visit_id: int, actor: Actor) -> DoorVisitView:
     staff = _person(tx, actor)
     visit.state = VISIT_CANCELLED
     tx.event("door_visit_cancelled", staff_id=staff.id, visit=visit.id)
-    return visit_view(tx, visit)
+    return visit_view(tx, visit, staff, actor)
 
 
-def visit_view(tx: Tx, visit: DoorVisit) -> DoorVisitView:
+def may_see_address(visit: DoorVisit, viewer: Staff, actor: Actor) -> bool:
+    """A citizen's home address and phone are for managers and the person assigned to go (while
+    nobody is assigned, the person who booked it), not for every clerk of the hall."""
+    if actor.role in SUPERVISORS:
+        return True
+    if visit.staff_id is not None:
+        return visit.staff_id == viewer.id
+    return visit.booked_by_id == viewer.id
+
+
+def visit_view(tx: Tx, visit: DoorVisit, viewer: Staff, actor: Actor) -> DoorVisitView:
+    shown = may_see_address(visit, viewer, actor)
     service = tx.session.get(Service, visit.service_id)
     matter = None if visit.matter_id is None else tx.session.get(Matter, visit.matter_id)
     staff = None if visit.staff_id is None else tx.session.get(Staff, visit.staff_id)
@@ -193,8 +211,9 @@ def visit_view(tx: Tx, visit: DoorVisit) -> DoorVisitView:
         matter=None if matter is None else matter.code,
         matter_name=None if matter is None else matter.name,
         applicant_name=visit.applicant_name,
-        phone=visit.phone,
-        address=visit.address,
+        phone=visit.phone if shown else mask_phone(visit.phone),
+        address=visit.address if shown else "",
+        address_hidden=not shown,
         start=visit.scheduled_start.timestamp(),
         end=visit.scheduled_end.timestamp(),
         staff=None if staff is None else staff.login,

@@ -3,6 +3,7 @@ priority confirmation at the window."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -34,13 +35,13 @@ from queue_server.protocol.messages import (
     WindowOpResult,
     WindowStatus,
 )
-from queue_server.services.engine.access import SUPERVISORS, authorize_window, require_status
+from queue_server.services.engine.access import SUPERVISORS, authorize_issue, authorize_window, require_status
 from queue_server.services.engine.lookup import (
     active_service,
     newest_published_matter,
     refuse_clear_id,
     service_by_id,
-    ticket_by_token,
+    ticket_by_public_id,
     window_by_number,
 )
 from queue_server.services.engine.tx import Tx, pk
@@ -74,6 +75,7 @@ class IssueOptions:
     special: bool = False
     special_reason: str | None = None
     appointment: Appointment | None = None
+    priority: PriorityGrant | None = None  # a class staff saw and confirmed (the guide desk), not declared
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class NewTicket:
     priority_class: str | None
     priority_basis: str | None
     citizen_token: str
+    public_id: str
     issued_at: datetime
     materials: list[str]
     state: str = TicketState.WAITING.value
@@ -102,6 +105,7 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
     """
     refuse_clear_id(args.id_hash)
     matter, service = _resolve(tx, args)
+    authorize_issue(tx, service)  # a kiosk issues only for its configured services
     service_id = pk(service)
     exempt = options.special or options.appointment is not None
     if not exempt:
@@ -115,7 +119,7 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
         if args.id_hash is not None and not options.special:
             limit = service.id_daily_limit if service.id_daily_limit is not None else tx.hall.id_daily_limit
             _refuse(limits.check_id_limit(_tickets_for_id(tx, service, args.id_hash), limit))
-        grant = _priority(tx, args)
+        grant = _priority(tx, args) if options.priority is None else options.priority
     except HallqError:
         if bumped:
             give_back_ticket_seq(tx.session, tx.hall_id, service_id, tx.today)
@@ -145,6 +149,7 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
         "request_id": tx.request_id,
         "device_id": tx.device_id,
         "citizen_token": new_citizen_token(),
+        "public_id": new_public_id(),
         "issued_at": tx.now,
         "queued_at": tx.now,
     }
@@ -156,6 +161,7 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
         priority_class=values["priority_class"],
         priority_basis=values["priority_basis"],
         citizen_token=values["citizen_token"],
+        public_id=values["public_id"],
         issued_at=tx.now,
         materials=values["materials"],
     )
@@ -189,7 +195,7 @@ def ticket_result(
     eta = reads.eta_minutes(service, ahead, windows, recent)
     grant_class = None if ticket.priority_class is None else PriorityClass(ticket.priority_class)
     return TicketResult(
-        ticket_id=ticket.citizen_token,
+        ticket_id=ticket.public_id,
         number=ticket.number,
         service=service.code,
         service_name=service.name,
@@ -212,9 +218,15 @@ def citizen_url(tx: Tx, ticket: Ticket | NewTicket) -> str:
     return f"{tx.settings.public_base_url.rstrip('/')}/t/{ticket.citizen_token}"
 
 
-def status(tx: Tx, token: str) -> TicketStatusResult:
-    """The status of the visit a citizen token names (following transfers to the latest ticket)."""
-    return ticket_status(tx, latest(tx, ticket_by_token(tx, token)))
+def new_public_id() -> str:
+    """A ticket's public id (the protocol's ``ticket_id``): 64 random bits, unrelated to its citizen
+    token, so what displays and public topics show opens neither the citizen page nor a rating."""
+    return secrets.token_hex(8)
+
+
+def status(tx: Tx, public_id: str) -> TicketStatusResult:
+    """The status of the visit a public ticket id names (following transfers to the latest ticket)."""
+    return ticket_status(tx, latest(tx, ticket_by_public_id(tx, public_id)))
 
 
 def latest(tx: Tx, ticket: Ticket) -> Ticket:
@@ -226,10 +238,10 @@ def latest(tx: Tx, ticket: Ticket) -> Ticket:
         ticket = child
 
 
-def hold(tx: Tx, token: str, actor: Actor) -> TicketStatusResult:
+def hold(tx: Tx, ticket_id: str, actor: Actor) -> TicketStatusResult:
     """Set a ticket aside: waiting, or at a window (the citizen went to fetch a document). Held at a
     window, it goes back to that window's queue on resume."""
-    ticket = latest(tx, ticket_by_token(tx, token, lock=True))
+    ticket = latest(tx, ticket_by_public_id(tx, ticket_id, lock=True))
     state = TicketState(ticket.state)
     if state is TicketState.WAITING:
         if actor.role not in SUPERVISORS and actor.role is not Role.STAFF:
@@ -253,9 +265,9 @@ def hold(tx: Tx, token: str, actor: Actor) -> TicketStatusResult:
     return ticket_status(tx, ticket)
 
 
-def resume(tx: Tx, token: str, actor: Actor) -> TicketStatusResult:
+def resume(tx: Tx, ticket_id: str, actor: Actor) -> TicketStatusResult:
     """A held ticket goes back to waiting, keeping its place in the reads."""
-    ticket = latest(tx, ticket_by_token(tx, token, lock=True))
+    ticket = latest(tx, ticket_by_public_id(tx, ticket_id, lock=True))
     if ticket.state != TicketState.HELD.value:
         raise InvalidStateError(ticket=ticket.number, state=ticket.state)
     if ticket.target_window_id is not None and actor.role not in SUPERVISORS:

@@ -23,6 +23,7 @@ from queue_server.services.people.security import new_citizen_token
 from queue_server.services.ports import Actor
 from queue_server.services.queue.calls import current_ticket
 from queue_server.services.queue.models import TransferRequest
+from queue_server.services.queue.tickets import new_public_id
 from queue_server.services.views.snapshots import ticket_status, window_state
 from queue_server.store.tables import Service, Ticket, Window
 
@@ -107,6 +108,7 @@ def _continue(tx: Tx, ticket: Ticket, service: Service, window: Window, target: 
         appointment_id=ticket.appointment_id,
         return_for=ticket.return_for,
         citizen_token=new_citizen_token(),
+        public_id=new_public_id(),
         issued_at=tx.now,
         queued_at=ticket.queued_at,
         target_window_id=None if target is None else target.id,

@@ -4,13 +4,20 @@ and afterwards the case number, the documents and the rating (one per visit).
 
 A transferred visit continues as a new ticket with a new token; the citizen keeps the first, and
 everything here follows the chain to its newest ticket.
+
+The token is a secret: it is printed only in the ticket's QR code, sent only in the issuing kiosk's
+own reply, and never travels on displays or public topics (they carry the ticket's ``public_id``). It
+opens nothing ``Settings.citizen_token_days`` after the ticket was issued (``domain/privacy.py``).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from queue_server.domain.cases import CaseType, DocumentKind
+from queue_server.domain.privacy import token_expired
 from queue_server.domain.ratings import is_bad, rating_level, rectification_due
 from queue_server.errors import HallqError, InvalidStateError, NotFoundError
 from queue_server.protocol.messages import ErrorCode, TicketState
@@ -20,6 +27,8 @@ from queue_server.services.casework.models import RatingAck
 from queue_server.services.casework.rectification import CITIZEN_EVENT_PREFIX
 from queue_server.services.engine.lookup import ticket_by_token
 from queue_server.services.engine.tx import Tx, pk
+from queue_server.services.people.throttle import LoginThrottle, LoginThrottledError
+from queue_server.services.views import citizen_visit
 from queue_server.services.views.models import CitizenDocument, CitizenView
 from queue_server.services.views.snapshots import ticket_status
 from queue_server.store.tables import Case, Hall, Matter, Rating, Service, Ticket
@@ -28,16 +37,17 @@ from queue_server.store.tables.casework import CaseDocument
 _RATEABLE = (TicketState.SERVING.value, TicketState.DONE.value)
 
 
-def hall_of_token(session: Session, token: str) -> str:
-    """The hall a ticket token belongs to (tokens are unique across halls)."""
-    code = session.exec(
-        select(Hall.code)
+def hall_of_token(session: Session, token: str, now: datetime, days: int) -> str:
+    """The hall a ticket token belongs to (tokens are unique across halls); an expired token is
+    not found, like an unknown one (no hint that it ever existed)."""
+    row = session.exec(
+        select(Hall.code, Ticket.issued_at)
         .join(Ticket, col(Ticket.hall_id) == col(Hall.id))
         .where(Ticket.citizen_token == token)
     ).first()
-    if code is None:
+    if row is None or token_expired(row[1], now, days):
         raise NotFoundError("未找到该号票。", what="ticket")
-    return code
+    return row[0]
 
 
 def chain(tx: Tx, token: str) -> list[Ticket]:
@@ -51,8 +61,9 @@ def chain(tx: Tx, token: str) -> list[Ticket]:
         tickets.append(child)
 
 
-def tokens(tx: Tx, token: str) -> frozenset[str]:
-    return frozenset(t.citizen_token for t in chain(tx, token))
+def public_ids(tx: Tx, token: str) -> frozenset[str]:
+    """The public ids of the visit's tickets: the calls and window states that concern its page."""
+    return frozenset(t.public_id for t in chain(tx, token))
 
 
 def view(tx: Tx, token: str) -> CitizenView:
@@ -84,6 +95,7 @@ def view(tx: Tx, token: str) -> CitizenView:
         can_rate=rating is None and _rateable(tickets) is not None,
         rating=None if rating is None else rating.score,
         rating_label=None if rating is None else rating_level(rating.score).label_zh,
+        **citizen_visit.details(tx, token, tickets, matter, case),
     )
 
 
@@ -101,6 +113,8 @@ def _message(state: TicketState, window: str | None, window_name: str | None, ah
         return "本次办理已结束，感谢您的耐心。"
     if state is TicketState.NO_SHOW:
         return "您已过号，如需办理请重新取号。"
+    if state is TicketState.VOID:
+        return "号票已作废（排队已取消），如需办理请重新取号。"
     return "该号票已失效。"
 
 
@@ -142,6 +156,31 @@ def _rateable(tickets: list[Ticket]) -> Ticket | None:
     return None
 
 
+# Rating attempts from the citizen page, per token and per client address, in an hour: enough for a
+# citizen who mistyped; few enough that a leaked token or one phone cannot flood the rectification list.
+RATINGS_PER_TOKEN = 5
+RATINGS_PER_ADDRESS = 30
+RATING_WINDOW_S = 3600.0
+
+
+def citizen_rating_throttle() -> LoginThrottle:
+    """The counter of rating attempts (in memory, per server instance: see ``people/throttle.py``)."""
+    return LoginThrottle(RATINGS_PER_TOKEN, RATINGS_PER_ADDRESS, RATING_WINDOW_S)
+
+
+def count_rating_attempt(throttle: LoginThrottle, token: str, address: str | None, now: float) -> None:
+    """Count one rating attempt; ``too_many_requests`` (HTTP 429) past either limit."""
+    try:
+        throttle.check(token, address, now)
+    except LoginThrottledError as exc:
+        raise HallqError(
+            "评价提交过于频繁，请稍后再试。",
+            code=ErrorCode.TOO_MANY_REQUESTS,
+            retry_after_s=exc.retry_after_s,
+        ) from None
+    throttle.failed(token, address, now)  # every attempt counts, answered or not
+
+
 def rate(tx: Tx, token: str, score: int) -> RatingAck:
     """The citizen rates the visit from the page: once per visit (whatever the source)."""
     tickets = chain(tx, token)
@@ -161,7 +200,7 @@ def rate(tx: Tx, token: str, score: int) -> RatingAck:
         bad=bad,
         ts=tx.now,
         device_id=None,
-        event_id=f"{CITIZEN_EVENT_PREFIX}{token[:64]}",
+        event_id=f"{CITIZEN_EVENT_PREFIX}{ticket.public_id}",  # never the token: managers read ratings
         rectification_due=due,
     )
     tx.session.add(rating)

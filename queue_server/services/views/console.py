@@ -16,14 +16,15 @@ from sqlmodel import col, func, or_, select
 from queue_server.domain.cases import CaseType
 from queue_server.domain.ordering import Candidate, call_order
 from queue_server.domain.priority import PriorityBasis, PriorityClass
-from queue_server.protocol.messages import MaterialLine, TicketState
+from queue_server.protocol.messages import TicketState
 from queue_server.services.casework import case_views, rectification
 from queue_server.services.casework.models import CaseBrief
 from queue_server.services.engine.access import authorize_window
 from queue_server.services.engine.lookup import window_by_number, window_services
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.services.ports import Actor
-from queue_server.services.queue import reads
+from queue_server.services.queue import guide, reads
+from queue_server.services.views.citizen_visit import material_lines
 from queue_server.services.views.models import (
     CaseTypeOption,
     ConsoleView,
@@ -39,7 +40,6 @@ from queue_server.store.tables import (
     Case,
     Department,
     Event,
-    Material,
     Matter,
     Service,
     Staff,
@@ -202,7 +202,7 @@ def _queue_ticket(tx: Tx, ticket: Ticket) -> QueueTicket:
     service = tx.session.get(Service, ticket.service_id)
     matter = None if ticket.matter_id is None else tx.session.get(Matter, ticket.matter_id)
     return QueueTicket(
-        ticket_id=ticket.citizen_token,
+        ticket_id=ticket.public_id,
         number=ticket.number,
         service="" if service is None else service.code,
         service_name="" if service is None else service.name,
@@ -241,7 +241,7 @@ def _current(tx: Tx, window: Window) -> CurrentCitizen | None:
         ).first()
         first = None if found is None else case_views.brief(tx, found)
     return CurrentCitizen(
-        ticket_id=ticket.citizen_token,
+        ticket_id=ticket.public_id,
         number=ticket.number,
         state=ticket.state,
         service="" if service is None else service.code,
@@ -254,7 +254,7 @@ def _current(tx: Tx, window: Window) -> CurrentCitizen | None:
         priority=_priority(tx, ticket),
         special_reason=ticket.special_reason,
         appointment=None if appointment is None else appointment.code,
-        materials=[] if matter is None else _materials(tx, matter, ticket.materials),
+        materials=[] if matter is None else material_lines(tx, matter, ticket.materials),
         return_for=first,
         return_for_number=ticket.return_for,
         earlier_cases=case_views.earlier_cases(tx, ticket),
@@ -263,6 +263,7 @@ def _current(tx: Tx, window: Window) -> CurrentCitizen | None:
         called_at=None if ticket.called_at is None else ticket.called_at.timestamp(),
         started_at=None if ticket.started_at is None else ticket.started_at.timestamp(),
         deadlines=case_views.deadline_previews(tx, matter),
+        guide=guide.guide_note(tx, ticket),
     )
 
 
@@ -297,18 +298,6 @@ def _priority(tx: Tx, ticket: Ticket) -> PriorityInfo | None:
         confirmed=confirmed,
         needs_confirmation=basis is PriorityBasis.DECLARED,
     )
-
-
-def _materials(tx: Tx, matter: Matter, checked: list[str]) -> list[MaterialLine]:
-    rows = tx.session.exec(
-        select(Material)
-        .where(Material.matter_id == matter.id)
-        .order_by(col(Material.position), col(Material.id))
-    ).all()
-    return [
-        MaterialLine(code=m.code, name=m.name, required=m.required, checked=m.code in checked, note=m.note)
-        for m in rows
-    ]
 
 
 def _recent_cases(tx: Tx, window: Window) -> list[CaseBrief]:

@@ -25,11 +25,21 @@ from queue_server.services.engine.base import FacadePart
 from queue_server.services.engine.lookup import window_by_number
 from queue_server.services.engine.tx import Tx
 from queue_server.services.people import devices
+from queue_server.services.people.throttle import LoginThrottle
 from queue_server.services.ports import Actor
 from queue_server.services.queue import calls
 from queue_server.services.usecases import UseCase
 from queue_server.services.views import catalog, citizen, console, device_config, snapshots, stats
-from queue_server.services.views.models import CitizenView, ConsoleView, StatsResult
+from queue_server.services.views.models import (
+    CitizenView,
+    ConsoleView,
+    Evaluation,
+    Heatmap,
+    Qualifications,
+    Rotation,
+    StatsResult,
+)
+from queue_server.services.views.overview import Overview, overview
 from queue_server.store.engine import reader
 from queue_server.store.tables import Window
 
@@ -43,6 +53,7 @@ ETAG_TTL_S = 10.0
 
 class ViewUseCases(FacadePart):
     _etags: dict[str, tuple[float, str]]  # per hall: (when computed, the catalogue etag)
+    _rating_throttle: LoginThrottle  # the citizen page's rating attempts, per token and per address
 
     # --- hall snapshots and devices ---------------------------------------------------------------
 
@@ -86,18 +97,22 @@ class ViewUseCases(FacadePart):
 
     def citizen_hall(self, token: str) -> str:
         with Session(reader(self.engine)) as session:
-            return citizen.hall_of_token(session, token)
+            days = self.runner.settings.citizen_token_days
+            return citizen.hall_of_token(session, token, self.clock(), days)
 
     def citizen(self, token: str) -> CitizenView:
         return self._read(self.citizen_hall(token), lambda tx: citizen.view(tx, token))
 
     def citizen_live(self, token: str) -> tuple[CitizenView, frozenset[str]]:
-        """The view and the tokens of the visit's tickets (whose calls concern this page)."""
+        """The view and the public ids of the visit's tickets (whose calls concern this page)."""
         return self._read(
-            self.citizen_hall(token), lambda tx: (citizen.view(tx, token), citizen.tokens(tx, token))
+            self.citizen_hall(token), lambda tx: (citizen.view(tx, token), citizen.public_ids(tx, token))
         )
 
-    def citizen_rate(self, token: str, score: int, *, request_id: str | None = None) -> RatingAck:
+    def citizen_rate(
+        self, token: str, score: int, *, request_id: str | None = None, address: str | None = None
+    ) -> RatingAck:
+        citizen.count_rating_attempt(self._rating_throttle, token, address, self.clock().timestamp())
         hall = self.citizen_hall(token)
         ack = self._write(
             hall,
@@ -116,9 +131,36 @@ class ViewUseCases(FacadePart):
 
         return self._read(self.citizen_hall(token), page)
 
-    def statistics(self, hall: str, date_from: date, date_to: date, *, actor: Actor) -> StatsResult:
+    # --- statistics (read from the rollups: queue_server/stats/) -----------------------------------
+
+    def statistics(
+        self, hall: str, date_from: date, date_to: date, group: str = "service", *, actor: Actor
+    ) -> StatsResult:
         require_supervisor(actor)
-        return self._read(hall, lambda tx: stats.statistics(tx, date_from, date_to))
+        return self._read(hall, lambda tx: stats.statistics(tx, date_from, date_to, group, actor))
+
+    def stats_heatmap(
+        self, hall: str, date_from: date, date_to: date, measure: str, *, actor: Actor
+    ) -> Heatmap:
+        require_supervisor(actor)
+        return self._read(hall, lambda tx: stats.heatmap(tx, date_from, date_to, measure))
+
+    def staff_evaluation(self, hall: str, date_from: date, date_to: date, *, actor: Actor) -> Evaluation:
+        require_supervisor(actor)
+        return self._read(hall, lambda tx: stats.evaluation(tx, date_from, date_to))
+
+    def rotation_list(self, hall: str, *, actor: Actor) -> Rotation:
+        require_supervisor(actor)
+        return self._read(hall, stats.rotation)
+
+    def qualification_list(self, hall: str, *, actor: Actor) -> Qualifications:
+        require_supervisor(actor)
+        return self._read(hall, stats.qualifications)
+
+    def hall_overview(self, hall: str, *, actor: Actor) -> Overview:
+        """The managers' live overview: windows, waiting per service, today's totals, devices."""
+        require_supervisor(actor)
+        return self._read(hall, overview)
 
     def _etag(self, tx: Tx) -> str:
         cached = self._etags.get(tx.hall.code)

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from queue_server.protocol.alerts import AlertsState
 from queue_server.protocol.messages import CallEvent, HallState, WindowState
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class LiveEvent:
     kind: str
     data: str
     window: str | None = None
-    tokens: frozenset[str] = field(default_factory=frozenset)
+    tokens: frozenset[str] = field(default_factory=frozenset)  # public ids of the tickets concerned
 
     def sse(self, boot: str) -> str:
         return f"id: {boot}-{self.seq}\nevent: {self.kind}\ndata: {self.data}\n\n"
@@ -150,6 +151,10 @@ class LiveHub:
         # the displays' business, so only a summary goes out.
         summary = {"seq": state.seq, "waiting": state.waiting, "mode": state.mode.value, "ts": state.ts}
         self.publish(hall, "hall", summary)
+
+    def alerts_changed(self, hall: str, state: AlertsState) -> None:
+        """The hall's open supervision alerts (``services/supervision/monitor.py``): managers' pages."""
+        self.publish(hall, "alerts", state)
 
     # --- the window's own notices (cases, documents, rectification) ------------------------------
 

@@ -37,6 +37,14 @@ class QueueTicket(Reply):
     waited_min: int
 
 
+class GuideNote(Reply):
+    """A visit issued at the guide desk: by whom, and who came along (services/queue/guide.py)."""
+
+    clerk_name: str
+    accompanied_by: str
+    note: str
+
+
 class PriorityInfo(Reply):
     code: str
     label: str
@@ -69,6 +77,7 @@ class CurrentCitizen(Reply):
     called_at: float | None
     started_at: float | None
     deadlines: dict[str, date | None] = Field(description="deadline per case type if finished now")
+    guide: GuideNote | None = Field(None, description="issued at the guide desk: the clerk, who came along")
 
 
 class Option(Reply):
@@ -129,6 +138,12 @@ class CitizenDocument(Reply):
     url: str
 
 
+class CitizenAppointment(Reply):
+    code: str
+    slot_start: float
+    slot_end: float
+
+
 class CitizenView(Reply):
     hall_name: str
     number: str
@@ -148,27 +163,135 @@ class CitizenView(Reply):
     can_rate: bool
     rating: int | None
     rating_label: str | None
+    # The visit in detail (views/citizen_visit.py): cancel while waiting, what to bring, the
+    # one-time notice, the appointment the citizen came for.
+    can_cancel: bool = False
+    materials: list[MaterialLine] = Field(default_factory=list)
+    notice_url: str | None = Field(None, description="the one-time notice (一次性告知书), if one was given")
+    appointment: CitizenAppointment | None = None
 
 
-class StatsRow(Reply):
-    """One service or window over the period. Times in seconds; None when nothing to measure."""
+class PauseFigure(Reply):
+    count: int
+    minutes: float
 
-    key: str
-    name: str
-    tickets: int
+
+class StatsFigures(Reply):
+    """The figures of one report row or its total (docs/design/DOMAIN.md, "Statistics"). Times in
+    seconds, shares 0..1; None where nothing was measured or the figure does not exist in the grouping
+    (window time and ratings: by day, window, staff, hall; appointments: by day, service, department,
+    hall; cases: by day, department, hall; extended-hours tickets: by day and hall)."""
+
+    issued: int = Field(description="tickets issued (a transfer's continuation is not a new ticket)")
+    visits: int = Field(description="tickets called to a window (each queue a ticket passed through)")
     served: int
-    no_shows: int
+    no_show: int
     transferred: int
-    mean_wait_s: float | None
-    p90_wait_s: float | None
-    mean_handling_s: float | None
-    within_target: float | None = Field(description="share (0..1) of called tickets called within target")
+    voided: int
+    abandoned: int = Field(description="still waiting when their service day ended")
+    waiting: int = Field(description="still waiting now (today)")
+    recalls: int
+    called_in_target: int
+    service_level: float | None = Field(
+        description="called within target ÷ (called + never called after waiting past target + abandoned)"
+    )
+    wait_mean_s: float | None
+    wait_median_s: float | None
+    wait_p90_s: float | None
+    wait_p95_s: float | None
+    handling_mean_s: float | None
+    handling_median_s: float | None
+    handling_p90_s: float | None
+    handling_p95_s: float | None
+    weekend_issued: int | None = Field(default=None, description="issued on weekends and holidays")
+    extended_tickets: int | None = Field(default=None, description="first called after closing time")
+    extended_minutes: int | None = Field(default=None, description="minutes windows worked past closing")
+    signed_in_minutes: float | None = None
+    serving_minutes: float | None = None
+    utilisation: float | None = Field(default=None, description="serving ÷ signed-in time")
+    pauses: int | None = None
+    pause_minutes: float | None = None
+    pauses_by_reason: dict[str, PauseFigure] | None = None
+    ratings: int | None = None
+    ratings_by_level: dict[str, int] | None = Field(default=None, description="level 1 (worst) .. 5 (best)")
+    bad_ratings: int | None = None
+    satisfaction: float | None = Field(default=None, description="ratings of level 3-5 ÷ ratings")
+    rectifications_closed: int | None = None
+    rectifications_in_time: int | None = None
+    appointments_booked: int | None = None
+    appointments_kept: int | None = None
+    appointments_late: int | None = None
+    appointments_missed: int | None = None
+    cases: int | None = None
+    cases_by_type: dict[str, int] | None = None
+    promised_due: int | None = Field(
+        default=None, description="promised cases whose deadline is in the range"
+    )
+    promised_overdue: int | None = Field(default=None, description="of those, closed late or open past it")
+
+
+class StatsRow(StatsFigures):
+    key: str
+    label: str
 
 
 class StatsResult(Reply):
     hall: str
     date_from: date
     date_to: date
-    total: StatsRow
-    services: list[StatsRow]
-    windows: list[StatsRow]
+    group: str
+    rows: list[StatsRow]
+    total: StatsFigures
+
+
+class Heatmap(Reply):
+    measure: str
+    weekdays: list[str]
+    hours: list[int]
+    cells: list[tuple[int, int, float | None]] = Field(description="[weekday 0=Monday, hour, value]")
+
+
+class EvaluationRow(StatsRow):
+    """One person's period (考核): the staff figures of the report plus their overdue cases."""
+
+    login: str
+    overdue_cases: int
+
+
+class Evaluation(Reply):
+    hall: str
+    date_from: date
+    date_to: date
+    rows: list[EvaluationRow]
+
+
+class RotationRow(Reply):
+    login: str
+    name: str
+    window: str
+    window_name: str
+    since: date
+    days: int
+
+
+class Rotation(Reply):
+    hall: str
+    today: date
+    years: int
+    rows: list[RotationRow]
+
+
+class QualificationRow(Reply):
+    login: str
+    name: str
+    role: str
+    qualification_no: str | None
+    expires: date | None
+    status: str = Field(description="expired | expiring (within 90 days) | valid | none")
+    days_left: int | None
+
+
+class Qualifications(Reply):
+    hall: str
+    today: date
+    rows: list[QualificationRow]

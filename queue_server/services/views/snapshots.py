@@ -13,6 +13,7 @@ from sqlalchemy import Table, bindparam
 from sqlmodel import SQLModel
 
 from queue_server.domain.masking import mask_name
+from queue_server.domain.privacy import opaque_staff_id
 from queue_server.domain.schedule import HallMode as DomainMode
 from queue_server.domain.schedule import ServiceSchedule, hall_status, issue_verdict
 from queue_server.protocol.messages import (
@@ -46,6 +47,8 @@ from queue_server.store.tables import (
 )
 
 RECENT_CALLS = 10
+# The purpose of the key behind the staff numbers on public topics (``domain/privacy.py``).
+STAFF_ID_KEY = "staff-id"
 
 _MODES: dict[DomainMode, HallMode] = {
     DomainMode.OPEN: HallMode.OPEN,
@@ -66,7 +69,7 @@ class _CallRow(Protocol):
     window_name: str
     say: str
     ts: datetime
-    citizen_token: str
+    public_id: str
     service: str
 
 
@@ -79,7 +82,7 @@ def call_event(call: _CallRow | Call) -> CallEvent:
         window_name=call.window_name,
         say=call.say,
         ts=call.ts.timestamp(),
-        ticket_id=call.citizen_token,
+        ticket_id=call.public_id,
         service=call.service,
     )
 
@@ -98,9 +101,9 @@ def window_state(tx: Tx, window: Window) -> WindowState:
         name=window.name,
         status=WindowStatus(window.status),
         ticket=None if ticket is None else ticket.number,
-        ticket_id=None if ticket is None else ticket.citizen_token,
+        ticket_id=None if ticket is None else ticket.public_id,
         staff=None if staff is None else mask_name(staff.name),
-        staff_id=None if staff is None else staff.login,
+        staff_id=None if staff is None else opaque_staff_id(tx.settings.derive_key(STAFF_ID_KEY), pk(staff)),
         pause_reason=None if pause is None else pause.reason,
         services=list(codes),
         ts=tx.now.timestamp(),
@@ -118,7 +121,7 @@ def ticket_status(tx: Tx, ticket: Ticket) -> TicketStatusResult:
         eta = reads.eta_minutes(service, ahead, windows, recent)
     window = None if ticket.window_id is None else tx.session.get(Window, ticket.window_id)
     return TicketStatusResult(
-        ticket_id=ticket.citizen_token,
+        ticket_id=ticket.public_id,
         number=ticket.number,
         state=TicketState(ticket.state),
         service=service.code,

@@ -1,104 +1,176 @@
-"""Statistics per service and per window over a date range, from the tickets' recorded times.
+"""Statistics for managers, read from the rollups (``queue_server/stats/``), never from ticket rows.
 
-wait = first call − issue; handling = finish − start; "within target" = called within the service's
-target wait. A transferred visit counts once per queue it passed through (each segment has its own
-issue time in its queue). ``tickets``: per service the tickets issued (not the transfer segments), per
-window the visits it called; a no-show sent back to the queue counts where it was called last.
+``statistics`` groups any range of hall-local days (at most a year) one way; ``heatmap`` gives arrivals
+or mean waits per weekday and hour; ``evaluation`` is the staff report (考核); ``rotation`` and
+``qualifications`` are the lists of people due to rotate and of qualifications running out. Comparing
+halls (group ``hall``) covers the halls where the manager has a manager account of the same login.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from queue_server.domain import kpi
 from queue_server.errors import BadRequestError
-from queue_server.protocol.messages import TicketState
+from queue_server.services.engine.rules import hall_calendar, hall_schedule
 from queue_server.services.engine.tx import Tx, pk
-from queue_server.services.views.models import StatsResult, StatsRow
-from queue_server.store.tables import Service, Ticket, Window
+from queue_server.services.people.staff import ROTATION_YEARS
+from queue_server.services.ports import Actor
+from queue_server.services.views.models import (
+    Evaluation,
+    EvaluationRow,
+    Heatmap,
+    QualificationRow,
+    Qualifications,
+    Rotation,
+    RotationRow,
+    StatsFigures,
+    StatsResult,
+    StatsRow,
+)
+from queue_server.services.views.staff_lists import overdue_cases_by_staff, rotation_due, stints
+from queue_server.stats import query
+from queue_server.stats.labels import WEEKDAYS_ZH, load_names
+from queue_server.stats.report import GROUPS, Context, HallInfo, report
+from queue_server.store.tables import Hall, Staff
 
-P90 = 90
 MAX_DAYS = 366
+HEATMAP_MEASURES = ("arrivals", "wait_mean")
+EXPIRING_DAYS = 90  # a qualification running out within this many days is listed as expiring
 
 
-@dataclass
-class _Acc:
-    key: str
-    name: str
-    tickets: int = 0
-    served: int = 0
-    no_shows: int = 0
-    transferred: int = 0
-    waits: list[timedelta] = field(default_factory=list)
-    over_target: list[timedelta] = field(default_factory=list)
-    handling: list[timedelta] = field(default_factory=list)
-
-    def add(self, t: Ticket, target: timedelta, *, visits: bool = False) -> None:
-        # Service rows count tickets issued; window rows count the visits called there.
-        self.tickets += visits or t.parent_ticket_id is None
-        self.served += t.state == TicketState.DONE.value
-        self.no_shows += t.state == TicketState.NO_SHOW.value
-        self.transferred += t.state == TicketState.TRANSFERRED.value
-        if t.first_called_at is not None:
-            wait = t.first_called_at - t.issued_at
-            self.waits.append(wait)
-            self.over_target.append(wait - target)
-        if t.state == TicketState.DONE.value and t.started_at is not None and t.finished_at is not None:
-            self.handling.append(t.finished_at - t.started_at)
-
-    def row(self) -> StatsRow:
-        return StatsRow(
-            key=self.key,
-            name=self.name,
-            tickets=self.tickets,
-            served=self.served,
-            no_shows=self.no_shows,
-            transferred=self.transferred,
-            mean_wait_s=_seconds(kpi.mean(self.waits)),
-            p90_wait_s=_seconds(kpi.percentile(self.waits, P90)),
-            mean_handling_s=_seconds(kpi.mean(self.handling)),
-            within_target=kpi.share_within(self.over_target, timedelta(0)),
-        )
-
-
-def statistics(tx: Tx, date_from: date, date_to: date) -> StatsResult:
+def _check_range(date_from: date, date_to: date) -> None:
     if date_to < date_from or (date_to - date_from).days >= MAX_DAYS:
         raise BadRequestError("统计区间无效（最长一年）。", date_from=str(date_from), date_to=str(date_to))
-    services = {pk(s): s for s in tx.session.exec(select(Service).where(Service.hall_id == tx.hall_id))}
-    windows = {pk(w): w for w in tx.session.exec(select(Window).where(Window.hall_id == tx.hall_id))}
-    total = _Acc("total", "合计")
-    by_service = {sid: _Acc(s.code, s.name) for sid, s in services.items()}
-    by_window = {wid: _Acc(w.number, w.name) for wid, w in windows.items()}
-    tickets = tx.session.exec(
-        select(Ticket).where(
-            Ticket.hall_id == tx.hall_id,
-            col(Ticket.service_day) >= date_from,
-            col(Ticket.service_day) <= date_to,
-        )
-    )
-    for t in tickets:
-        target = timedelta(minutes=services[t.service_id].target_wait_min)
-        total.add(t, target)
-        by_service[t.service_id].add(t, target)
-        if t.window_id is not None:
-            by_window[t.window_id].add(t, target, visits=True)
+
+
+def _halls(tx: Tx, group: str, actor: Actor | None) -> list[Hall]:
+    if group != "hall" or actor is None:
+        return [tx.hall]
+    managed = select(Staff.hall_id).where(Staff.login == actor.id, Staff.role == "manager", col(Staff.active))
+    halls = list(tx.session.exec(select(Hall).where(col(Hall.id).in_(managed)).order_by(col(Hall.code))))
+    return halls if any(h.id == tx.hall_id for h in halls) else [tx.hall, *halls]
+
+
+def _context(tx: Tx, halls: list[Hall]) -> tuple[Context, query.Scope]:
+    ids = tuple(pk(h) for h in halls)
+    infos = {
+        pk(h): HallInfo(pk(h), h.code, h.name, ZoneInfo(h.tz), hall_calendar(h), hall_schedule(h))
+        for h in halls
+    }
+    return Context(infos, load_names(tx.conn, ids), tx.now), query.Scope(ids, tx.today, tx.today, tx.today)
+
+
+def _scope(scope: query.Scope, date_from: date, date_to: date) -> query.Scope:
+    return query.Scope(scope.hall_ids, date_from, date_to, scope.today)
+
+
+def statistics(
+    tx: Tx, date_from: date, date_to: date, group: str = "service", actor: Actor | None = None
+) -> StatsResult:
+    _check_range(date_from, date_to)
+    if group not in GROUPS:
+        raise BadRequestError("未知的分组方式。", field="group", allowed=list(GROUPS))
+    ctx, scope = _context(tx, _halls(tx, group, actor))
+    rows, total = report(tx.conn, ctx, _scope(scope, date_from, date_to), group)
     return StatsResult(
         hall=tx.hall.code,
         date_from=date_from,
         date_to=date_to,
-        total=total.row(),
-        services=_rows(by_service.values()),
-        windows=_rows(by_window.values()),
+        group=group,
+        rows=[StatsRow.model_validate(row) for row in rows],
+        total=StatsFigures.model_validate(total),
     )
 
 
-def _rows(accs: Iterable[_Acc]) -> list[StatsRow]:
-    return [acc.row() for acc in sorted(accs, key=lambda a: a.key)]
+def heatmap(tx: Tx, date_from: date, date_to: date, measure: str) -> Heatmap:
+    _check_range(date_from, date_to)
+    if measure not in HEATMAP_MEASURES:
+        raise BadRequestError("未知的热力图指标。", field="measure", allowed=list(HEATMAP_MEASURES))
+    _ctx, scope = _context(tx, [tx.hall])
+    cells: dict[tuple[int, int], list[int]] = {}
+    for day, hour, issued, visits, wait_ms in query.day_hours(tx.conn, _scope(scope, date_from, date_to)):
+        cell = cells.setdefault((day.weekday(), hour), [0, 0, 0])
+        cell[0] += issued
+        cell[1] += visits
+        cell[2] += wait_ms
+    hours = sorted({hour for _wd, hour in cells})
+    out: list[tuple[int, int, float | None]] = []
+    for (weekday, hour), (issued, visits, wait_ms) in sorted(cells.items()):
+        value = (
+            float(issued)
+            if measure == "arrivals"
+            else (round(wait_ms / visits / 1000, 1) if visits else None)
+        )
+        out.append((weekday, hour, value))
+    return Heatmap(measure=measure, weekdays=list(WEEKDAYS_ZH), hours=hours, cells=out)
 
 
-def _seconds(value: timedelta | None) -> float | None:
-    return None if value is None else value.total_seconds()
+def evaluation(tx: Tx, date_from: date, date_to: date) -> Evaluation:
+    """Per person (考核): the staff grouping of the report, with their overdue promised cases."""
+    _check_range(date_from, date_to)
+    ctx, scope = _context(tx, [tx.hall])
+    rows, _total = report(tx.conn, ctx, _scope(scope, date_from, date_to), "staff")
+    overdue = overdue_cases_by_staff(tx, date_from, date_to)
+    out = [
+        EvaluationRow.model_validate(
+            {
+                **row,
+                "login": ctx.names.staff_login.get(int(row["key"]), ""),
+                "overdue_cases": overdue.get(int(row["key"]), 0),
+            }
+        )
+        for row in rows
+        if row["key"] != "0"
+    ]
+    return Evaluation(hall=tx.hall.code, date_from=date_from, date_to=date_to, rows=out)
+
+
+def rotation(tx: Tx) -> Rotation:
+    """People at the same window for ROTATION_YEARS or more without a shift elsewhere (轮岗)."""
+    rows = [
+        RotationRow(
+            login=s.login,
+            name=s.name,
+            window=w.number,
+            window_name=w.name,
+            since=since,
+            days=(tx.today - since).days,
+        )
+        for s, w, since in stints(tx)
+        if rotation_due(since, tx.today)
+    ]
+    return Rotation(hall=tx.hall.code, today=tx.today, years=ROTATION_YEARS, rows=rows)
+
+
+def qualifications(tx: Tx) -> Qualifications:
+    """Every active person's law enforcement qualification and how long it still runs."""
+    people = tx.session.exec(
+        select(Staff).where(Staff.hall_id == tx.hall_id, col(Staff.active)).order_by(col(Staff.login))
+    )
+    rows = []
+    for s in people:
+        left = None if s.qualification_expires is None else (s.qualification_expires - tx.today).days
+        status = (
+            "none"
+            if left is None
+            else "expired"
+            if left < 0
+            else "expiring"
+            if left <= EXPIRING_DAYS
+            else "valid"
+        )
+        rows.append(
+            QualificationRow(
+                login=s.login,
+                name=s.name,
+                role=s.role,
+                qualification_no=s.qualification_no,
+                expires=s.qualification_expires,
+                status=status,
+                days_left=left,
+            )
+        )
+    return Qualifications(hall=tx.hall.code, today=tx.today, rows=rows)

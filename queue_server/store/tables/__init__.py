@@ -1,7 +1,13 @@
 """All tables, importable from one place (and registered on ``SQLModel.metadata`` for Alembic)."""
 
-from queue_server.store.tables import casework  # noqa: F401  (the window's tables, for Alembic)
+from queue_server.store.tables import (
+    casework,  # noqa: F401  (the window's tables, for Alembic)
+    stats,  # noqa: F401  (statistics rollups, for Alembic)
+)
+from queue_server.store.tables.accounts import StaffAccount  # noqa: F401  (accounts and rights)
+from queue_server.store.tables.alerts import HallSupervision, SupervisionAlert
 from queue_server.store.tables.audit import Event, RequestLog
+from queue_server.store.tables.booking import AppointmentReminder, BookingCapacity, HallBooking
 from queue_server.store.tables.catalog import Department, Hall, Material, Matter, Service
 from queue_server.store.tables.floor import Device, Pause, Staff, Window, WindowService, WindowShift
 from queue_server.store.tables.queue import (
@@ -26,13 +32,17 @@ __all__ = [
     "LANE_PRIORITY",
     "LANE_SPECIAL",
     "Appointment",
+    "AppointmentReminder",
+    "BookingCapacity",
     "Call",
     "Case",
     "Department",
     "Device",
     "Event",
     "Hall",
+    "HallBooking",
     "HallSequence",
+    "HallSupervision",
     "Material",
     "Matter",
     "Pause",
@@ -42,6 +52,7 @@ __all__ = [
     "Service",
     "SlotCounter",
     "Staff",
+    "SupervisionAlert",
     "Ticket",
     "TicketCounter",
     "Window",

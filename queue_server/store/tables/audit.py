@@ -33,15 +33,24 @@ class Event(SQLModel, table=True):
 class RequestLog(SQLModel, table=True):
     """The reply to each mutating request, written in the transaction of the change it made.
 
-    The unique (hall, request id) turns a concurrent or a later duplicate into a read of this reply.
+    The unique (hall, scope, request id) turns a concurrent or a later duplicate into a read of this
+    reply. ``scope`` is who sent it (a device, a signed-in person, or "" for the anonymous doors): one
+    sender cannot read or block another's key. ``fingerprint`` hashes the request's arguments: the same
+    key with other arguments is refused, not answered with the first reply. Rows older than the
+    idempotency window are deleted (``retention.py``).
     """
 
     __tablename__ = "request_log"
-    __table_args__ = (UniqueConstraint("hall_id", "request_id", name="uq_request_log"),)
+    __table_args__ = (
+        UniqueConstraint("hall_id", "scope", "request_id", name="uq_request_log"),
+        Index("ix_request_log_ts", "ts"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     hall_id: int = Field(foreign_key="hall.id")
+    scope: str = Field(default="", max_length=80)
     request_id: str = Field(max_length=128)
+    fingerprint: str = Field(default="", max_length=64)
     device_id: str = Field(default="", max_length=64)
     op: str = Field(max_length=32)
     response: dict[str, Any] = json_field(nullable=False, default_factory=dict)

@@ -31,6 +31,7 @@ class Hall(SQLModel, table=True):
     rest_day_schedule: list[Any] | None = json_field()
     extra_holidays: list[str] = json_field(nullable=False, default_factory=list)
     extra_workdays: list[str] = json_field(nullable=False, default_factory=list)
+    confirmed_years: list[int] = json_field(nullable=False, default_factory=list)
     priority_age: int = 60
     id_daily_limit: int | None = 2
     interleave_n: int = 2
@@ -97,6 +98,7 @@ class Matter(SQLModel, table=True):
     service_id: int = Field(foreign_key="service.id", index=True)
     department_id: int | None = Field(default=None, foreign_key="department.id")
     case_type: str = Field(default="immediate", max_length=16)
+    licensing: bool = False  # an administrative licence: only qualified staff call its tickets
     content: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     legal_basis: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     conditions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

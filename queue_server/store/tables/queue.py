@@ -32,7 +32,10 @@ class Ticket(SQLModel, table=True):
     """One visit's ticket. A transfer makes a child row with the same number (``parent_ticket_id``).
 
     ``queued_at`` is the time the ordering uses (issue time; reset when a no-show goes back to the
-    queue); ``issued_at`` stays the issue time for statistics. ``citizen_token`` is the public id.
+    queue); ``issued_at`` stays the issue time for statistics. ``public_id`` is the protocol's
+    ``ticket_id``: random, shown on displays and public topics, and it opens nothing.
+    ``citizen_token`` is the secret of the citizen page (the ticket's QR code, the issuing kiosk's
+    reply): it never travels on a public topic (docs/security.md).
     """
 
     __tablename__ = "ticket"
@@ -64,6 +67,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_hall_day", "hall_id", "service_day", "state", "finished_at"),
         Index("ix_ticket_window_day", "window_id", "service_day", **_where("window_id IS NOT NULL")),
         UniqueConstraint("hall_id", "request_id", name="uq_ticket_request"),
+        # A unique index, not a table constraint: SQLite adds it without copying the table (migration
+        # 0009; a copy of the ticket table cannot be made with the foreign keys that point at it on).
+        Index("uq_ticket_public_id", "public_id", unique=True),
         Index(
             "uq_ticket_number",
             "hall_id",
@@ -98,6 +104,7 @@ class Ticket(SQLModel, table=True):
     request_id: str | None = Field(default=None, max_length=128)
     device_id: str | None = Field(default=None, max_length=40)
     citizen_token: str = Field(max_length=64, unique=True)
+    public_id: str = Field(max_length=24)
     issued_at: datetime = utc_field(nullable=False)
     queued_at: datetime = utc_field(nullable=False)
     first_called_at: datetime | None = utc_field()
@@ -180,7 +187,7 @@ class Call(SQLModel, table=True):
     window_no: str = Field(max_length=16)
     window_name: str = Field(max_length=100)
     service: str = Field(max_length=3)
-    citizen_token: str = Field(max_length=64)
+    public_id: str = Field(max_length=24)  # the ticket's public id (never its citizen token)
     say: str = Field(max_length=200)
     ts: datetime = utc_field(nullable=False)
 

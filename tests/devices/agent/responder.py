@@ -25,6 +25,7 @@ from queue_server.protocol.messages import (
     ErrorCode,
     Op,
     RatingEvent,
+    RatingSubmitArgs,
     Request,
     Response,
     ServerStatus,
@@ -170,6 +171,8 @@ class WindowResponder:
             return
         with self._lock:
             self.requests.append(request)
+            if request.op == Op.RATING_SUBMIT.value:
+                self._rating_arrived(request)
             reply = self._replies.get(request.id)
             if reply is None:
                 reply = self._handle(topic.device_id, request)
@@ -182,6 +185,8 @@ class WindowResponder:
             op, args = parse_args(request)
             if device != self.agent_id:
                 raise RefusedError(ErrorCode.NOT_AUTHORIZED)
+            if isinstance(args, RatingSubmitArgs):
+                return self._rate(request.id, args)
             ticket = self._apply(op, args)
         except ProtocolError:
             return Response.failure(request.id, ErrorCode.BAD_REQUEST)
@@ -241,6 +246,25 @@ class WindowResponder:
             eta_min=None,
             window=self.window,
         )
+
+    def _rating_arrived(self, request: Request) -> None:
+        """Every copy on the wire, as ``ratings`` has always counted them."""
+        try:
+            _, args = parse_args(request)
+        except ProtocolError:
+            return
+        if isinstance(args, RatingSubmitArgs):
+            self.ratings.append(RatingEvent(id=request.id, score=args.score, visit=args.visit))
+
+    def _rate(self, request_id: str, args: RatingSubmitArgs) -> Response:
+        """``rating.submit``: recorded once per visit this window served, like the server."""
+        served = {ticket_id for _, ticket_id in self.served}
+        if args.visit not in served:
+            raise RefusedError(ErrorCode.INVALID_STATE)
+        if args.visit in self.recorded:
+            raise RefusedError(ErrorCode.CONFLICT)
+        self.recorded[args.visit] = RatingEvent(id=request_id, score=args.score, visit=args.visit)
+        return Response.success(request_id, {"ok": True})
 
     def _on_event(self, msg: Received) -> None:
         topic = topics.parse_topic(msg.topic)

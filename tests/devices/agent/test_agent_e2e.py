@@ -60,7 +60,7 @@ def rating_of(hall: HallFixture, ticket_id: str) -> t.Rating | None:
         return session.exec(
             select(t.Rating)
             .join(t.Ticket, col(t.Rating.ticket_id) == col(t.Ticket.id))
-            .where(t.Ticket.citizen_token == ticket_id)
+            .where(t.Ticket.public_id == ticket_id)
         ).first()
 
 
@@ -115,9 +115,9 @@ def test_keypad_to_rating_against_the_real_server(
         assert (rating.score, rating.bad, rating.device_id) == (5, False, AGENT_ID)
         assert rating.event_id is not None and rating.event_id.startswith(f"{AGENT_ID}-{agent.boot}-")
         assert agent.wait_sent()
-        assert count(hall, t.Call, citizen_token=ticket_id) == 1
+        assert count(hall, t.Call, public_id=ticket_id) == 1
         with Session(hall.engine) as session:
-            ticket = session.exec(select(t.Ticket).where(t.Ticket.citizen_token == ticket_id)).one()
+            ticket = session.exec(select(t.Ticket).where(t.Ticket.public_id == ticket_id)).one()
             assert ticket.state == "done"
     finally:
         served.bridge.stop()
@@ -153,7 +153,7 @@ def test_an_outage_and_a_restart_make_one_call_and_one_rating(
         eventually(lambda: rating_of(hall, first_id) is not None, 10, what="the rating in the database")
         assert agent.wait_sent()
         assert count(hall, t.Rating) == 1
-        assert count(hall, t.Call, citizen_token=second_id) == 1
+        assert count(hall, t.Call, public_id=second_id) == 1
 
         # Serve the second one; then the broker goes down again and the agent's machine restarts
         # with a "next" still on disk.
@@ -172,7 +172,7 @@ def test_an_outage_and_a_restart_make_one_call_and_one_rating(
 
         sims.sign.wait_for(lambda: sims.sign.text == f"请{third}号到1号窗口办理", timeout=20)
         assert again.wait_sent()
-        assert count(hall, t.Call, citizen_token=third_id) == 1
+        assert count(hall, t.Call, public_id=third_id) == 1
         with Session(hall.engine) as session:
             logged = session.exec(select(t.RequestLog).where(t.RequestLog.request_id == pending.id)).all()
         assert [entry.op for entry in logged] == ["window.next"]

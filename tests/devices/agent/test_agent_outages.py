@@ -46,7 +46,7 @@ def test_presses_in_a_broker_outage_are_sent_once_after_it(
     sims.keypad.wait_for(lambda: sims.keypad.display == "离线已存 叫号")
     pending = agent.outbox.entries()
     assert [(e.kind, e.name) for e in pending] == [
-        (EntryKind.EVENT, "rating"),
+        (EntryKind.REQUEST, "rating.submit"),
         (EntryKind.REQUEST, "window.next"),
     ]
     rating_id, next_id = (e.id for e in pending)

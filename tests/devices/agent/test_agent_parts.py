@@ -257,9 +257,11 @@ def test_a_bad_config_stops_the_agent_with_the_reason(tmp_path: Path) -> None:
     path.write_text(PROVISIONED.replace('window = "5"', 'window = "5/6"'), encoding="utf-8")
     with pytest.raises(ValueError, match="window"):
         load_config(path)
-    path.write_text(PROVISIONED.replace("tls = false", "tls = true"), encoding="utf-8")
-    with pytest.raises(ValueError, match="TLS"):
-        load_config(path)
+    path.write_text(
+        PROVISIONED.replace("tls = false", 'tls = true\ncafile = "missing-ca.crt"'), encoding="utf-8"
+    )
+    with pytest.raises(FileNotFoundError):
+        load_config(path)  # TLS files it cannot read stop it at start, not at its first connect
 
 
 def test_command_line_options_override_the_file(tmp_path: Path) -> None:

@@ -48,7 +48,8 @@ def test_a_visit_from_the_keypad_to_the_rating(
     assert agent.wait_sent()
     assert [(r.visit, r.score) for r in server.ratings] == [(ticket_id, 5), (ticket_id2, 3)]
     assert server.ops() == [Op.WINDOW_NEXT, Op.WINDOW_START, Op.WINDOW_FINISH] * 2
-    assert len({r.id for r in server.requests}) == len(server.requests) == 6  # each press sent once
+    # Each press and each rating sent once (ratings are requests: rating.submit).
+    assert len({r.id for r in server.requests}) == len(server.requests) == 8
     assert number2 == "A002"
 
 

@@ -147,10 +147,10 @@ def test_no_printer_at_the_window_means_the_a4_page(dh_sqlite: DeskHall) -> None
 
 def test_window_printer_configuration(dh_sqlite: DeskHall) -> None:
     dh = dh_sqlite
-    config = PrinterConfig(transport=NetworkTransportConfig(host="10.0.0.9"), width_mm=58)
-    dh.services.set_window_printer(dh.code, "3", config, actor=dh.manager)
+    config = PrinterConfig(transport=NetworkTransportConfig(host="127.0.0.1"), width_mm=58)
+    dh.services.set_window_printer(dh.code, "3", config, actor=dh.hall.admin)
     assert dh.services.window_printer(dh.code, "3") == config
-    dh.services.set_window_printer(dh.code, "3", None, actor=dh.manager)
+    dh.services.set_window_printer(dh.code, "3", None, actor=dh.hall.admin)
     assert dh.services.window_printer(dh.code, "3") is None
 
 
@@ -158,7 +158,7 @@ def test_58mm_paper_still_holds_everything(dh_sqlite: DeskHall) -> None:
     dh = dh_sqlite
     with printer() as sim:
         config = PrinterConfig(transport=NetworkTransportConfig(host="127.0.0.1", port=sim.port), width_mm=58)
-        dh.services.set_window_printer(dh.code, "1", config, actor=dh.manager)
+        dh.services.set_window_printer(dh.code, "1", config, actor=dh.hall.admin)
         dh.issue("A", matter="A01")
         dh.serve("1", "zhang")
         all_three = ["A01-M1", "A01-M2", "A01-M3"]

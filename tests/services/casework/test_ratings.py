@@ -14,14 +14,14 @@ from queue_server.protocol.messages import ErrorCode, RatingEvent
 from queue_server.services.casework.models import CaseRequest
 from queue_server.store.tables import Rating
 from queue_server.store.tables.casework import Rectification
-from tests.services.helpers import DeskHall
+from tests.services.helpers import DeskHall, citizen_token
 
 
 def _visit(dh: DeskHall, window: str = "1", login: str = "zhang", *, first: bool = True) -> str:
     ticket = dh.issue("A", matter="A01")
     dh.serve(window, login, open_first=first)
     dh.finish(window, login, CaseRequest(case_type="immediate"))
-    return str(ticket.ticket_id)
+    return citizen_token(ticket)
 
 
 def test_a_bad_rating_from_the_citizen_page_opens_an_item_for_the_person_who_served(dh: DeskHall) -> None:
@@ -48,7 +48,7 @@ def test_a_good_rating_opens_nothing_and_a_visit_not_yet_served_cannot_be_rated(
     assert not dh.services.citizen_rate(token, 5).bad
     waiting = dh.issue("A")
     with pytest.raises(InvalidStateError):
-        dh.services.citizen_rate(str(waiting.ticket_id), 1)
+        dh.services.citizen_rate(citizen_token(waiting), 1)
     assert dh.services.rectifications(dh.code, actor=dh.manager).items == []
 
 

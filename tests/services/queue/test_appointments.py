@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from harness.factories import SHANGHAI, HallFixture
-from queue_server.errors import BadRequestError, HallqError, NotFoundError, RefusedError
+from queue_server.errors import HallqError, NotFoundError, RefusedError
 from queue_server.protocol.messages import AppointmentCheckinArgs, ErrorCode, TicketResult, TicketState
 from queue_server.store.tables import Appointment, Ticket
 
@@ -26,15 +26,17 @@ def _checkin(hall: HallFixture, **args: object) -> TicketResult:
 
 
 def test_capacity_is_per_service_and_half_day(hall: HallFixture) -> None:
-    for minute in range(0, 40, 10):  # capacity 4 in the afternoon of the 13th
-        hall.services.book_appointment(hall.code, "A", _at(14, minute, 13), _at(14, minute + 10, 13))
+    for hour, minute in ((14, 0), (14, 30), (15, 0), (15, 30)):  # capacity 4 in the afternoon of the 13th
+        start = _at(hour, minute, 13)
+        hall.services.book_appointment(hall.code, "A", start, start + timedelta(minutes=30))
     with pytest.raises(RefusedError) as full:
-        hall.services.book_appointment(hall.code, "A", _at(15, 0, 13), _at(15, 30, 13))
+        hall.services.book_appointment(hall.code, "A", _at(16, 0, 13), _at(16, 30, 13))
     assert full.value.code is ErrorCode.CONFLICT and full.value.detail["reason"] == "slot_full"
     assert hall.services.book_appointment(hall.code, "A", _at(9, 0, 13), _at(9, 30, 13)).state == "booked"
     assert hall.services.book_appointment(hall.code, "B", _at(14, 0, 13), _at(14, 30, 13)).service == "B"
-    with pytest.raises(BadRequestError):  # the past
+    with pytest.raises(RefusedError) as past:
         hall.services.book_appointment(hall.code, "A", _at(9, 0), _at(9, 30))
+    assert past.value.detail["reason"] == "slot_past"
 
 
 def test_checkin_early_on_time_and_late(hall: HallFixture) -> None:

@@ -8,11 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from harness.factories import SHANGHAI, HallFixture
-from queue_server.errors import InvalidStateError, QueueEmptyError
-from queue_server.protocol.messages import AppointmentCheckinArgs
+from queue_server.errors import InvalidStateError, QueueEmptyError, RefusedError
+from queue_server.protocol.messages import AppointmentCheckinArgs, ErrorCode
 from queue_server.services.ports import Actor
+from queue_server.store.tables import Matter
 
 ELDERLY = date(1950, 1, 1)
 
@@ -129,3 +132,25 @@ def test_call_next_needs_an_open_idle_window(hall: HallFixture) -> None:
     hall.services.call_next(hall.code, "1", actor=hall.manager, request_id=hall.rid())
     with pytest.raises(InvalidStateError):  # already calling
         hall.services.call_next(hall.code, "1", actor=hall.manager, request_id=hall.rid())
+
+
+def test_licensing_matters_are_called_only_by_qualified_staff(hall: HallFixture) -> None:
+    with Session(hall.engine) as s, s.begin():
+        s.execute(update(Matter).where(col(Matter.code) == "B01").values(licensing=True))
+    licence = hall.issue("B", matter="B01")  # 企业设立登记: an administrative licence
+    plain = hall.issue("B")  # no matter chosen: an ordinary B ticket, issued later
+    unqualified = hall.open_window("4", "li")  # window 4 serves A, B and C; li has no qualification
+    called = hall.services.call_next(hall.code, "4", actor=unqualified, request_id=hall.rid())
+    assert called.ticket is not None and called.ticket.number == plain.number  # the older one skipped
+    hall.services.start(hall.code, "4", actor=unqualified, request_id=hall.rid())
+    hall.services.finish(hall.code, "4", None, actor=unqualified, request_id=hall.rid())
+    with pytest.raises(QueueEmptyError):
+        hall.services.call_next(hall.code, "4", actor=unqualified, request_id=hall.rid())
+    with pytest.raises(RefusedError) as refused:
+        hall.services.call_ticket(
+            hall.code, "4", "点名", number=licence.number, actor=unqualified, request_id=hall.rid()
+        )
+    assert refused.value.code is ErrorCode.NOT_ELIGIBLE
+    qualified = hall.open_window("2", "zhao")  # a valid qualification until 2099
+    called = hall.services.call_next(hall.code, "2", actor=qualified, request_id=hall.rid())
+    assert called.ticket is not None and called.ticket.number == licence.number

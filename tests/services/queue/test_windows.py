@@ -18,6 +18,7 @@ from queue_server.errors import (
     RefusedError,
 )
 from queue_server.protocol.messages import (
+    ErrorCode,
     TicketIssueArgs,
     TicketState,
     TicketStatusResult,
@@ -251,3 +252,29 @@ def test_weekend_windows_only_on_rest_days(hall: HallFixture) -> None:
     hall.clock.set(datetime(2025, 10, 1, 10, 0, tzinfo=SHANGHAI))  # National Day, a Wednesday
     with pytest.raises(RefusedError):
         hall.services.open_window(hall.code, "3", actor=hall.manager)
+
+
+def test_after_closing_only_extended_hours_windows_call(make_hall: Callable[..., HallFixture]) -> None:
+    week = {str(d): [["09:00", "12:00"], ["13:30", "17:00"]] for d in range(5)}
+    hall = make_hall(schedule=week)
+    hall.clock.set(datetime(2025, 3, 12, 16, 0, tzinfo=SHANGHAI))  # a Wednesday, before the cut-off
+    first, second, third = hall.issue("A"), hall.issue("A"), hall.issue("A")
+    ordinary = hall.open_window("1", "zhang")  # window 1: no extended hours
+    extended = hall.open_window("4", "zhao")  # window 4: extended_hours = true
+    # Before closing any window calls.
+    called = hall.services.call_next(hall.code, "1", actor=ordinary, request_id=hall.rid())
+    assert called.ticket is not None and called.ticket.number == first.number
+    hall.services.start(hall.code, "1", actor=ordinary, request_id=hall.rid())
+    hall.clock.set(datetime(2025, 3, 12, 17, 5, tzinfo=SHANGHAI))  # past closing, two still waiting
+    # The visit called before closing is still finished at window 1.
+    hall.services.finish(hall.code, "1", None, actor=ordinary, request_id=hall.rid())
+    with pytest.raises(RefusedError) as refused:
+        hall.services.call_next(hall.code, "1", actor=ordinary, request_id=hall.rid())
+    assert refused.value.code is ErrorCode.SERVICE_CLOSED
+    assert refused.value.detail["window"] == "1"
+    with pytest.raises(RefusedError):
+        hall.services.call_ticket(
+            hall.code, "1", "点名", number=third.number, actor=ordinary, request_id=hall.rid()
+        )
+    late = hall.services.call_next(hall.code, "4", actor=extended, request_id=hall.rid())
+    assert late.ticket is not None and late.ticket.number == second.number

@@ -8,14 +8,14 @@ import pytest
 from queue_server.errors import NotFoundError
 from queue_server.services.casework.models import CaseRequest
 from queue_server.services.queue.models import TransferRequest
-from tests.services.helpers import DeskHall, page_text
+from tests.services.helpers import DeskHall, citizen_token, page_text
 
 
 def test_the_visit_from_waiting_to_done(dh_sqlite: DeskHall) -> None:
     dh = dh_sqlite
     dh.issue("A")
     ticket = dh.issue("A", matter="A01")
-    token = str(ticket.ticket_id)
+    token = citizen_token(ticket)
     assert dh.services.citizen_hall(token) == dh.code
     zhang = dh.open("1", "zhang")
     waiting = dh.services.citizen(token)
@@ -27,7 +27,7 @@ def test_the_visit_from_waiting_to_done(dh_sqlite: DeskHall) -> None:
     dh.hall.services.start(dh.code, "1", actor=zhang, request_id=dh.hall.rid())
     dh.finish("1", "zhang", CaseRequest(case_type="immediate"))
     called = dh.call("1", "zhang")
-    assert called.ticket is not None and called.ticket.ticket_id == token
+    assert called.ticket is not None and called.ticket.ticket_id == ticket.ticket_id
     view = dh.services.citizen(token)
     assert (view.state, view.window, view.message) == ("called", "1", "轮到您了！请到 1 号窗口办理")
     assert not view.can_rate
@@ -50,9 +50,9 @@ def test_a_token_opens_only_its_own_documents(dh_sqlite: DeskHall) -> None:
     dh.serve("1", "zhang")
     case = dh.finish("1", "zhang", CaseRequest(case_type="returned", reasons=["材料不符合法定形式"])).case
     document = case.documents[0].id
-    assert "材料不符合法定形式" in page_text(dh.services.citizen_document(str(first.ticket_id), document))
+    assert "材料不符合法定形式" in page_text(dh.services.citizen_document(citizen_token(first), document))
     with pytest.raises(NotFoundError):
-        dh.services.citizen_document(str(other.ticket_id), document)
+        dh.services.citizen_document(citizen_token(other), document)
     with pytest.raises(NotFoundError):
         dh.services.citizen("no-such-token")
 
@@ -60,14 +60,14 @@ def test_a_token_opens_only_its_own_documents(dh_sqlite: DeskHall) -> None:
 def test_a_transferred_visit_is_followed_with_the_first_token(dh_sqlite: DeskHall) -> None:
     dh = dh_sqlite
     ticket = dh.issue("A")
-    token = str(ticket.ticket_id)
+    token = citizen_token(ticket)
     zhang = dh.open("1", "zhang")
     dh.call("1", "zhang")
     dh.services.transfer(dh.code, "1", TransferRequest(to_service="B"), actor=zhang)
     moved = dh.services.citizen(token)
     assert (moved.state, moved.number, moved.service_name) == ("waiting", "A001", "企业开办")
     live_view, tokens = dh.services.citizen_live(token)
-    assert live_view == moved and token in tokens and len(tokens) == 2
+    assert live_view == moved and ticket.ticket_id in tokens and len(tokens) == 2
     zhao = dh.open("2", "zhao")
     dh.call("2", "zhao")
     assert dh.services.citizen(token).message == "轮到您了！请到 2 号窗口办理"

@@ -42,20 +42,29 @@ def test_statistics_match_hand_computed_figures(hall: HallFixture) -> None:
 
     with pytest.raises(NotAuthorizedError):
         hall.services.statistics(hall.code, date(2025, 3, 12), date(2025, 3, 12), actor=zhang)
-    stats = hall.services.statistics(hall.code, date(2025, 3, 12), date(2025, 3, 12), actor=hall.manager)
-    by_service = {row.key: row for row in stats.services}
-    a, b = by_service["A"], by_service["B"]
-    assert (a.tickets, a.served, a.no_shows) == (4, 3, 1)
-    assert a.mean_wait_s == (10 + 30 + 40 + 40) / 4 * 60
-    assert a.p90_wait_s == 40 * 60  # nearest rank: ceil(0.9 * 4) = 4th of [10, 30, 40, 40]
-    assert a.mean_handling_s == (5 + 7 + 9) / 3 * 60
-    assert a.within_target == 1 / 4  # target 20 min: only A001
-    assert (b.tickets, b.served, b.mean_wait_s, b.within_target) == (1, 1, 50 * 60, 0.0)
-    assert by_service["C"].tickets == 0 and by_service["C"].mean_wait_s is None
-    by_window = {row.key: row for row in stats.windows}
-    assert (by_window["1"].tickets, by_window["1"].served, by_window["1"].no_shows) == (3, 2, 1)
-    assert (by_window["4"].served, by_window["4"].mean_handling_s) == (2, 6 * 60)
-    assert stats.total.tickets == 5 and stats.total.served == 4
+    stats = hall.services.statistics(
+        hall.code, date(2025, 3, 12), date(2025, 3, 12), "service", actor=hall.manager
+    )
+    by_service = {row.label: row for row in stats.rows}
+    a, b = by_service["A 户籍业务"], by_service["B 企业开办"]
+    assert (a.issued, a.served, a.no_show) == (4, 3, 1)
+    assert a.wait_mean_s == (10 + 30 + 40 + 40) / 4 * 60
+    assert a.wait_p90_s == 40 * 60  # nearest rank: ceil(0.9 * 4) = 4th of [10, 30, 40, 40]
+    assert a.handling_mean_s == (5 + 7 + 9) / 3 * 60
+    assert a.service_level == 1 / 4  # target 20 min: only A001
+    assert (b.issued, b.served, b.wait_mean_s, b.service_level) == (1, 1, 50 * 60, 0.0)
+    assert "C 社保业务" not in by_service  # nothing issued: no row
+    windows = hall.services.statistics(
+        hall.code, date(2025, 3, 12), date(2025, 3, 12), "window", actor=hall.manager
+    )
+    by_window = {row.label: row for row in windows.rows}
+    assert (by_window["1号窗口"].visits, by_window["1号窗口"].served, by_window["1号窗口"].no_show) == (
+        3,
+        2,
+        1,
+    )
+    assert (by_window["4号窗口"].served, by_window["4号窗口"].handling_mean_s) == (2, 6 * 60)
+    assert stats.total.issued == 5 and stats.total.served == 4
     with pytest.raises(BadRequestError):
         hall.services.statistics(hall.code, date(2025, 3, 13), date(2025, 3, 12), actor=hall.manager)
 

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, el, clear, dateText, live } = hallq;
+  const { api, el, clear, dateText, timeText, live } = hallq;
   const token = document.body.dataset.token;
   const $ = (id) => document.getElementById(id);
   const LEVELS = [[5, "非常满意"], [4, "满意"], [3, "基本满意"], [2, "不满意"], [1, "非常不满意"]];
@@ -33,6 +33,7 @@
       const docs = clear($("documents"));
       for (const d of v.documents) docs.append(el("li", {}, el("a", { href: d.url, target: "_blank", text: d.title + "（可打印/保存）" })));
     }
+    details(v);
     $("rating-card").hidden = !(v.can_rate || v.rating);
     const stars = clear($("stars"));
     if (v.can_rate) {
@@ -41,6 +42,41 @@
     $("rating-result").textContent = v.rating ? "您的评价：" + v.rating_label + "，感谢您的反馈！" : "";
     probe.renders.push({ state: v.state, window: v.window, at: Date.now() });
   }
+
+  /* The visit in detail: the appointment, what to bring, the one-time notice, cancelling. */
+  function details(v) {
+    const a = v.appointment;
+    $("appointment-card").hidden = !a;
+    if (a) {
+      const slot = timeText(a.slot_start) + "–" + timeText(a.slot_end);
+      clear($("appointment-facts")).append(el("dt", { text: "预约号" }), el("dd", { id: "appointment-code", text: a.code }),
+        el("dt", { text: "预约时段" }), el("dd", { text: slot }));
+    }
+    const materials = v.materials || [];
+    $("materials-card").hidden = !materials.length && !v.notice_url;
+    const list = clear($("materials"));
+    for (const m of materials) {
+      list.append(el("li", { class: m.checked ? "checked" : null },
+        m.name + (m.required ? "" : "（如有）"), m.note ? el("div", { class: "note", text: m.note }) : null));
+    }
+    $("notice").hidden = !v.notice_url;
+    if (v.notice_url) $("notice-link").href = v.notice_url;
+    $("cancel-card").hidden = !v.can_cancel;
+    if (!v.can_cancel) $("cancel-confirm").hidden = true;
+  }
+
+  async function cancel() {
+    $("cancel-error").textContent = "";
+    try {
+      render(await api("POST", "/api/citizen/" + token + "/cancel", undefined, { idempotent: true }));
+    } catch (e) {
+      $("cancel-error").textContent = e.message;
+    }
+  }
+
+  $("cancel").addEventListener("click", () => { $("cancel-confirm").hidden = false; });
+  $("cancel-no").addEventListener("click", () => { $("cancel-confirm").hidden = true; });
+  $("cancel-yes").addEventListener("click", cancel);
 
   async function rate(score) {
     try {

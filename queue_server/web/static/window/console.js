@@ -47,6 +47,7 @@
     } catch (e) {
       me = null;
     }
+    if (me && me.must_change_password) await changePassword();
     if (me && me.window) {
       windowNo = me.window;
       return showDesk();
@@ -88,6 +89,11 @@
           hall: hall, login: form.login.value.trim(), password: form.password.value,
         });
         me = result.staff;
+        if (me.must_change_password) {  // a new or reset password: changed first, then the sign-in goes on
+          form.password.value = "";
+          await changePassword();
+          $("login").hidden = false;
+        }
       }
       const chosen = form.window.value;
       const signed = await api("POST", "/api/halls/" + hall + "/windows/" + chosen + "/sign-in", undefined, { idempotent: true });
@@ -104,6 +110,38 @@
       $("login-submit").disabled = false;
     }
   });
+
+  // A new or reset password must be changed before anything else (the server refuses the rest).
+  function changePassword() {
+    return new Promise((resolve) => {
+      $("login").hidden = true;
+      const error = el("p", { class: "error", role: "alert" });
+      const current = el("input", { type: "password", name: "current", id: "pw-current", required: true, maxlength: 256 });
+      const fresh = el("input", { type: "password", name: "new", id: "pw-new", required: true, minlength: 8, maxlength: 256 });
+      const again = el("input", { type: "password", name: "again", id: "pw-again", required: true, minlength: 8, maxlength: 256 });
+      const form = el("form", { id: "password-form", autocomplete: "off" },
+        el("label", {}, "原密码 ", current),
+        el("label", {}, "新密码（至少8位） ", fresh),
+        el("label", {}, "再次输入新密码 ", again),
+        el("button", { type: "submit", class: "primary", id: "password-submit", text: "修改密码" }));
+      const panel = el("section", { id: "password", class: "panel login" },
+        el("h1", { text: "首次登录或密码已重置，请先修改密码" }), form, error);
+      $("login").after(panel);
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        error.textContent = "";
+        if (fresh.value !== again.value) { error.textContent = "两次输入的新密码不一致。"; return; }
+        try {
+          const result = await api("POST", "/api/auth/password", { current_password: current.value, new_password: fresh.value });
+          me = result.staff;
+          panel.remove();
+          resolve();
+        } catch (e) {
+          error.textContent = e.message;
+        }
+      });
+    });
+  }
 
   function showDesk() {
     view = null;
@@ -287,6 +325,7 @@
     facts.append(el("dt", { text: "事项" }), el("dd", { id: "current-matter", text: c.matter_name || "（未选择事项）" }));
     if (c.appointment) facts.append(el("dt", { text: "预约" }), el("dd", { text: c.appointment }));
     if (c.special_reason) facts.append(el("dt", { text: "特事特办" }), el("dd", { class: "special", text: c.special_reason }));
+    if (c.guide) facts.append(el("dt", { text: "导办台" }), el("dd", { id: "current-guide", text: c.guide.clerk_name + " 代取号" + (c.guide.accompanied_by ? "，陪同：" + c.guide.accompanied_by : "") }));
     if (c.priority) facts.append(el("dt", { text: "优先类别" }), el("dd", {}, priorityLine(c.priority)));
     if (c.return_for || c.return_for_number) {
       const r = c.return_for;

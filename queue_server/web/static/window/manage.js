@@ -241,12 +241,24 @@
     }
   });
 
+  // Managers review and supervise; administrators keep the window printers (settings) and nothing
+  // else here: each sees only the tabs the server lets them use (docs/security.md).
+  function showRole(role) {
+    const admin = role === "admin";
+    for (const button of document.querySelectorAll(".tabs button")) {
+      button.hidden = (button.dataset.tab === "printers") !== admin;
+    }
+    const first = document.querySelector(".tabs button:not([hidden])");
+    if (first && first.dataset.tab !== tab) first.click();
+  }
+
   async function start() {
     const me = await api("GET", "/api/auth/me").catch(() => null);
     if (!me) return showLogin();
     $("login").hidden = true;
     $("main").hidden = false;
     $("who").textContent = me.name;
+    showRole(me.role);
     api("GET", base + "/state").then((s) => { $("hall-name").textContent = s.hall_name; }, () => null);
     live(base + "/live", {
       case: () => tab === "promised" && loadPromised(),

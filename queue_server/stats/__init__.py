@@ -1,0 +1,28 @@
+"""Statistics for managers, answered from rollups kept exact as tickets change.
+
+The rollup tables (``store/tables/stats.py``; what each row sums, exactly: ``stats/rollups.py``):
+
+- ``stats_ticket``: per hall, dim, service day and dim key. Each ticket counts once in each dim:
+  ``hour`` (hall-local hour of issue), ``service``, ``window`` and ``staff`` (0: never called),
+  ``channel`` (kiosk, appointment, special, desk), ``priority`` (the class; "" normal), ``call_slot``
+  (hall-local minute of the first call, in 5-minute steps; "-" never called). Measures: issued (first
+  segments), visits (segments called), served, no_show, transferred, voided, waiting (waiting or held),
+  recalls, in_target (called within the service's target wait), late_uncalled (left uncalled after
+  the target), and for waits and handling times a count, a sum in ms and a histogram
+  (``w00``…, ``h00``…: ``stats/buckets.py``).
+- ``stats_rating``: per hall, day of the rating, window, staff: ratings, by level (s1…s5), bad ones,
+  rectifications closed, closed in time.
+- ``stats_case``: per hall, acceptance day, deadline, case type, department: cases, closed, closed
+  after the deadline.
+- ``stats_pause``: per hall, day, window, staff, reason: pauses, still running, paused ms.
+- ``stats_shift``: per hall, day, window, staff: sign-ins, still signed in, signed-in ms.
+- ``stats_appointment``: per hall, slot day, service: booked, kept, late, pending, cancelled.
+- ``stats_extended``: per hall, day, window, staff (from the ``window_close`` events): closes, closes
+  past closing time, the minutes worked past it (延时服务).
+- ``stats_zone``: each hall's UTC offset (SQLite's hall-local days and hours).
+
+Modules: ``buckets`` (histograms, percentiles), ``measures`` (figures from summed rows), ``dialect``
+and ``sql`` (the SQL of both databases), ``rollups`` (the descriptions above), ``triggers`` (kept in the
+transaction of each change), ``rebuild`` (recomputed from the source rows), ``query`` and ``report``
+(grouped reads), ``labels`` (zh-CN names), ``export`` (CSV and xlsx), ``cli`` (``hallq stats rebuild``).
+"""

@@ -1,0 +1,272 @@
+"""A statistics report: the rollup sums of a range of days, grouped one way, turned into figures.
+
+``report(conn, context, scope, group)`` gives the rows (``key``, ``label``, figures) and the total. Every
+dim of ``stats_ticket`` counts each ticket once, so the total is the sum of the rows, whatever the
+grouping. Figures that do not live in a grouping are left out of its rows (None): window time and
+ratings exist per day, window, staff and hall; appointments per day, service, department and hall;
+cases per day, department and hall; extended-hours tickets per day and hall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from queue_server.domain.calendar import HallCalendar
+from queue_server.domain.schedule import HallSchedule, last_closing
+from queue_server.stats import measures, query
+from queue_server.stats.labels import Names, label_of
+from queue_server.stats.query import Scope
+from queue_server.stats.rollups import APPOINTMENTS, CALL_SLOT_MIN, CASES, EXTENDED, PAUSES, RATINGS, SHIFTS
+
+TIME_GROUPS = ("day", "week", "month", "weekday")
+GROUPS = (*TIME_GROUPS, "hour", "service", "window", "staff", "department", "channel", "priority", "hall")
+
+# The ticket dim each grouping reads, and the column its rows come grouped by.
+_TICKET_READ: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(TIME_GROUPS, ("hour", "service_day")),
+    "hour": ("hour", "dim_key"),
+    "service": ("service", "dim_key"),
+    "department": ("service", "dim_key"),
+    "window": ("window", "dim_key"),
+    "staff": ("staff", "dim_key"),
+    "channel": ("channel", "dim_key"),
+    "priority": ("priority", "dim_key"),
+    "hall": ("hour", "hall_id"),
+}
+# The side rollups' key column per grouping (absent: the figure does not exist in that grouping).
+_DAY = dict.fromkeys(TIME_GROUPS, "day")
+_FLOOR_BY = {**_DAY, "window": "window_id", "staff": "staff_id", "hall": "hall_id"}
+_APPOINTMENT_BY = {**_DAY, "service": "service_id", "department": "service_id", "hall": "hall_id"}
+_CASE_BY = {**dict.fromkeys(TIME_GROUPS, "day"), "department": "department_id", "hall": "hall_id"}
+
+
+@dataclass(frozen=True)
+class HallInfo:
+    id: int
+    code: str
+    name: str
+    zone: ZoneInfo
+    calendar: HallCalendar
+    schedule: HallSchedule | None
+
+
+@dataclass(frozen=True)
+class Context:
+    halls: Mapping[int, HallInfo]
+    names: Names
+    now: datetime
+
+
+def time_key(group: str, day: date) -> str:
+    if group == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if group == "month":
+        return f"{day:%Y-%m}"
+    if group == "weekday":
+        return str(day.isoweekday())
+    return day.isoformat()
+
+
+def _folder(group: str, ctx: Context) -> Callable[[str], str]:
+    """Maps a rollup row's group value to the report's key."""
+    if group in TIME_GROUPS:
+        return lambda day: time_key(group, date.fromisoformat(day))
+    if group == "department":
+        return lambda service: str(ctx.names.service_department.get(int(service), 0))
+    return lambda key: key
+
+
+def _fold(rows: Mapping[str, Mapping[str, Any]], fold: Callable[[str], str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for key, row in rows.items():
+        measures.add(out.setdefault(fold(key), {}), row)
+    return out
+
+
+def _days(scope: Scope) -> list[date]:
+    return [scope.first + timedelta(days=i) for i in range((scope.last - scope.first).days + 1)]
+
+
+def _live_key(group: str, row: Mapping[str, Any], ctx: Context, today: date) -> str:
+    hall = ctx.halls[int(row["hall_id"])]
+    if group in TIME_GROUPS:
+        return time_key(group, today)
+    if group == "hour":
+        return str(row["issued_at"].astimezone(hall.zone).hour)
+    if group in ("service", "department"):
+        service = str(row["service_id"])
+        return service if group == "service" else str(ctx.names.service_department.get(int(service), 0))
+    if group == "channel":
+        return _channel(row)
+    if group == "priority":
+        return str(row["priority_class"] or "")
+    if group == "hall":
+        return str(hall.id)
+    return "0"  # window, staff: nobody has called them
+
+
+def _channel(row: Mapping[str, Any]) -> str:
+    if row["special"]:
+        return "special"
+    if row["appointment_id"] is not None:
+        return "appointment"
+    return "kiosk" if row["device_id"] is not None else "desk"
+
+
+def _live_late(conn: Connection, ctx: Context, scope: Scope, group: str) -> dict[str, dict[str, Any]]:
+    """Today's waiting tickets already past their service's target, per report key."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in query.live_waiting(conn, scope):
+        target = ctx.names.service_target_min.get(int(row["service_id"]), 0)
+        if ctx.now - row["issued_at"] > timedelta(minutes=target):
+            measures.add(out.setdefault(_live_key(group, row, ctx, scope.today), {}), {"live_late": 1})
+    return out
+
+
+def _weekend(conn: Connection, ctx: Context, scope: Scope, group: str) -> dict[str, dict[str, Any]]:
+    rest = sorted(
+        {d for hall in ctx.halls.values() for d in _days(scope) if not hall.calendar.is_working_day(d)}
+    )
+    dim, by = _TICKET_READ[group]
+    rows = query.issued_on(conn, scope, dim, by, rest)
+    return _fold({k: {"weekend_issued": v} for k, v in rows.items()}, _folder(group, ctx))
+
+
+def _extended(conn: Connection, ctx: Context, scope: Scope, group: str) -> dict[str, dict[str, Any]]:
+    """Tickets first called at or after their day's closing time (延时服务), per day or hall."""
+    closings: dict[tuple[int, date], int] = {}
+    for hall in ctx.halls.values():
+        if hall.schedule is None:
+            continue  # always open: no closing, nothing is extended
+        for day in _days(scope):
+            closes = last_closing(hall.schedule, hall.calendar, day, hall.zone)
+            if closes is not None:
+                closings[hall.id, day] = closes.hour * 60 + closes.minute
+    out: dict[str, dict[str, Any]] = {}
+    if not closings:
+        return out
+    earliest = min(closings.values()) // CALL_SLOT_MIN * CALL_SLOT_MIN
+    for hall_id, day, slot, n in query.calls_after(conn, scope, f"{earliest:04d}"):
+        closing = closings.get((hall_id, day))
+        if closing is not None and slot >= closing:
+            key = str(hall_id) if group == "hall" else time_key(group, day) if group != "total" else ""
+            measures.add(out.setdefault(key, {}), {"extended_tickets": n})
+    return out
+
+
+def _by(table: Mapping[str, str], group: str) -> tuple[bool, str | None]:
+    """Whether a side figure exists in the grouping, and its key column (None: the total)."""
+    if group == "total":
+        return True, None
+    return group in table, table.get(group)
+
+
+def _floor(
+    conn: Connection, scope: Scope, by: str | None, fold: Callable[[str], str], hand: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    shifts = _fold(query.side_sums(conn, SHIFTS, scope, by), fold)
+    pauses = _fold(query.side_sums(conn, PAUSES, scope, by), fold)
+    reasons = query.pauses_by_reason(conn, scope, by)
+    for key, value in _fold({k: {"by_reason": v} for k, v in reasons.items()}, fold).items():
+        measures.add(pauses.setdefault(key, {}), value)
+    extended = _fold(query.side_sums(conn, EXTENDED, scope, by), fold)
+    ratings = _fold(query.side_sums(conn, RATINGS, scope, by), fold)
+    out: dict[str, dict[str, Any]] = {}
+    for key in {*shifts, *pauses, *extended, *ratings, *hand}:
+        out[key] = {
+            **measures.floor_figures(
+                shifts.get(key, {}), pauses.get(key, {}), extended.get(key, {}), int(hand.get(key, 0))
+            ),
+            **measures.rating_figures(ratings.get(key, {})),
+        }
+    return out
+
+
+def _appointments(
+    conn: Connection, scope: Scope, by: str | None, fold: Callable[[str], str]
+) -> dict[str, dict[str, Any]]:
+    booked = _fold(query.side_sums(conn, APPOINTMENTS, scope, by), fold)
+    missed = _fold({k: {"n": v} for k, v in query.missed_appointments(conn, scope, by).items()}, fold)
+    return {
+        key: measures.appointment_figures(booked.get(key, {}), int(missed.get(key, {}).get("n", 0)))
+        for key in {*booked, *missed}
+    }
+
+
+def _cases(
+    conn: Connection, scope: Scope, by: str | None, fold: Callable[[str], str]
+) -> dict[str, dict[str, Any]]:
+    accepted = _fold(query.side_sums(conn, CASES, scope, by), fold)
+    types = query.cases_by_type(conn, scope, by)
+    for key, value in _fold({k: {"by_type": v} for k, v in types.items()}, fold).items():
+        measures.add(accepted.setdefault(key, {}), value)
+    due = _fold(query.promised_due(conn, scope, "deadline" if by == "day" else by), fold)
+    return {key: measures.case_figures(accepted.get(key, {}), due.get(key, {})) for key in {*accepted, *due}}
+
+
+def _sides(
+    conn: Connection, ctx: Context, scope: Scope, group: str, tickets: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Per report key, the figures of the side rollups that exist in this grouping."""
+    fold: Callable[[str], str] = (lambda _key: "") if group == "total" else _folder(group, ctx)
+    out: dict[str, dict[str, Any]] = {}
+    hand = {key: row.get("hand_ms", 0) for key, row in tickets.items()}
+    parts: list[dict[str, dict[str, Any]]] = []
+    applies, by = _by(_FLOOR_BY, group)
+    if applies:
+        parts.append(_floor(conn, scope, by, fold, hand))
+    applies, by = _by(_APPOINTMENT_BY, group)
+    if applies:
+        parts.append(_appointments(conn, scope, by, fold))
+    applies, by = _by(_CASE_BY, group)
+    if applies:
+        parts.append(_cases(conn, scope, by, fold))
+    if group in (*TIME_GROUPS, "hall", "total"):
+        parts.append(_extended(conn, ctx, scope, group))
+    for part in parts:
+        for key, figures in part.items():
+            out.setdefault(key, {}).update(figures)
+    return out
+
+
+def _figures(tickets: Mapping[str, Any], side: Mapping[str, Any], weekend: bool) -> dict[str, Any]:
+    figures = measures.ticket_figures(tickets)
+    figures["weekend_issued"] = int(tickets.get("weekend_issued", 0)) if weekend else None
+    figures.update(side)
+    return figures
+
+
+def report(
+    conn: Connection, ctx: Context, scope: Scope, group: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The rows (``key``, ``label``, figures) and the total of one grouping over ``scope``."""
+    dim, by = _TICKET_READ[group]
+    fold = _folder(group, ctx)
+    tickets = _fold(query.ticket_sums(conn, scope, dim, by), fold)
+    for extra in (_live_late(conn, ctx, scope, group), _weekend(conn, ctx, scope, group)):
+        for key, value in extra.items():
+            measures.add(tickets.setdefault(key, {}), value)
+    side = _sides(conn, ctx, scope, group, tickets)
+    keys = sorted({*tickets, *side}, key=lambda k: _order(group, k))
+    rows = [
+        {
+            "key": key,
+            "label": label_of(group, key, ctx.names),
+            **_figures(tickets.get(key, {}), side.get(key, {}), True),
+        }
+        for key in keys
+    ]
+    all_tickets = measures.total(tickets.values())
+    total = _figures(all_tickets, _sides(conn, ctx, scope, "total", {"": all_tickets}).get("", {}), True)
+    return rows, total
+
+
+def _order(group: str, key: str) -> tuple[int, str]:
+    return (int(key), "") if key.lstrip("-").isdigit() and group not in TIME_GROUPS else (0, key)
