@@ -3,6 +3,7 @@ priority confirmation at the window."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,6 +45,7 @@ from queue_server.services.engine.lookup import (
     ticket_by_public_id,
     window_by_number,
 )
+from queue_server.services.engine.request_log import scope_of
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.services.people.security import new_citizen_token
 from queue_server.services.ports import Actor, Role
@@ -146,7 +148,7 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
         "appointment_id": None if appointment is None else appointment.id,
         "appointment_slot_start": None if appointment is None else appointment.slot_start,
         "return_for": args.return_for,
-        "request_id": tx.request_id,
+        "request_id": ticket_request_key(tx),
         "device_id": tx.device_id,
         "citizen_token": new_citizen_token(),
         "public_id": new_public_id(),
@@ -216,6 +218,16 @@ def ticket_result(
 
 def citizen_url(tx: Tx, ticket: Ticket | NewTicket) -> str:
     return f"{tx.settings.public_base_url.rstrip('/')}/t/{ticket.citizen_token}"
+
+
+def ticket_request_key(tx: Tx) -> str | None:
+    """The ticket's copy of its request key, scoped like the request log's (sender, key): the unique
+    (hall, request_id) of tickets then never refuses one device's ticket for another device's key.
+    A digest: a sender's name and a 128-character key together may not fit the column."""
+    if tx.request_id is None:
+        return None
+    scoped = f"{scope_of(tx.device_id, tx.actor)}\x00{tx.request_id}"
+    return "k1:" + hashlib.sha256(scoped.encode()).hexdigest()
 
 
 def new_public_id() -> str:

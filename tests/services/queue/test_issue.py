@@ -182,3 +182,14 @@ def test_matter_materials_and_links_travel_with_the_ticket(hall: HallFixture) ->
     with pytest.raises(RefusedError) as unknown:
         hall.issue("Z")
     assert unknown.value.code is ErrorCode.UNKNOWN_SERVICE
+
+
+def test_two_kiosks_may_use_the_same_request_id(hall: HallFixture) -> None:
+    """A request id is its sender's: another kiosk's ticket under the same id is a ticket of its own,
+    while the same kiosk repeating it gets its first reply (the ticket row keeps a scoped key)."""
+    args = TicketIssueArgs(service="A")
+    first = hall.services.issue_ticket(hall.code, args, request_id="same-1", device_id="kiosk-1")
+    other = hall.services.issue_ticket(hall.code, args, request_id="same-1", device_id="kiosk-2")
+    assert other.number != first.number and other.ticket_id != first.ticket_id
+    again = hall.services.issue_ticket(hall.code, args, request_id="same-1", device_id="kiosk-1")
+    assert again == first
