@@ -64,7 +64,7 @@ def call_next(tx: Tx, window_no: str, actor: Actor) -> WindowOpResult:
         picked = pick_next(candidates, profile, policy, tx.now)
         if picked is None:
             raise QueueEmptyError(window=window.number)
-        ticket = _claim(tx, picked.ticket_id, (TicketState.WAITING,))
+        ticket = _claim(tx, picked.ticket_id, (TicketState.WAITING,), window)
         if ticket is not None:
             window.consecutive_priority_calls = after_call(window.consecutive_priority_calls, picked)
             return _called(tx, window, ticket, "call_next")
@@ -90,7 +90,7 @@ def call_specific(tx: Tx, window_no: str, ticket_token: str, reason: str, actor:
             ticket=target.number,
             window=window.number,
         )
-    ticket = _claim(tx, pk(target), (TicketState.WAITING, TicketState.HELD))
+    ticket = _claim(tx, pk(target), (TicketState.WAITING, TicketState.HELD), window)
     if ticket is None:
         raise InvalidStateError(ticket=target.number, state=target.state)
     window.consecutive_priority_calls = after_call(window.consecutive_priority_calls, _as_candidate(ticket))
@@ -188,25 +188,33 @@ def calls_since(session: Session, hall_id: int, seq: int, limit: int) -> CallsSi
     return CallsSinceResult(calls=[call_event(row) for row in rows[:limit]], more=len(rows) > limit)
 
 
-def _claim(tx: Tx, ticket_id: int, from_states: tuple[TicketState, ...]) -> Ticket | None:
-    """Take the ticket for this call with ONE conditional UPDATE: two windows never get the same one."""
-    # RETURNING loads the claimed row in the same statement (SQLite 3.35+ and PostgreSQL).
+def _claim(tx: Tx, ticket_id: int, from_states: tuple[TicketState, ...], window: Window) -> Ticket | None:
+    """Take the ticket for this call with ONE conditional UPDATE: two windows never get the same one.
+
+    The same statement writes everything the call changes on the ticket, so the ticket's row changes
+    once per call (its triggers, the statistics' included, run once) and the ORM has nothing left to
+    flush for it; RETURNING loads the row (SQLite 3.35+ and PostgreSQL)."""
     return tx.session.scalars(
         update(Ticket)
         .where(col(Ticket.id) == ticket_id, col(Ticket.state).in_([s.value for s in from_states]))
-        .values(state=TicketState.CALLED.value)
+        .values(
+            state=TicketState.CALLED.value,
+            window_id=window.id,
+            staff_id=window.staff_id,
+            target_window_id=None,
+            called_at=tx.now,
+            # The literal typed as the column: stored as the other timestamps are (UTC).
+            first_called_at=sa.func.coalesce(
+                col(Ticket.first_called_at), sa.literal(tx.now, _FIRST_CALLED.type)
+            ),
+        )
         .returning(Ticket)
         .execution_options(synchronize_session=False, populate_existing=True)
     ).one_or_none()
 
 
 def _called(tx: Tx, window: Window, ticket: Ticket, kind: str, **data: Any) -> WindowOpResult:
-    ticket.window_id = window.id
-    ticket.staff_id = window.staff_id
-    ticket.target_window_id = None
-    ticket.called_at = tx.now
-    if ticket.first_called_at is None:
-        ticket.first_called_at = tx.now
+    """The window's side of a call the claim made (``_claim`` wrote the ticket's)."""
     window.status = WindowStatus.CALLING.value
     window.status_since = tx.now
     window.current_ticket_id = ticket.id
@@ -229,4 +237,5 @@ def _as_candidate(ticket: Ticket) -> Candidate:
 
 
 _MATTER: sa.Table = SQLModel.metadata.tables[Matter.__tablename__]
+_FIRST_CALLED = SQLModel.metadata.tables[Ticket.__tablename__].c.first_called_at
 _MATTER_LICENSING = Prepared(sa.select(_MATTER.c.licensing).where(_MATTER.c.id == sa.bindparam("id")))
