@@ -4,38 +4,22 @@ higher config version (the kiosk drops nothing it should take)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from harness.factories import FakeClock, make_settings
-from queue_server.halls import HallFile, validate_data
 from queue_server.halls.loader import load_hall
 from queue_server.halls.passwords import DEMO_PASSWORD_ENV
 from queue_server.services import Services
-from queue_server.store import init_db
 from queue_server.store import tables as t
+from tests.halls.conftest import hall_of
 
 DEV_ENV = {DEMO_PASSWORD_ENV: "demo-password-1"}
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 ALL = ["A", "B", "C", "D", "E", "F", "G"]
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = init_db(db_url)
-    yield eng
-    eng.dispose()
-
-
-def hall_of(raw: dict[str, Any]) -> HallFile:
-    hall = validate_data(raw)
-    assert isinstance(hall, HallFile), hall
-    return hall
 
 
 def device_of(raw: dict[str, Any], device_id: str) -> dict[str, Any]:

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from queue_server.domain.schedule import issue_verdict
-from queue_server.halls import DEMO_HALL_PATH, HallFile, read_hall_file, validate_data
+from queue_server.halls import DEMO_HALL_PATH, read_hall_file
 from queue_server.halls.loader import PRIMARY_WEIGHT, SECONDARY_WEIGHT, load_hall
 from queue_server.halls.passwords import DEMO_PASSWORD_ENV
 from queue_server.halls.schedule import hall_calendar, service_schedule
 from queue_server.services.engine import rules
 from queue_server.services.people.security import verify_password
-from queue_server.store import init_db
 from queue_server.store import tables as t
+from tests.halls.conftest import hall_of
 
 DEV_ENV = {DEMO_PASSWORD_ENV: "demo-password-1"}
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -34,19 +32,6 @@ HALL_TABLES: list[type[SQLModel]] = [
     t.Staff,
     t.Device,
 ]
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = init_db(db_url)
-    yield eng
-    eng.dispose()
-
-
-def hall_of(raw: dict[str, Any]) -> HallFile:
-    hall = validate_data(raw)
-    assert isinstance(hall, HallFile), hall
-    return hall
 
 
 def snapshot(engine: Engine) -> dict[str, list[dict[str, Any]]]:

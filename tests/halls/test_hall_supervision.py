@@ -4,11 +4,9 @@ supervision applies (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -20,21 +18,8 @@ from queue_server.halls.passwords import DEMO_PASSWORD_ENV
 from queue_server.halls.supervision import Supervision
 from queue_server.protocol.messages import DeviceStatus
 from queue_server.services import Services
-from queue_server.store import init_db
 from queue_server.store import tables as t
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = init_db(db_url)
-    yield eng
-    eng.dispose()
-
-
-def hall_of(raw: dict[str, Any]) -> HallFile:
-    hall = validate_data(raw)
-    assert isinstance(hall, HallFile), hall
-    return hall
+from tests.halls.conftest import hall_of
 
 
 def test_the_defaults_are_the_rules_defaults() -> None:

@@ -13,29 +13,15 @@ from sqlalchemy import Engine
 
 from harness.factories import FakeClock, make_settings
 from queue_server.api import create_app
-from queue_server.halls import HallFile, validate_data
 from queue_server.halls.loader import load_hall
 from queue_server.services import Services
-from queue_server.store import init_db
+from tests.halls.conftest import hall_of
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
 INITIAL = {login: f"{login}-initial-1" for login in ("admin", "zhangli", "liuyang", "zhaolei")}
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = init_db(db_url)
-    yield eng
-    eng.dispose()
-
-
-def hall_of(raw: dict[str, Any]) -> HallFile:
-    hall = validate_data(raw)
-    assert isinstance(hall, HallFile), hall
-    return hall
 
 
 @pytest.fixture

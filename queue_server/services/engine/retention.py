@@ -16,19 +16,18 @@ so an hourly run costs a few days of tickets, not the hall's whole history.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import SQLModel
 
 from queue_server.domain.numbering import service_day
 from queue_server.domain.privacy import retention_cutoff
 from queue_server.services.engine.models import Reply
+from queue_server.services.engine.periodic import PeriodicJob
 from queue_server.services.engine.tx import Tx
-from queue_server.store.engine import reader
-from queue_server.store.tables import Appointment, Hall, RequestLog, Ticket
+from queue_server.store.tables import Appointment, RequestLog, Ticket
 from queue_server.store.tables.casework import VISIT_BOOKED, DoorVisit
 
 log = logging.getLogger(__name__)
@@ -74,29 +73,18 @@ def _count(tx: Tx, statement: sa.Executable, params: dict[str, object]) -> int:
     return int(tx.conn.execute(statement, params).rowcount or 0)
 
 
-class RetentionJob:
-    """The running server's thread that calls ``run(hall, full)`` for every hall every ``INTERVAL_S``."""
+class RetentionJob(PeriodicJob):
+    """The running server's thread that calls ``run(hall, full)`` for every hall every ``INTERVAL_S``
+    (the first run of a process looks at everything: the server may be new)."""
+
+    name = "retention"
 
     def __init__(self, engine: sa.Engine, run: Callable[[str, bool], Purged]) -> None:
-        self._engine = engine
+        super().__init__(engine)
         self._run = run
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self, interval_s: float = INTERVAL_S) -> None:
-        if self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._loop, args=(interval_s,), name="hallq-retention", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        super().start(interval_s)
 
     def run_once(self, *, full: bool) -> dict[str, Purged]:
         """One run over every hall of the database; a hall that fails is logged and skipped."""
@@ -108,18 +96,10 @@ class RetentionJob:
                 log.exception("retention run for hall %s failed", hall)
         return done
 
-    def halls(self) -> Sequence[str]:
-        with Session(reader(self._engine)) as session:
-            return list(session.exec(select(Hall.code).order_by(Hall.code)).all())
-
-    def _loop(self, interval_s: float) -> None:
-        full = True  # the first run of a process looks at everything (the server may be new)
-        while not self._stopping.is_set():
-            for hall, purged in self.run_once(full=full).items():
-                if any(purged.model_dump().values()):
-                    log.info("retention for hall %s: %s", hall, purged.model_dump())
-            full = False
-            self._stopping.wait(interval_s)
+    def tick(self, first: bool) -> None:
+        for hall, purged in self.run_once(full=first).items():
+            if any(purged.model_dump().values()):
+                log.info("retention for hall %s: %s", hall, purged.model_dump())
 
 
 _T = SQLModel.metadata.tables

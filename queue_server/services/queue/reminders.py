@@ -11,22 +11,21 @@ failed one is tried again on the next runs, ``MAX_ATTEMPTS`` in all.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from pydantic import Field
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from queue_server.domain.masking import mask_phone
 from queue_server.services.engine.models import Reply
+from queue_server.services.engine.periodic import PeriodicJob
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.services.queue import booking
 from queue_server.services.queue.appointments import CODE_PREFIX
 from queue_server.services.queue.notify import Notifier, NotifyError, Reminder
-from queue_server.store.engine import reader
-from queue_server.store.tables import Appointment, AppointmentReminder, Hall, Service
+from queue_server.store.tables import Appointment, AppointmentReminder, Service
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 60.0
@@ -110,30 +109,18 @@ def _text(tx: Tx, appointment: Appointment) -> str:
     )
 
 
-class ReminderJob:
+class ReminderJob(PeriodicJob):
     """The running server's thread: every ``INTERVAL_S``, each hall's due reminders, claimed, sent and
     recorded through ``claim_and_send(hall)``."""
 
+    name = "reminders"
+
     def __init__(self, engine: Engine, claim_and_send: Callable[[str], int]) -> None:
-        self._engine = engine
+        super().__init__(engine)
         self._run = claim_and_send
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self, interval_s: float = INTERVAL_S) -> None:
-        if self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._loop, args=(interval_s,), name="hallq-reminders", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        super().start(interval_s)
 
     def run_once(self) -> dict[str, int]:
         """One run over every hall; a hall that fails is logged and skipped."""
@@ -145,14 +132,8 @@ class ReminderJob:
                 log.exception("appointment reminders for hall %s failed", hall)
         return done
 
-    def halls(self) -> Sequence[str]:
-        with Session(reader(self._engine)) as session:
-            return list(session.exec(select(Hall.code).order_by(Hall.code)).all())
-
-    def _loop(self, interval_s: float) -> None:
-        while not self._stopping.is_set():
-            self.run_once()
-            self._stopping.wait(interval_s)
+    def tick(self, first: bool) -> None:
+        self.run_once()
 
 
 def send_all(
