@@ -192,9 +192,12 @@ def test_window_display_follows_its_window(broker: MosquittoBroker, hall_code: s
     display = window_runtime(hall_code, "win5-screen", "5", boot=1, broker=broker.address)
     display.start()
     try:
-        eventually(lambda: display.view().ticket == "A001", what="retained window state")
-        v = display.view()
-        assert (v.title, v.staff, v.staff_id) == ("5号窗口", "张*", "工号 0005")
+        # The call and the retained window state are two messages: wait for the view that has both.
+        def shown() -> tuple[str, str, str, str]:
+            v = display.view()
+            return (v.ticket, v.title, v.staff, v.staff_id)
+
+        eventually_equal(shown, ("A001", "5号窗口", "张*", "工号 0005"), what="retained window state")
         bridge.call("B001", "6")  # another window: not ours
         bridge.call("A002", "5")
         eventually(lambda: display.view().ticket == "A002", what="our next call")

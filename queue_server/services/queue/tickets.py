@@ -226,8 +226,12 @@ def ticket_request_key(tx: Tx) -> str | None:
     A digest: a sender's name and a 128-character key together may not fit the column."""
     if tx.request_id is None:
         return None
-    scoped = f"{scope_of(tx.device_id, tx.actor)}\x00{tx.request_id}"
-    return "k1:" + hashlib.sha256(scoped.encode()).hexdigest()
+    return scoped_key(scope_of(tx.device_id, tx.actor), tx.request_id)
+
+
+def scoped_key(scope: str, request_id: str) -> str:
+    """What a ticket row keeps of a sender's request id (``scope``: ``request_log.scope_of``)."""
+    return "k1:" + hashlib.sha256(f"{scope}\x00{request_id}".encode()).hexdigest()
 
 
 def new_public_id() -> str:

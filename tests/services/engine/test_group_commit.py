@@ -199,12 +199,12 @@ def test_the_same_request_id_twice_in_one_batch_makes_one_ticket(hall: HallFixtu
         )
     first, other, again, special = queued.outcomes
     assert isinstance(first, TicketResult) and again == first
-    # The same id from another sender (the manager) is not the kiosk's stored reply (keys are scoped),
-    # but a ticket's request id is still unique in its hall: refused.
-    assert isinstance(special, HallqError) and special.code is ErrorCode.CONFLICT
-    assert _numbers(queued.outcomes) == ["A001", "A001", "A002"]
+    # The same id from another sender (the manager) is a request of its own (keys are scoped to their
+    # sender, the ticket row's too): neither the kiosk's stored reply nor refused.
+    assert isinstance(special, SpecialTicket) and special.ticket.number == "A003"
+    assert _numbers(queued.outcomes) == ["A001", "A001", "A002", "A003"]
     assert other.number == "A002"
-    assert _count(hall, t.Ticket, t.Ticket.hall_id == hall.hall_id, t.Ticket.request_id == "kiosk-1-9-1") == 1
+    assert _count(hall, t.Ticket, t.Ticket.hall_id == hall.hall_id) == 3
     # And after commit, as always: the stored reply.
     args = TicketIssueArgs(service="A")
     assert hall.services.issue_ticket(hall.code, args, request_id="kiosk-1-9-1", device_id="k") == first
