@@ -40,9 +40,34 @@ def _template(name: str) -> str:
     return (TEMPLATES / name).read_text(encoding="utf-8")
 
 
+# The managers' pages, in the order of their bar: template, path, title.
+MANAGER_PAGES = (
+    ("manage.html", "/console/manage", "办件督办"),
+    ("overview.html", "/console/overview", "大厅总览"),
+    ("stats.html", "/console/stats", "统计分析"),
+    ("evaluation.html", "/console/evaluation", "人员考核"),
+)
+
+
+@cache
+def _managers_bar(name: str) -> str:
+    """The bar and sign-in form every manager's page shares, with ``name``'s page marked current
+    (still holding ``{{hall}}``: the page's values are put in after it)."""
+    links = []
+    title = ""
+    for template, path, label in MANAGER_PAGES:
+        current = ' class="active" aria-current="page"' if template == name else ""
+        links.append(f'    <a href="{path}?hall={{{{hall}}}}"{current}>{label}</a>')
+        title = label if template == name else title
+    bar = _template("managers_bar.html").replace("{{page_title}}", title)
+    return bar.replace("{{page_links}}", "\n".join(links))
+
+
 def _page(name: str, *, markup: dict[str, str] | None = None, **values: str) -> HTMLResponse:
     """The template with ``values`` put in HTML-escaped and ``markup`` (built here, trusted) as is."""
     html = _template(name).replace("{{version}}", VERSION)
+    if "{{managers_bar}}" in html:
+        html = html.replace("{{managers_bar}}", _managers_bar(name))
     for key, value in values.items():
         html = html.replace("{{" + key + "}}", escape(value))
     for key, value in (markup or {}).items():
