@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from benchmarks import devices, display, kiosk, server, stats_bench
+from benchmarks import devices, display, kiosk, materials_bench, server, stats_bench
 from benchmarks.figures import Figures
 
 # Each module's run(quick, db) measures on this machine, now, and returns its figures.
@@ -18,6 +18,7 @@ MODULES: dict[str, Callable[[bool, str], Figures]] = {
     "kiosk": kiosk.run,
     "display": display.run,
     "stats": stats_bench.run,
+    "materials": materials_bench.run,
 }
 
 

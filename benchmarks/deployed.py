@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from harness.broker import free_port
 from harness.processes import hallq_command, secret_key_file
 
@@ -56,6 +58,10 @@ class ServerProcess:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmRSS")
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server process has used so far."""
+        return process_cpu_s(self.pid)
+
     def stop(self) -> None:
         """SIGTERM, as systemd stops it; wait for the orderly shutdown (kill after a timeout)."""
         if self.proc.poll() is None:
@@ -72,6 +78,32 @@ class ServerProcess:
         if not found:
             return None
         return [(int(size), int(count)) for size, count in json.loads(found[-1])]
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process of this machine; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+_BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+
+
+def database_cpu_s(url: str) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backends serving ``url``'s database, when that server
+    runs on this machine (its backends are processes here); None for SQLite (it runs in the server)."""
+    if not url.startswith("postgresql"):
+        return None
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            pids = list(conn.execute(sa.text(_BACKENDS)).scalars())
+    finally:
+        engine.dispose()
+    return sum(process_cpu_s(pid) for pid in pids)
 
 
 def server_environment(

@@ -17,7 +17,9 @@ clients in this process. Figures (modules named where they are measured):
 - ``issue_per_s``, ``issue_p50_ms``, ``issue_p99_ms``, ``issue_count``, ``issue_clients``: 10 kiosks,
   closed loop (issue_load.py). ``issue_driver_cpu_ms_per_ticket`` / ``issue_kiosks_cpu_ms_per_ticket``:
   CPU per ticket of this process and of the 20 kiosk processes (10 ms ticks: coarse in ``--quick``).
-- ``issue_at_{250,500}_per_s`` / ``_p50_ms`` / ``_p99_ms``: the kiosks OFFERING that rate (open loop).
+- ``issue_at_{250,500}_per_s`` / ``_p50_ms`` / ``_p99_ms``: the kiosks OFFERING that rate (open loop);
+  ``issue_at_{rate}_server_cpu_ms_per_ticket`` and, on PostgreSQL, ``issue_at_{rate}_db_cpu_ms_per_ticket``
+  (the bench database's backends): CPU per offered ticket, steadier than latency on a busy machine.
 - ``server_rss_mb``: VmRSS of the server process right after the issue benchmarks.
 - ``issue_transactions``, ``issue_writes_per_transaction``: how the server's group commit grouped the
   issue benchmarks' writes (warm-up included), from the line the server logs when it stops; a string
@@ -44,7 +46,7 @@ from benchmarks.bench_hall import HALL, prepare, wait_for_opening_hours
 from benchmarks.bridge_stub import bridge_stub
 from benchmarks.call_display import call_to_display
 from benchmarks.call_next_cost import call_next_cost
-from benchmarks.deployed import SERVER_MODE, ServerProcess, hallq_server
+from benchmarks.deployed import SERVER_MODE, ServerProcess, database_cpu_s, hallq_server
 from benchmarks.figures import Figures
 from benchmarks.issue_load import OFFERED_RATES, issue_closed, issue_offered
 from benchmarks.kiosk_fleet import Kiosks
@@ -89,7 +91,7 @@ def run(quick: bool, db: str) -> Figures:
                 with hallq_server(url, broker.port, HALL, workdir) as server:
                     figures.update(issue_closed(kiosks, sizes.warmup_per_kiosk, sizes.issues_per_kiosk))
                     for rate in OFFERED_RATES:
-                        figures.update(issue_offered(kiosks, sizes.offered_s, rate))
+                        figures.update(_offered_with_cpu(kiosks, sizes.offered_s, rate, server, url))
                     figures["server_rss_mb"] = round(server.rss_mb(), 1)
                 figures.update(_group_commit(server))
             with hallq_server(url, broker.port, HALL, workdir):
@@ -101,6 +103,23 @@ def run(quick: bool, db: str) -> Figures:
         figures.update(call_next_cost(url, sizes.waiting, sizes.call_next_samples))
     if quick:
         figures["call_next_100k_skipped"] = "quick mode"
+    return figures
+
+
+def _offered_with_cpu(
+    kiosks: Kiosks, offered_s: float, rate: int, server: ServerProcess, url: str
+) -> Figures:
+    """``issue_offered``, with the CPU per ticket of the server process and of the database's backends
+    (PostgreSQL on this machine): figures that hold still on a busy machine when latencies do not."""
+    server_cpu, db_cpu = server.cpu_s(), database_cpu_s(url)
+    figures = issue_offered(kiosks, offered_s, rate)
+    tickets = max(1, round(offered_s * rate))
+    figures[f"issue_at_{rate}_server_cpu_ms_per_ticket"] = round(
+        (server.cpu_s() - server_cpu) * 1000 / tickets, 3
+    )
+    db_after = database_cpu_s(url)
+    if db_cpu is not None and db_after is not None:
+        figures[f"issue_at_{rate}_db_cpu_ms_per_ticket"] = round((db_after - db_cpu) * 1000 / tickets, 3)
     return figures
 
 

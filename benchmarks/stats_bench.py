@@ -16,12 +16,15 @@ rebuild``; a ``hallq server`` PROCESS (benchmarks/deployed.py) and a private Mos
   priority, hall) and both heatmaps (arrivals, wait_mean), each asked ``reps`` times after one
   unmeasured request; the figure is the p95 of the SLOWEST of them, named in
   ``stats_{range}_slowest``. Request to last byte of the body, on one kept-alive connection.
-- ``stats_rss_mb``: VmRSS of the server right after the year reports.
+- ``stats_rss_mb``: VmRSS of the server right after the year reports; ``stats_worker_rss_mb``: that of
+  its child processes (the statistics worker that answers the reports, docs/managers.md).
 - ``issue_at_250_p99_during_stats_ms`` (and ``issue_at_250_p50_during_stats_ms``,
   ``issue_at_250_per_s_during_stats``): the 10 kiosks of benchmarks/kiosk_fleet.py offering 250
   tickets/s (open loop, benchmarks/issue_load.py) to the bench hall while a manager asks for year
   reports in a loop on the same server and database; ``stats_reports_during_issue``: how many year
   reports completed meanwhile. A reply missing for over 10 s makes the p99 a string saying so.
+  ``issue_at_250_p{50,99}_no_stats_ms``: the same offer just before, with no report running (the
+  write path alone, after an unmeasured warm-up offer), so that the two effects can be told apart.
 
 A report the server does not have (FastAPI's 404 "Not Found") is listed in ``stats_{range}_not_served``;
 if none of a range answers, the report figures are strings saying so, not numbers.
@@ -201,6 +204,21 @@ def issue_during_reports(
     }
 
 
+def issue_alone(kiosks: Kiosks, sizes: Sizes) -> Figures:
+    """The same offer with no report running: what the write path costs alone, so that the figure
+    during reports shows what the reports add."""
+    key = f"issue_at_{ISSUE_RATE}"
+    try:
+        issue_offered(kiosks, max(0.5, sizes.offered_s / 4), ISSUE_RATE)  # warm-up, not measured
+        offered = issue_offered(kiosks, sizes.offered_s, ISSUE_RATE)
+    except TimeoutError as exc:
+        return {f"{key}_p99_no_stats_ms": f"over 10 s: {exc}"}
+    return {
+        f"{key}_p50_no_stats_ms": offered[f"{key}_p50_ms"],
+        f"{key}_p99_no_stats_ms": offered[f"{key}_p99_ms"],
+    }
+
+
 def rebuild(url: str, workdir: Path) -> float:
     """``hallq stats rebuild`` as an operator runs it after a bulk load, as a process; its wall time."""
     env = server_environment(url, 1, YEAR_HALL, workdir, 1)  # only its database is read: no broker, no port
@@ -256,14 +274,29 @@ def _reports(server: ServerProcess, kiosks: Kiosks, generated: Generated, sizes:
             _say(f"{name} reports ({first}..{last})")
             figures.update(measure_range(manager, name, first, last, sizes.reps))
         figures["stats_rss_mb"] = round(server.rss_mb(), 1)
+        figures["stats_worker_rss_mb"] = round(_children_rss_mb(server.pid), 1)
     except StatsMissingError as exc:
         missing = f"not measured: the server has no statistics API of this shape ({exc})"
         return dict.fromkeys(("stats_day_p95_ms", "stats_month_p95_ms", "stats_year_p95_ms"), missing)
     finally:
         manager.close()
+    _say(f"issuing at {ISSUE_RATE}/s without reports (the baseline)")
+    figures.update(issue_alone(kiosks, sizes))
     _say(f"issuing at {ISSUE_RATE}/s during year reports")
     figures.update(issue_during_reports(kiosks, server, manager.token, generated, sizes))
     return figures
+
+
+def _children_rss_mb(pid: int) -> float:
+    """VmRSS of the server's child processes (the statistics worker, which answers the reports)."""
+    total = 0
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+    return total / 1024
 
 
 def _say(line: str) -> None:

@@ -71,3 +71,9 @@ class IdCardReadError(IdReaderError):
     """A card was found on the reader but could not be read (moved away, damaged, bad data)."""
 
     code = "id_card_unreadable"
+
+
+class CameraError(DeviceError):
+    """The document camera (高拍仪) gave no frame: not plugged in, busy, or the read failed."""
+
+    code = "camera_error"

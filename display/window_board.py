@@ -34,6 +34,7 @@ class WindowView:
     time_text: str
     online: bool
     alert: str
+    department: str = ""  # the window's department, short (device config), "" when not known
 
 
 class WindowBoard:
@@ -44,6 +45,7 @@ class WindowBoard:
         self.tz = tz
         self.online = False
         self._hall_name = ""
+        self._department = ""
         self._reset(window)
 
     def _reset(self, window: str) -> None:
@@ -87,6 +89,7 @@ class WindowBoard:
 
     def apply_config(self, config: DeviceConfig) -> bool:
         self._hall_name = self._hall_name or config.hall_name
+        self._department = config.department
         return True
 
     def tick(self, now: float) -> bool:
@@ -138,4 +141,5 @@ class WindowBoard:
             time_text=text.clock_texts(now, self.tz)[1][:5],
             online=self.online,
             alert="" if self.online else text.OFFLINE_TEXT,
+            department=self._department,
         )

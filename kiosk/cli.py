@@ -7,8 +7,9 @@
 ``--config`` reads the device file provisioning wrote (hall, device id, broker, printer); the
 other options override it or, without a file, are the whole configuration.
 
-``--screenshot DIR`` walks home → matter → materials → ticket → out of service, saves a PNG of each
-and checks that every Chinese character on them was drawn with a real glyph. Without a display it
+``--screenshot DIR`` walks home → matter → materials → ticket → out of service (with a document
+camera, ``--camera-folder``: materials → capture, confirm, retake → options), saves a PNG of each and
+checks that every Chinese character on them was drawn with a real glyph. Without a display it
 re-runs itself under ``xvfb-run`` (a 1080×1920 virtual screen).
 """
 
@@ -68,6 +69,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--id-reader", help="resident ID card reader (SAM) serial port, e.g. /dev/serial/by-id/…"
     )
     parser.add_argument("--id-reader-baud", type=int, default=115200, help="ID card reader line speed")
+    parser.add_argument(
+        "--camera", help="document camera (高拍仪, UVC): /dev/v4l/by-id/… or an index; none: no capture step"
+    )
+    parser.add_argument(
+        "--camera-folder",
+        type=Path,
+        metavar="DIR",
+        help="simulated document camera: pictures from DIR (sample pages are written there if it is empty)",
+    )
+    parser.add_argument(
+        "--server-url", help="the server's HTTP address for uploading captured pages (default: the ticket's)"
+    )
     parser.add_argument(
         "--simulate-devices",
         action="store_true",
@@ -163,6 +176,7 @@ def _run(args: argparse.Namespace) -> int:
     # thread at that moment holds the handler's lock and waits for the import lock that the main
     # thread holds while it waits for that handler lock. The kiosk hung so at start, one run in 30
     # with paho's packet trace on.
+    from devices.camera import CameraConfig
     from devices.idreader import id_reader_port
     from devices.scanner import SerialPortConfig
 
@@ -186,6 +200,9 @@ def _run(args: argparse.Namespace) -> int:
         id_reader=id_reader_port(args.id_reader, args.id_reader_baud) if args.id_reader else None,
         simulate_devices=args.simulate_devices,
         voice=not args.no_voice and not scripted,
+        camera=CameraConfig(device=args.camera) if args.camera else None,
+        camera_folder=_camera_folder(args.camera_folder),
+        server_url=args.server_url,
     )
     demo = DemoServer(identity.hall, broker) if args.demo_server else None
     if demo is not None:
@@ -199,8 +216,19 @@ def _run(args: argparse.Namespace) -> int:
             demo.stop()
 
 
+def _camera_folder(folder: Path | None) -> Path | None:
+    """The simulated camera's folder, with two sample pages written into it when it has no picture."""
+    if folder is None:
+        return None
+    from devices.camera import FolderCamera, write_sample_pages
+
+    if not FolderCamera(folder).pictures():
+        write_sample_pages(folder, 2)
+    return folder
+
+
 def _run_app(args: argparse.Namespace, runtime: Any, kiosk_app: type[KioskApp]) -> int:
-    from .ui.driver import SCREENSHOT_SCRIPT, Driver
+    from .ui.driver import CAPTURE_SCRIPT, SCREENSHOT_SCRIPT, Driver
 
     driver: Driver | None = None
 
@@ -208,7 +236,8 @@ def _run_app(args: argparse.Namespace, runtime: Any, kiosk_app: type[KioskApp]) 
         nonlocal driver
         if args.screenshot is None and args.drive is None:
             return
-        script = json.loads(args.drive.read_text()) if args.drive is not None else SCREENSHOT_SCRIPT
+        shots = CAPTURE_SCRIPT if runtime.model.capture_flow.available else SCREENSHOT_SCRIPT
+        script = json.loads(args.drive.read_text()) if args.drive is not None else shots
         driver = Driver(
             app,
             script,

@@ -59,8 +59,12 @@ def _next_morning() -> float:
 def demo_catalog(etag: str = "demo-1") -> CatalogResult:
     """A small hall: four services, a handful of matters with their eight disclosures."""
     services = [
-        ServiceInfo(code="A", name="社保医保", open=True, waiting=12, eta_min=18),
-        ServiceInfo(code="B", name="不动产登记", open=True, waiting=5, eta_min=25),
+        ServiceInfo(
+            code="A", name="社保医保", open=True, waiting=12, eta_min=18, description="社保卡、医保报销、退休"
+        ),
+        ServiceInfo(
+            code="B", name="不动产登记", open=True, waiting=5, eta_min=25, description="转移、抵押、首次登记"
+        ),
         ServiceInfo(code="C", name="户籍证件", open=True, waiting=0, eta_min=0),
         ServiceInfo(
             code="D",

@@ -66,6 +66,9 @@ def ticket_print(ticket: TicketResult) -> TicketPrint:
         appointment=ticket.appointment is not None,
         materials=tuple(ChecklistItem(m.name, m.checked, m.required, m.note) for m in ticket.materials),
         citizen_url=ticket.citizen_url or None,
+        hall_short_name=ticket.hall_short_name,
+        hall_address=ticket.hall_address,
+        hall_phone=ticket.hall_phone,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from queue_server.protocol.messages import (
+    DISCLOSURE_LABELS,
     CatalogResult,
     DeviceConfig,
     HallState,
@@ -15,18 +16,6 @@ from queue_server.protocol.messages import (
 
 from .clock import describe_opening
 from .screens import CheckLine, MatterHit, Section, ServiceTile
-
-# The eight disclosures (八公开) in the order the regulation lists them.
-DISCLOSURE_LABELS: tuple[tuple[str, str], ...] = (
-    ("content", "事项内容"),
-    ("legal_basis", "设定依据"),
-    ("conditions", "申请条件"),
-    ("materials", "申请材料"),
-    ("procedure", "办理流程"),
-    ("time_limit", "承诺时限"),
-    ("fees", "收费标准"),
-    ("result", "办理结果"),
-)
 
 
 def services_of(state: HallState | None, catalog: CatalogResult | None) -> list[ServiceInfo]:
@@ -44,6 +33,8 @@ def service_tiles(
 ) -> tuple[ServiceTile, ...]:
     """One big button per service this kiosk offers, with its queue or why it is closed."""
     shown = set(config.services) if config is not None and config.services else None
+    # The retained hall state carries no descriptions: the catalog's (catalog.get) are the subtitles.
+    subtitles = {s.code: s.description for s in catalog.services} if catalog is not None else {}
     tiles: list[ServiceTile] = []
     for info in services_of(state, catalog):
         if shown is not None and info.code not in shown:
@@ -51,7 +42,8 @@ def service_tiles(
         waiting = state.waiting.get(info.code, info.waiting) if state is not None else info.waiting
         eta = state.eta_min.get(info.code, info.eta_min) if state is not None else info.eta_min
         text = _status(info, waiting, eta, now)
-        tiles.append(ServiceTile(info.code, info.name, info.open, waiting, eta, text))
+        subtitle = info.description or subtitles.get(info.code, "")
+        tiles.append(ServiceTile(info.code, info.name, info.open, waiting, eta, text, subtitle))
     return tuple(tiles)
 
 

@@ -25,6 +25,7 @@ from queue_server.protocol.messages import DeviceConfig, HallState
 
 from .catalog import CatalogCache
 from .clock import Clock
+from .flows.capture import CaptureFlow
 from .flows.checkin import CheckinFlow
 from .flows.core import CODE_MAX, GUIDE_DESK_TEXT, KioskCore, KioskPorts, KioskSettings, Runner, run_inline
 from .flows.health import ServiceHealth
@@ -34,7 +35,17 @@ from .flows.matter import MatterFlow
 from .flows.state import KioskState
 from .link import ServerPort, Undo
 from .outbox import Outbox
-from .ports import AppointmentRead, IdRead, PrinterStatus, Read, TicketPrinter, UnusableRead, Voice
+from .ports import (
+    AppointmentRead,
+    IdRead,
+    MaterialUploader,
+    PageCamera,
+    PrinterStatus,
+    Read,
+    TicketPrinter,
+    UnusableRead,
+    Voice,
+)
 from .screens import CheckinScreen, MaterialsScreen, OptionsScreen, Screen, View
 from .tickets import TicketDesk
 
@@ -63,6 +74,8 @@ class KioskModel:
         settings: KioskSettings | None = None,
         run_citizen: Runner = run_inline,
         run_background: Runner = run_inline,
+        camera: PageCamera | None = None,
+        uploader: MaterialUploader | None = None,
     ) -> None:
         self.server = server
         self.catalog = catalog
@@ -92,13 +105,16 @@ class KioskModel:
             desk=self.desk,
             run_citizen=run_citizen,
             run_background=run_background,
+            camera=camera,
+            uploader=uploader,
         )
         self.core = KioskCore(ports)
         self.state: KioskState = self.core.state
         self.service_health = ServiceHealth(self.core)
         self.home_flow = HomeFlow(self.core, self.service_health)
         self.ticket_flow = TicketFlow(self.core, self.service_health)
-        self.matter_flow = MatterFlow(self.core, self.service_health, self.ticket_flow)
+        self.capture_flow = CaptureFlow(self.core, self.ticket_flow)
+        self.matter_flow = MatterFlow(self.core, self.service_health, self.ticket_flow, self.capture_flow)
         self.checkin_flow = CheckinFlow(self.core, self.service_health, self.ticket_flow)
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -271,6 +287,20 @@ class KioskModel:
 
     def take_ticket(self) -> None:
         self.ticket_flow.take_ticket()
+
+    # --- the document camera (CaptureFlow) -------------------------------------------------------
+
+    def capture_page(self) -> None:
+        self.capture_flow.capture()
+
+    def confirm_page(self) -> None:
+        self.capture_flow.confirm()
+
+    def next_material(self) -> None:
+        self.capture_flow.next_material()
+
+    def skip_capture(self) -> None:
+        self.capture_flow.skip_all()
 
     # --- appointment check-in (CheckinFlow) -------------------------------------------------------
 

@@ -6,7 +6,7 @@ reduced to a keyed hash and a birth date (:class:`IdRead`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol
 
@@ -15,9 +15,12 @@ from queue_server.protocol.messages import MaterialLine, TicketResult
 
 __all__ = [
     "AppointmentRead",
+    "CapturedPage",
     "IdRead",
     "MaterialRead",
+    "MaterialUploader",
     "MissingNotice",
+    "PageCamera",
     "PrinterStatus",
     "Read",
     "TicketPrinter",
@@ -97,4 +100,27 @@ Read = IdRead | AppointmentRead | MaterialRead | UnusableRead
 class Voice(Protocol):
     def say(self, text: str) -> None:
         """Speak ``text`` without blocking; a newer prompt may cut an older one short."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedPage:
+    """A page the citizen confirmed: which material, which page of it, and the JPEG to upload."""
+
+    material: str
+    material_name: str
+    page: int
+    jpeg: bytes = field(repr=False)  # never in a log line or a repr
+
+
+class PageCamera(Protocol):
+    def capture(self) -> bytes:
+        """One page, de-skewed and compressed (JPEG); raises ``devices.errors.DeviceError`` when none."""
+        ...
+
+
+class MaterialUploader(Protocol):
+    def upload(self, citizen_url: str, page: CapturedPage) -> None:
+        """Send one page to the server with the ticket's credentials (its citizen URL's token);
+        raises ``OSError`` (unreachable, refused, timed out) or ``ValueError`` (the server said no)."""
         ...

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devices.camera import CameraConfig, FolderCamera
 from devices.idreader import IdCardReader, IdReaderConfig
 from devices.printer import PrinterConfig, open_printer
 from devices.scanner import Scan, Scanner, SerialPortConfig
@@ -28,6 +29,7 @@ from .link import KioskLink
 from .model import KioskModel, KioskSettings
 from .outbox import Outbox
 from .ports import Read
+from .uploads import HttpUploader, KioskCamera
 from .voice import EspeakVoice
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,9 @@ class KioskOptions:
     printer: PrinterConfig | None = None  # None with simulate_devices
     scanner: SerialPortConfig | None = None
     id_reader: SerialPortConfig | None = None  # the resident ID card reader (SAM, 115200 baud)
+    camera: CameraConfig | None = None  # the document camera (高拍仪, UVC); None: no capture step
+    camera_folder: Path | None = None  # the camera simulator's pictures (instead of a camera)
+    server_url: str | None = None  # the server's HTTP address for uploads (default: the ticket URL's)
     simulate_devices: bool = False
     id_key: bytes | None = None
     voice: bool = True
@@ -93,6 +98,15 @@ def load_id_key(data_dir: Path) -> bytes:
     return path.read_text().strip().encode()
 
 
+def open_camera(options: KioskOptions) -> KioskCamera | None:
+    """The document camera: the folder simulator when one is given, else the UVC camera, else none."""
+    if options.camera_folder is not None:
+        return KioskCamera.folder(FolderCamera(options.camera_folder))
+    if options.camera is not None:
+        return KioskCamera.uvc(options.camera)
+    return None
+
+
 class KioskRuntime:
     """Everything a kiosk runs, in the order it starts."""
 
@@ -115,6 +129,7 @@ class KioskRuntime:
         self.printer = KioskPrinter(open_printer(printer_config), options.device_id)
         self.id_key = options.id_key or load_id_key(data)
         self.voice = EspeakVoice() if options.voice else None
+        self.camera = open_camera(options)
         self.link = KioskLink(
             options.hall,
             options.device_id,
@@ -132,6 +147,8 @@ class KioskRuntime:
             settings=options.settings,
             run_citizen=self.citizen.submit,
             run_background=self.background.submit,
+            camera=self.camera,
+            uploader=HttpUploader(options.server_url) if self.camera is not None else None,
         )
 
     def start(self) -> KioskRuntime:

@@ -27,6 +27,7 @@ class View(StrEnum):
     GUIDE_DESK = "guide_desk"
     CHECKIN = "checkin"
     CHECKIN_LATE = "checkin_late"
+    CAPTURE = "capture"
     OUT_OF_SERVICE = "out_of_service"
 
 
@@ -45,6 +46,7 @@ class ServiceTile:
     waiting: int
     eta_min: int | None
     status_text: str  # 等候 12 人 · 约 18 分钟 / 今日取号已截止 · 明天 08:30 开始取号
+    description: str = ""  # the subtitle under the name (hall file service.description)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,22 @@ class CheckinLateScreen:
 
 
 @dataclass(frozen=True, slots=True)
+class CaptureScreen:
+    """Photograph one material with the document camera: place, capture, confirm or retake."""
+
+    matter_name: str
+    material_name: str
+    index: int  # this material's place among those to photograph, from 1
+    total: int
+    page: int  # the page the next capture becomes, from 1
+    taken: int  # pages of this material confirmed so far
+    preview: bytes | None = field(default=None, repr=False)  # the captured page awaiting confirmation
+    message: str = ""
+    busy: bool = False  # the camera is taking the picture
+    view: View = View.CAPTURE
+
+
+@dataclass(frozen=True, slots=True)
 class OutOfServiceScreen:
     reasons: tuple[str, ...] = field(default_factory=tuple)
     view: View = View.OUT_OF_SERVICE
@@ -216,5 +234,6 @@ Screen = (
     | GuideDeskScreen
     | CheckinScreen
     | CheckinLateScreen
+    | CaptureScreen
     | OutOfServiceScreen
 )

@@ -132,6 +132,15 @@ class Settings(BaseSettings):
         "Internet); http(s)://… = an SMS gateway's JSON endpoint; "
         "smtp://host[:port]?from=…&domain=… = an e-mail-to-SMS gateway",
     )
+    material_image_days: int = Field(
+        30, ge=1, description="days a page captured at the kiosk (高拍仪) is kept after its upload"
+    )
+    material_image_max_bytes: int = Field(
+        1_000_000,
+        ge=10_000,
+        le=10_000_000,
+        description="largest page the kiosk may upload (bytes); a bigger body is refused (413) unread",
+    )
     request_log_days: int = Field(
         7, ge=1, description="idempotency window: days a request id's stored reply is kept, then deleted"
     )

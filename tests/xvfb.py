@@ -22,6 +22,15 @@ from pathlib import Path
 from harness.waiting import eventually, scaled
 
 
+def xvfb_run_prefix() -> list[str]:
+    """``xvfb-run -a`` from a server number of this test worker's own: ``-a`` takes the first free
+    number from there, and two pytest-xdist workers starting screens at once would otherwise both
+    pick the same one (xvfb-run's check and Xvfb's lock are not atomic)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = 99 + 100 * (int(worker) if worker.isdigit() else 0)
+    return ["xvfb-run", "-a", "-n", str(first)]
+
+
 def python_child(parent: int, timeout: float = 30.0) -> int:
     """The Python process ``parent`` (an ``xvfb-run``) started."""
     pid = eventually(
@@ -50,7 +59,7 @@ class XvfbRun:
     finds the Kivy process of a running one."""
 
     def argv(self, *command: str, screen: str = "1920x1080x24") -> list[str]:
-        return ["xvfb-run", "-a", "-s", f"-screen 0 {screen}", *command]
+        return [*xvfb_run_prefix(), "-s", f"-screen 0 {screen}", *command]
 
     def run(
         self, argv: list[str], *, env: dict[str, str], timeout: float

@@ -57,6 +57,11 @@ def year_hall_raw(code: str = YEAR_HALL) -> dict[str, Any]:
     numbers = [w["number"] for w in raw["windows"]]
     keep = [s for s in raw["staff"] if s.get("role") in ("admin", "manager")]
     raw["staff"] = keep + [_staff(i, numbers) for i in range(STAFF_COUNT)]
+    # The demo's delegations to a person it names: that person is not among the year hall's staff.
+    logins = {s["login"] for s in raw["staff"]}
+    policies = raw.get("policies", {})
+    if "delegations" in policies:
+        policies["delegations"] = [d for d in policies["delegations"] if d.get("login", "") in ("", *logins)]
     raw["appointment_slots"] = [
         {"service": code, "morning": n, "afternoon": n, **({"rest_day": n // 2} if code == "F" else {})}
         for code, n in _APPOINTMENT_SLOTS.items()

@@ -62,6 +62,9 @@ class TicketPrint:
     citizen_url: str | None = None
     notices: tuple[str, ...] = DEFAULT_TICKET_NOTICES
     time_zone: str = DEFAULT_TIME_ZONE
+    hall_short_name: str = ""  # the heading when the full name is too wide for double size
+    hall_address: str = ""  # the footer: where the hall is and its public telephone
+    hall_phone: str = ""
 
     def __post_init__(self) -> None:
         _aware(self.issued_at, "issued_at")
@@ -88,6 +91,7 @@ class ReceiptPrint:
     contact_phone: str | None = None
     query_url: str | None = None
     time_zone: str = DEFAULT_TIME_ZONE
+    co_departments: tuple[str, ...] = ()  # a joint case's (联办件) other departments
 
     def __post_init__(self) -> None:
         _aware(self.accepted_at, "accepted_at")

@@ -50,10 +50,18 @@ def _title(b: EscposBuilder, text: str) -> None:
     b.style()
 
 
+def _hall_heading(ticket: TicketPrint, columns: int) -> str:
+    """The hall's full name when it fits at double size, else its short name when that does."""
+    short = ticket.hall_short_name
+    if display_width(ticket.hall_name) <= columns // 2 or not short or display_width(short) > columns // 2:
+        return ticket.hall_name
+    return short
+
+
 def render_ticket(ticket: TicketPrint, layout: PaperLayout) -> bytes:
     """The queue ticket a kiosk prints."""
     b = EscposBuilder(layout).init()
-    _title(b, ticket.hall_name)
+    _title(b, _hall_heading(ticket, layout.columns))
     b.style(align=Align.CENTER).text(ticket.service_name)
     b.style(align=Align.CENTER, bold=True, scale=2).line(ticket.number)
     if ticket.priority:
@@ -85,6 +93,12 @@ def render_ticket(ticket: TicketPrint, layout: PaperLayout) -> bytes:
         b.style()
     for notice in ticket.notices:
         b.text(notice)
+    if ticket.hall_address or ticket.hall_phone:
+        b.rule()
+        if ticket.hall_address:
+            b.pair("地址：", ticket.hall_address)
+        if ticket.hall_phone:
+            b.pair("电话：", ticket.hall_phone)
     return b.cut().build()
 
 
@@ -116,6 +130,8 @@ def render_acceptance_receipt(receipt: ReceiptPrint, layout: PaperLayout) -> byt
     if receipt.applicant_id_masked:
         b.pair("证件号码：", receipt.applicant_id_masked)
     b.pair("承办部门：", receipt.department)
+    if receipt.co_departments:
+        b.pair("协办部门：", "、".join(receipt.co_departments))
     if receipt.window:
         b.pair("受理窗口：", _window_text(receipt.window))
     if receipt.promised_days is not None:

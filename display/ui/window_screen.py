@@ -98,7 +98,8 @@ class WindowScreen:
             blink = int(now * 2) % 2 == 0
             bottom, color = view.call_text, (k.RED if blink else k.rgba("#9a1b1b"))
         else:
-            bottom, color = view.hall_name, k.PANEL
+            bottom = f"{view.hall_name} · {view.department}" if view.department else view.hall_name
+            color = k.PANEL
         k.set_text(self.bottom, bottom)
         self.bottom.color = k.GOLD if view.call_text and not view.alert else k.TEXT
         self.bottom_bg.rgba = color

@@ -19,7 +19,7 @@ from kiosk.clock import Clock
 from kiosk.home import matter_hits, service_tiles
 from kiosk.link import ServerPort, Undo
 from kiosk.outbox import Outbox
-from kiosk.ports import TicketPrinter, Voice
+from kiosk.ports import MaterialUploader, PageCamera, TicketPrinter, Voice
 from kiosk.screens import (
     HomeScreen,
     PickScreen,
@@ -93,6 +93,10 @@ class KioskPorts:
     desk: TicketDesk
     run_citizen: Runner
     run_background: Runner
+    # The document camera and the pages' way to the server; None: the kiosk has no camera and the
+    # capture step is skipped.
+    camera: PageCamera | None = None
+    uploader: MaterialUploader | None = None
 
 
 PROMPTS: dict[View, str] = {
@@ -107,6 +111,7 @@ PROMPTS: dict[View, str] = {
     View.GUIDE_DESK: "暂时无法取号，请到导办台咨询",
     View.CHECKIN: "请扫描预约二维码，或输入预约码",
     View.CHECKIN_LATE: "您已超过预约签到时间，可以现场取号办理",
+    View.CAPTURE: "请将材料平放在高拍仪下，点击拍摄",
     View.OUT_OF_SERVICE: "本机暂停服务，请到导办台咨询",
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,6 +54,9 @@ class TicketFlow:
         self.state = core.state
         self.ports = core.ports
         self.health = health
+        # Run on the citizen worker once a ticket is issued (the captured pages' upload, ``capture``);
+        # its line goes on the ticket screen.
+        self.after_issue: Callable[[TicketResult], str] | None = None
 
     # --- ticket options and the ticket ------------------------------------------------------------
 
@@ -188,6 +192,9 @@ class TicketFlow:
                 text = "已为您补打上次未完成的号票，请取走"
             else:
                 text = "请取走号票，留意叫号屏和语音提示"
+            uploaded = self.after_issue(ticket) if self.after_issue is not None else ""
+            if uploaded:
+                text = f"{text}\n{uploaded}"
             self.core.finish(TicketScreen(ticket, outcome.printed, text, note))
 
     def _refusal(self, op: Op, resp: Response) -> Screen:

@@ -19,11 +19,13 @@ from kiosk.screens import (
     NoticePrintedScreen,
     Purpose,
     RefusedScreen,
+    Screen,
     ServiceScreen,
     View,
 )
 from queue_server.protocol.messages import ErrorCode, MatterInfo
 
+from .capture import CaptureFlow
 from .core import MODEL_LOGGER, KioskCore
 from .health import ServiceHealth
 from .issuing import TicketFlow
@@ -35,12 +37,15 @@ log = logging.getLogger(MODEL_LOGGER)
 class MatterFlow:
     """Service, matter and materials: what to bring, checked before the ticket."""
 
-    def __init__(self, core: KioskCore, health: ServiceHealth, tickets: TicketFlow) -> None:
+    def __init__(
+        self, core: KioskCore, health: ServiceHealth, tickets: TicketFlow, capture: CaptureFlow | None = None
+    ) -> None:
         self.core = core
         self.state = core.state
         self.ports = core.ports
         self.health = health
         self.tickets = tickets
+        self.capture = capture
 
     # --- service, matter, materials ---------------------------------------------------------------
 
@@ -153,14 +158,20 @@ class MatterFlow:
             if missing:
                 self.core.set(MissingScreen(matter.name, tuple(m.name for m in missing)))
             else:
-                self.core.set(self.tickets.options_screen())
+                self.core.set(self._after_materials(matter))
         self.core.notify()
 
     def queue_anyway(self) -> None:
         with self.state.lock:
             self.core.touch()
-            self.core.set(self.tickets.options_screen())
+            self.core.set(self._after_materials(self.core.matter()))
         self.core.notify()
+
+    def _after_materials(self, matter: MatterInfo | None) -> Screen:
+        """The materials checked: photograph them (a kiosk with a camera), else the ticket options."""
+        if self.capture is None:
+            return self.tickets.options_screen()
+        return self.capture.first_screen(matter)
 
     def back_to_materials(self) -> None:
         with self.state.lock:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from kiosk.ports import PrinterStatus
+from kiosk.ports import CapturedPage, PrinterStatus
 from kiosk.screens import Purpose, Screen
 from queue_server.protocol.messages import DeviceConfig, HallState
 
@@ -35,6 +35,12 @@ class Citizen:
     late_code: str | None = None  # a too-late check-in's code, for the walk-in that may follow
     late_id_hash: str | None = None  # ... or its ID card
     message: str = ""  # a line for the options page (e.g. "已读取身份证")
+    # The document camera (高拍仪): the materials still to photograph (code, name), the one at hand,
+    # the page shown for confirmation, and the pages confirmed (uploaded once the ticket is issued).
+    to_capture: list[tuple[str, str]] = field(default_factory=list)
+    capturing: int = 0
+    preview: bytes | None = field(default=None, repr=False)
+    pages: list[CapturedPage] = field(default_factory=list)
 
 
 @dataclass(eq=False)

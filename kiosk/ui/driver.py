@@ -14,6 +14,7 @@ Script: a JSON list of steps, each one object with one key:
 - ``{"scan": "YY20250306"}`` — the simulated scanner reads this text
 - ``{"card": "110101196003070026"}`` — a card with this ID number on the simulated ID card reader
   (``{"card": null}`` takes it away)
+- ``{"preview": true}`` — wait until the document camera's page is shown for confirmation
 - ``{"sleep": 0.5}`` — let time pass
 """
 
@@ -82,6 +83,42 @@ SCREENSHOT_SCRIPT: list[dict[str, Any]] = [
     {"shot": "out_of_service"},
     {"printer": "ok"},
     {"wait": "home"},
+]
+
+
+# With a document camera (``--camera`` or ``--camera-folder``): a matter's two materials photographed,
+# the first with a retake, up to the ticket options.
+CAPTURE_SCRIPT: list[dict[str, Any]] = [
+    {"wait": "home"},
+    {"matter": "A-001"},
+    {"tap": "service:A"},
+    {"wait": "service"},
+    {"tap": "matter:A-001"},
+    {"wait": "matter"},
+    {"tap": "start_materials"},
+    {"wait": "materials"},
+    {"tap": "material:ID"},
+    {"tap": "material:HUKOU"},
+    {"tap": "materials_done"},
+    {"wait": "missing"},
+    {"tap": "queue_anyway"},
+    {"wait": "capture"},
+    {"shot": "capture_place"},
+    {"tap": "capture_page"},
+    {"preview": True},
+    {"shot": "capture_confirm"},
+    {"tap": "retake_page"},
+    {"preview": True},
+    {"tap": "confirm_page"},
+    {"shot": "capture_saved"},
+    {"tap": "next_material"},
+    {"wait": "capture"},
+    {"tap": "capture_page"},
+    {"preview": True},
+    {"tap": "confirm_page"},
+    {"tap": "next_material"},
+    {"wait": "options"},
+    {"shot": "capture_options"},
 ]
 
 
@@ -211,6 +248,8 @@ class Driver:
         ((kind, arg),) = step.items()
         if kind == "wait":
             return self.app.settled and self._view() == arg
+        if kind == "preview":  # the document camera's page is on screen for confirmation
+            return self.app.settled and getattr(self.app.model.screen, "preview", None) is not None
         if kind == "matter":
             return self.app.model.catalog.matter(str(arg)) is not None
         if kind == "sleep":

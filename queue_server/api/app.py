@@ -14,14 +14,16 @@ from fastapi import FastAPI
 from queue_server.services import Services
 from queue_server.services.ports import Announcer
 from queue_server.settings import Settings
-from queue_server.web import pages
+from queue_server.web import catalog_pages, pages
 from queue_server.web.sse import StreamCaps
 
 from . import hardening, problems
 from .routes import (
+    admin_hall,
     appointments,
     auth,
     cases,
+    catalog_admin,
     citizen,
     console,
     documents,
@@ -29,7 +31,9 @@ from .routes import (
     guide,
     hall,
     live,
+    materials,
     overview,
+    policies,
     ratings,
     rectification,
     special,
@@ -42,6 +46,7 @@ from .routes import (
 VERSION = "0.1.0"
 
 ROUTERS = (
+    admin_hall,
     auth,
     hall,
     tickets,
@@ -60,7 +65,11 @@ ROUTERS = (
     overview,
     supervision,
     guide,
+    materials,
+    catalog_admin,
+    catalog_pages,
     pages,
+    policies,
 )
 
 
@@ -79,7 +88,9 @@ def create_app(settings: Settings, services: Services, announcers: Iterable[Anno
     problems.install(app)
     # Security headers, body cap, live-stream caps: before any route sees the request.
     app.state.live_streams = StreamCaps()
-    app.add_middleware(hardening.Hardening, streams=app.state.live_streams)
+    # A page from the kiosk's document camera is the one body bigger than a JSON request.
+    larger = {**hardening.LARGER_BODIES, materials.UPLOAD_PREFIX: settings.material_image_max_bytes}
+    app.add_middleware(hardening.Hardening, streams=app.state.live_streams, larger=larger)
     for module in ROUTERS:
         app.include_router(module.router)
     return app

@@ -171,6 +171,23 @@ def hall_supervisor(staff: HallStaff) -> StaffSession:
 HallSupervisor = Annotated[StaffSession, Depends(hall_supervisor)]
 
 
+def hall_viewer(hall: HallDep, staff: CurrentStaff, services: ServicesDep) -> StaffSession:
+    """A manager of the hall in the path or of a hall above it (市/县/乡): reports and the overview.
+
+    The services decide the reach (``services/people/scope.py``): a county manager reads their county's
+    township halls, never a sibling county or the city hall.
+    """
+    if staff.hall == hall:
+        return hall_supervisor(staff)
+    if staff.info.role != Role.MANAGER.value:
+        raise NotAuthorizedError("您不属于该大厅。", hall=hall)
+    services.require_hall_below(staff.hall, hall)
+    return staff
+
+
+HallViewer = Annotated[StaffSession, Depends(hall_viewer)]
+
+
 def hall_admin(staff: HallStaff) -> StaffSession:
     """Accounts and settings (password resets, window printers): administrators."""
     if staff.info.role != Role.ADMIN.value:

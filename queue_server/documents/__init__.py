@@ -8,6 +8,7 @@ from queue_server.documents.content import (
     NoticeContent,
     ReceiptContent,
     RejectionContent,
+    WrongPageItem,
     load_content,
 )
 
@@ -18,6 +19,7 @@ __all__ = [
     "NoticeContent",
     "ReceiptContent",
     "RejectionContent",
+    "WrongPageItem",
     "load_content",
     "render_a4",
 ]

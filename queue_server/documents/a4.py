@@ -95,6 +95,8 @@ def _receipt(c: ReceiptContent) -> str:
         rows.append(("办件类型", c.case_type_label))
     rows += _applicant(c.applicant_name)
     rows.append(("承办部门", c.department))
+    if c.co_departments:
+        rows.append(("协办部门", "、".join(c.co_departments)))
     if c.window:
         rows.append(("受理窗口", _window_text(c.window)))
     if c.promised_days is not None:
@@ -120,6 +122,9 @@ def _notice(c: NoticeContent) -> str:
     )
     items = [m.name + (f"：{m.requirement}" if m.requirement else "") for m in c.missing]
     html += _list(items, css="items missing")
+    if c.wrong_pages:
+        html += '<p class="lead">其中以下已提交的材料页不符合要求，请重新提供：</p>'
+        html += _list([p.text for p in c.wrong_pages], css="items wrong-pages")
     html += _basis(c.legal_basis)
     html += f'<p class="lead"><b>补正办理：</b></p><p>{escape(c.return_instructions)}</p>'
     return html

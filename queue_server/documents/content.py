@@ -52,6 +52,7 @@ class ReceiptContent(_Content):
     deadline: date | None = None
     materials_received: tuple[str, ...] = ()
     query_url: str | None = None
+    co_departments: tuple[str, ...] = ()  # a joint case's (联办件) other departments, by name
 
     def to_print(self) -> ReceiptPrint:
         return ReceiptPrint(
@@ -68,6 +69,7 @@ class ReceiptContent(_Content):
             materials_received=self.materials_received,
             query_url=self.query_url,
             time_zone=self.time_zone,
+            co_departments=self.co_departments,
         )
 
 
@@ -78,13 +80,31 @@ class MissingItem(BaseModel):
     requirement: str = ""
 
 
+class WrongPageItem(BaseModel):
+    """A page captured at the kiosk that the window refused: which material, which page, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    material_name: str
+    page: int
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.material_name}第{self.page}页：{self.reason}"
+
+
 class NoticeContent(_Content):
-    """一次性告知书: ALL missing materials, the legal basis, how to come back, the return QR."""
+    """一次性告知书: ALL missing materials, the legal basis, how to come back, the return QR.
+
+    ``wrong_pages`` names each page captured at the kiosk that the window refused (its material is
+    among ``missing`` too): the citizen learns which page to bring again, and why."""
 
     kind: Literal[DocumentKind.ONE_TIME_NOTICE] = DocumentKind.ONE_TIME_NOTICE
     missing: tuple[MissingItem, ...] = Field(min_length=1)
     legal_basis: tuple[str, ...] = ()
     return_instructions: str = DEFAULT_RETURN_INSTRUCTIONS
+    wrong_pages: tuple[WrongPageItem, ...] = ()
 
     @property
     def return_qr(self) -> str:
@@ -99,13 +119,21 @@ class NoticeContent(_Content):
             applicant_name=self.applicant_name,
             issued_at=self.issued_at,
             department=self.department,
-            missing=tuple(MissingMaterial(m.name, m.requirement) for m in self.missing),
+            missing=tuple(MissingMaterial(m.name, self._requirement(m)) for m in self.missing),
             legal_basis=self.legal_basis,
             return_instructions=self.return_instructions,
             return_qr=self.return_qr,
             window=self.window,
             time_zone=self.time_zone,
         )
+
+    def _requirement(self, item: MissingItem) -> str:
+        """The item's requirement, then each of its pages the window refused (the thermal notice has
+        one line per material)."""
+        wrong = [
+            f"第{p.page}页不符合要求：{p.reason}" for p in self.wrong_pages if p.material_name == item.name
+        ]
+        return "；".join([item.requirement, *wrong] if item.requirement else wrong)
 
 
 class RejectionContent(_Content):

@@ -16,6 +16,7 @@ from queue_server.protocol.messages import DeviceKind
 
 from .catalogue import Matter
 from .errors import Loc, unknown
+from .policies import UNKNOWABLE, Policies, policy_problems
 from .schema import (
     AppointmentSlots,
     Department,
@@ -39,7 +40,7 @@ KEYS: dict[str, str] = {
     "devices": "id",
 }
 
-UNREADABLE = "*"
+UNREADABLE = UNKNOWABLE
 """In ``Parts.broken``: the section is not a readable list; any reference to it may be right."""
 
 
@@ -56,6 +57,7 @@ class Parts:
     staff: list[tuple[int, Staff]] = field(default_factory=list)
     appointment_slots: list[tuple[int, AppointmentSlots]] = field(default_factory=list)
     devices: list[tuple[int, Device]] = field(default_factory=list)
+    policies: Policies | None = None
     broken: dict[str, set[str]] = field(default_factory=dict)
     """Per section, the keys of items that failed their own validation: they exist, but are not checked."""
     broken_raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -73,6 +75,7 @@ class Parts:
             staff=list(enumerate(hall.staff)),
             appointment_slots=list(enumerate(hall.appointment_slots)),
             devices=list(enumerate(hall.devices)),
+            policies=hall.policies,
         )
 
     def unreadable(self, section: str) -> bool:
@@ -105,7 +108,28 @@ def cross_check(parts: Parts, *, today: date | None = None) -> list[tuple[Loc, s
     _weekend(parts, report)
     _licensing(parts, report, today)
     _one_agent_per_window(parts, report)
+    _department_windows(parts, report)
+    if parts.policies is not None:
+        known = {s: parts.known(s) for s in ("windows", "services", "staff")}
+        report.problems += policy_problems(
+            parts.policies, windows=known["windows"], services=known["services"], logins=known["staff"]
+        )
     return report.problems
+
+
+def _department_windows(parts: Parts, report: _Report) -> None:
+    """A person of a department signs in only at that department's windows (staff bound to their
+    department); a person without a department may list any window."""
+    departments = parts.known("departments")  # an unknown one is reported as such, not here too
+    department_of = {w.number: w.department for _, w in parts.windows if w.department in departments}
+    for i, person in parts.staff:
+        for j, number in enumerate(person.windows):
+            owner = department_of.get(number)
+            if person.department in departments and owner is not None and owner != person.department:
+                report.add(
+                    ("staff", i, "windows", j),
+                    f"window {number!r} belongs to department {owner!r}, not {person.department!r}",
+                )
 
 
 def _references(parts: Parts, report: _Report) -> None:

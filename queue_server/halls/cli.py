@@ -3,6 +3,8 @@
 hallq hall validate FILE [--on DATE]   every problem with its path; exit 1 when there are any
 hallq hall load FILE [--db URL]        validate, then upsert into the database (idempotent)
 hallq hall show-demo-path              the demo hall file, to copy and edit
+hallq hall export [--hall CODE] [--db URL] [-o FILE]
+                                       the hall in the database as a hall file (no passwords)
 hallq hall calendar --year YYYY [--file FILE] [--json]
                                        the year's weekday days off and weekend working days as the
                                        hall uses them (national arrangement + the hall file's days)
@@ -14,6 +16,7 @@ import argparse
 import json
 import sys
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from queue_server.domain.calendar import HallCalendar, calendar_warnings, national_source
@@ -39,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument("file", metavar="FILE")
     load.add_argument("--db", metavar="URL", help="database URL (default: the settings' database)")
     sub.add_parser("show-demo-path", help="print the path of the demo hall file")
+    export = sub.add_parser("export", help="write the hall in the database as a hall file (TOML)")
+    export.add_argument("--hall", metavar="CODE", help="the hall's code (default: the database's only hall)")
+    export.add_argument("--db", metavar="URL", help="database URL (default: the settings' database)")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
     calendar = sub.add_parser("calendar", help="print a year's days off and make-up working days")
     calendar.add_argument("--year", type=int, required=True, metavar="YYYY")
     calendar.add_argument("--file", metavar="FILE", help="a hall file whose own days apply (default: none)")
@@ -51,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.hall_command == "calendar":
         return _calendar(args)
+    if args.hall_command == "export":
+        return _export(args)
     hall = validate_file(args.file, today=getattr(args, "on", None))
     if isinstance(hall, list):
         print(f"{args.file}: {len(hall)} problem(s)", file=sys.stderr)
@@ -75,6 +84,7 @@ def _load(args: argparse.Namespace, hall: object) -> int:
     from queue_server.settings import Environment, load_settings
     from queue_server.store import init_db
 
+    from .errors import ProblemsError
     from .loader import load_hall
     from .passwords import PasswordError
     from .schema import HallFile
@@ -85,7 +95,7 @@ def _load(args: argparse.Namespace, hall: object) -> int:
     try:
         # Outside development every person needs a real password source (env var or secrets file).
         report = load_hall(engine, hall, allow_dev_passwords=settings.environment is Environment.DEVELOPMENT)
-    except PasswordError as exc:
+    except (PasswordError, ProblemsError) as exc:  # ProblemsError: the hall's place among the stored halls
         print(f"{args.file}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
@@ -98,6 +108,28 @@ def _load(args: argparse.Namespace, hall: object) -> int:
         print("  development passwords (shown once, stored only as hashes):")
         for login, password in sorted(report.generated_passwords.items()):
             print(f"    {login:<16} {password}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from queue_server.settings import load_settings
+    from queue_server.store import make_engine
+
+    from .export import ExportError, export_toml
+
+    engine = make_engine(args.db or load_settings().database_url)
+    try:
+        text = export_toml(engine, args.hall)
+    except ExportError as exc:
+        print(f"hallq hall export: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"hall written to {args.output}", file=sys.stderr)
     return 0
 
 

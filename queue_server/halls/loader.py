@@ -13,21 +13,21 @@ caller commits (no commits inside data helpers).
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from queue_server.domain.hierarchy import HallNode, placement_problems
 from queue_server.services.people.security import hash_password
 from queue_server.store import tables as t
 from queue_server.store.tables.accounts import StaffAccount
 
-from .catalogue import Material, MaterialForm, Matter
+from .errors import ProblemsError
+from .load_base import PRIMARY_WEIGHT, SECONDARY_WEIGHT, LoadReport
+from .load_matters import _MatterLoader
 from .passwords import initial_passwords
 from .schema import (
     WEEKDAYS,
@@ -35,39 +35,6 @@ from .schema import (
     HallFile,
 )
 from .values import TimeRange
-
-# Skill weights of WindowService: higher is served first (ordering clause 6).
-PRIMARY_WEIGHT = 2
-SECONDARY_WEIGHT = 1
-
-_FORM_ZH = {
-    MaterialForm.ORIGINAL: "原件",
-    MaterialForm.COPY: "复印件",
-    MaterialForm.ORIGINAL_AND_COPY: "原件及复印件",
-    MaterialForm.ELECTRONIC: "电子材料",
-}
-
-
-@dataclass
-class LoadReport:
-    """What a load did. ``generated_passwords``: show once (development halls), never log."""
-
-    hall_id: int
-    created: Counter[str] = field(default_factory=Counter)
-    updated: Counter[str] = field(default_factory=Counter)
-    retired: Counter[str] = field(default_factory=Counter)
-    new_matter_versions: dict[str, int] = field(default_factory=dict)
-    generated_passwords: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def changed(self) -> bool:
-        return bool(sum(self.created.values()) + sum(self.updated.values()) + sum(self.retired.values()))
-
-    def summary(self) -> str:
-        def fmt(c: Counter[str]) -> str:
-            return ", ".join(f"{n} {k}" for k, n in sorted(c.items())) or "nothing"
-
-        return f"created {fmt(self.created)}; updated {fmt(self.updated)}; retired {fmt(self.retired)}"
 
 
 def load_hall(
@@ -93,6 +60,33 @@ def load_hall(
         return _Loader(session, hall_file, moment, allow_dev_passwords).run(passwords, env)
 
 
+SECTIONS_LOADED_ALONE = frozenset(
+    {"hours", "services", "windows", "staff", "supervision", "booking", "policies"}
+)
+"""The sections ``load_sections`` writes on their own (the administrators' pages, services/admin/)."""
+
+
+def load_sections(
+    session: Session,
+    hall_file: HallFile,
+    sections: frozenset[str],
+    *,
+    passwords: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> LoadReport:
+    """Upsert only what ``sections`` of the validated ``hall_file`` describe, in the caller's
+    transaction (it only flushes): an administrator's edit of one section. The rest of the database
+    stays as it is; the departments, services and windows the sections name are found by their codes.
+    People created get their password from ``passwords`` (no other source) and must change it at
+    their first sign-in.
+    """
+    unknown = sections - SECTIONS_LOADED_ALONE
+    if unknown:
+        raise ValueError(f"sections not loaded alone: {sorted(unknown)}")
+    loader = _Loader(session, hall_file, now or datetime.now(UTC), allow_dev=False)
+    return loader.run_sections(sections, passwords or {})
+
+
 def _sessions(ranges: list[TimeRange]) -> list[list[str]]:
     return [[f"{r.start:%H:%M}", f"{r.end:%H:%M}"] for r in ranges]
 
@@ -100,18 +94,6 @@ def _sessions(ranges: list[TimeRange]) -> list[list[str]]:
 def _schedule(hall_file: HallFile) -> dict[str, Any]:
     hours = hall_file.hours
     return {str(i): _sessions(hours.sessions(day)) for i, day in enumerate(WEEKDAYS) if hours.sessions(day)}
-
-
-def _initials(text: str) -> str:
-    parts = lazy_pinyin(text, style=Style.FIRST_LETTER, errors="default")
-    return "".join(ch for p in parts for ch in p if ch.isascii() and ch.isalnum()).lower()[:64]
-
-
-def _material_note(material: Material) -> str:
-    # The table keeps name, required and note: the form and copies travel in the note, as a checklist
-    # prints them ("原件及复印件，2份").
-    head = _FORM_ZH[material.form] + (f"，{material.copies}份" if material.copies != 1 else "")
-    return f"{head}；{material.note}" if material.note else head
 
 
 def _capacity(slots: AppointmentSlots | None) -> int:
@@ -122,27 +104,7 @@ def _capacity(slots: AppointmentSlots | None) -> int:
     return min(values) if values else 0
 
 
-def _set(row: Any, values: Mapping[str, Any]) -> bool:
-    """Assign changed attributes; True when any changed."""
-    changed = False
-    for key, value in values.items():
-        if getattr(row, key) != value:
-            setattr(row, key, value)
-            changed = True
-    return changed
-
-
-class _Loader:
-    def __init__(self, session: Session, hall_file: HallFile, now: datetime, allow_dev: bool) -> None:
-        self.s = session
-        self.allow_dev = allow_dev
-        self.f = hall_file
-        self.now = now
-        self.report = LoadReport(hall_id=0)
-        self.dept_ids: dict[str, int] = {}
-        self.service_ids: dict[str, int] = {}
-        self.window_ids: dict[str, int] = {}
-
+class _Loader(_MatterLoader):
     def run(self, passwords: Mapping[str, str] | None, environ: Mapping[str, str]) -> LoadReport:
         hall = self._hall()
         assert hall.id is not None
@@ -158,16 +120,31 @@ class _Loader:
         self.s.flush()
         return self.report
 
-    def _upsert(self, kind: str, row: Any | None, make: Any, values: Mapping[str, Any]) -> Any:
-        if row is None:
-            row = make(**values)
-            self.s.add(row)
-            self.s.flush()  # ids for the rows that refer to it
-            self.report.created[kind] += 1
-        elif _set(row, values):
-            self.s.add(row)
-            self.report.updated[kind] += 1
-        return row
+    def run_sections(self, sections: frozenset[str], passwords: Mapping[str, str]) -> LoadReport:
+        """``run`` for ``sections`` alone (see ``load_sections``)."""
+        if "hours" in sections:
+            hall = self._hall()
+        else:
+            hall = self.s.exec(select(t.Hall).where(t.Hall.code == self.f.hall.code)).one()
+        assert hall.id is not None
+        self.report.hall_id = hall.id
+        self._known_ids(hall.id)
+        # A service's stored hours follow the hall's hours and its weekend flag; its extended hours
+        # follow the windows that serve it.
+        if sections & {"hours", "services", "windows"}:
+            self._services(hall.id)
+        if "windows" in sections:
+            self._windows(hall.id)
+        if "staff" in sections:
+            self._staff(hall.id, passwords, {})
+        if "supervision" in sections:
+            self._supervision(hall.id)
+        if "policies" in sections:
+            self._upsert("hall", hall, t.Hall, self.f.policies.columns())
+        if sections & {"services", "booking"}:
+            self._booking(hall.id)
+        self.s.flush()
+        return self.report
 
     # --- sections ------------------------------------------------------------------------------
 
@@ -184,7 +161,18 @@ class _Loader:
             "extra_holidays": sorted(d.isoformat() for d in hours.extra_holidays),
             "extra_workdays": sorted(d.isoformat() for d in hours.extra_workdays),
             "confirmed_years": sorted(set(hours.confirmed_years)),
+            **self.f.policies.columns(),
+            "short_name": info.short_name,
+            "address": info.address,
+            "phone": info.phone,
+            "level": info.level.value,
+            # A code, not a reference: the parent hall may run on another server (halls/README.md).
+            "parent": info.parent,
         }
+        stored = [HallNode(*n) for n in self.s.exec(select(t.Hall.code, t.Hall.level, t.Hall.parent))]
+        problems = placement_problems(stored, HallNode(info.code, info.level.value, info.parent))
+        if problems:  # 市/县/乡: a parent stored here sits above its child, and parents never loop
+            raise ProblemsError([(("hall", "parent"), p) for p in problems])
         if row is None:
             values["created_at"] = self.now
         hall: t.Hall = self._upsert("hall", row, t.Hall, values)
@@ -193,7 +181,7 @@ class _Loader:
     def _departments(self, hall_id: int) -> None:
         rows = {d.code: d for d in self.s.exec(select(t.Department).where(t.Department.hall_id == hall_id))}
         for dept in self.f.departments:
-            values = {"hall_id": hall_id, "code": dept.code, "name": dept.name}
+            values = {"hall_id": hall_id, "code": dept.code, "name": dept.name, "short_name": dept.short_name}
             row = self._upsert("department", rows.get(dept.code), t.Department, values)
             self.dept_ids[dept.code] = row.id
 
@@ -220,6 +208,7 @@ class _Loader:
                 "appointment_capacity": _capacity(slots.get(svc.code)),
                 "position": position,
                 "active": True,
+                "description": svc.description,
             }
             row = self._upsert("service", rows.pop(svc.code, None), t.Service, values)
             self.service_ids[svc.code] = row.id
@@ -228,79 +217,6 @@ class _Loader:
                 gone.active = False
                 self.s.add(gone)
                 self.report.retired["service"] += 1
-
-    def _matters(self, hall_id: int) -> None:
-        rows = self.s.exec(
-            select(t.Matter).where(t.Matter.hall_id == hall_id).order_by(col(t.Matter.version))
-        ).all()
-        newest = {row.code: row for row in rows}  # ascending versions: the last one wins
-        in_file = {m.code for m in self.f.matters}
-        for matter in self.f.matters:
-            self._matter(hall_id, matter, newest.get(matter.code))
-        for row in rows:
-            # Only the newest version of a matter still in the file may stay published.
-            current = row.code in in_file and newest[row.code] is row
-            if row.published and not (current and row.code not in self.report.new_matter_versions):
-                row.published = False
-                self.s.add(row)
-                if row.code not in in_file:
-                    self.report.retired["matter"] += 1
-
-    def _matter(self, hall_id: int, matter: Matter, current: t.Matter | None) -> None:
-        content: dict[str, Any] = {
-            "name": matter.name,
-            "service_id": self.service_ids[matter.service],
-            "department_id": self.dept_ids[matter.department],
-            "case_type": matter.case_type.value,
-            "licensing": matter.licensing,
-            "content": matter.content,
-            "legal_basis": matter.legal_basis,
-            "conditions": matter.conditions,
-            "procedure": matter.procedure,
-            "time_limit": matter.time_limit,
-            "promised_days": matter.promised_days,
-            "fees": matter.fees,
-            "result": matter.result,
-            "pinyin_initials": _initials(matter.name),
-        }
-        materials: list[dict[str, Any]] = [
-            {"position": i, "code": m.code, "name": m.name, "required": m.required, "note": _material_note(m)}
-            for i, m in enumerate(matter.materials)
-        ]
-        if current is not None and self._same(current, content, materials):
-            if current.published != matter.published:
-                current.published = matter.published
-                self.s.add(current)
-                self.report.updated["matter"] += 1
-            return
-        version = 1 if current is None else current.version + 1
-        row = t.Matter(
-            hall_id=hall_id,
-            code=matter.code,
-            version=version,
-            published=matter.published,
-            updated_at=self.now,
-            **content,
-        )
-        self.s.add(row)
-        self.s.flush()
-        assert row.id is not None
-        for values in materials:
-            self.s.add(t.Material(matter_id=row.id, **values))
-        if current is None:
-            self.report.created["matter"] += 1
-        else:
-            self.report.updated["matter"] += 1
-            self.report.new_matter_versions[matter.code] = version
-
-    def _same(self, row: t.Matter, content: Mapping[str, Any], materials: list[dict[str, Any]]) -> bool:
-        if any(getattr(row, k) != v for k, v in content.items()):
-            return False
-        stored = self.s.exec(
-            select(t.Material).where(t.Material.matter_id == row.id).order_by(col(t.Material.position))
-        ).all()
-        keys = ("position", "code", "name", "required", "note")
-        return [{k: getattr(m, k) for k in keys} for m in stored] == materials
 
     def _windows(self, hall_id: int) -> None:
         rows = {w.number: w for w in self.s.exec(select(t.Window).where(t.Window.hall_id == hall_id))}
@@ -359,7 +275,10 @@ class _Loader:
                 "role": person.role.value,
                 "qualification_no": person.qualification.number if person.qualification else None,
                 "qualification_expires": person.qualification.expires if person.qualification else None,
+                "department_id": None if person.department is None else self.dept_ids[person.department],
                 "active": True,
+                "password_env": person.password_env,
+                "password_file": person.password_file,
             }
             row = rows.pop(person.login, None)
             if row is None:
@@ -422,6 +341,8 @@ class _Loader:
                 "printer_width_mm": device.printer_width_mm,
                 # An empty list in the file means "every service": NULL, the one spelling of it.
                 "services": list(device.services) or None,
+                "name": device.name,
+                "printer": device.printer,
             }
             self._upsert("device", rows.pop(device.id, None), t.Device, values)
         for gone in rows.values():

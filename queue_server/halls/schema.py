@@ -27,6 +27,7 @@ from queue_server.protocol.messages import DeviceKind
 from .booking import Booking
 from .catalogue import Matter
 from .errors import Loc, ProblemsError
+from .policies import Policies
 from .supervision import Supervision
 from .values import (
     DaySessions,
@@ -413,6 +414,7 @@ class HallFile(Section):
     booking: Booking = Field(
         default_factory=Booking, title="booking", description="online appointment rules (预约服务)"
     )
+    policies: Policies = Field(default_factory=Policies, title="policies", description="the hall's own rules")
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> HallFile:

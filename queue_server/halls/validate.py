@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .checks import KEYS, UNREADABLE, Parts, cross_check
 from .errors import HallFileError, Loc, ProblemsError, format_loc, suggest
+from .policies import Policies
 from .schema import HallFile, HallInfo, Hours, Staff
 
 DEMO_HALL_PATH = Path(__file__).with_name("demo_hall.toml")
@@ -162,6 +163,8 @@ def _cross_check_parts(raw: Mapping[str, Any], today: date | None) -> list[HallF
         parts.hall = _try(HallInfo, raw["hall"])
     if isinstance(raw.get("hours"), dict):
         parts.hours = _try(Hours, raw["hours"])
+    if isinstance(raw.get("policies"), dict):
+        parts.policies = _try(Policies, raw["policies"])
     for section, key in KEYS.items():
         items = raw.get(section, [])
         if section not in raw and HallFile.model_fields[section].is_required():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from queue_server.protocol import topics
 from queue_server.protocol.alerts import AlertsState
@@ -48,6 +49,8 @@ class MqttAnnouncer:
         self._sent_state: dict[str, HallState] = {}
         self._sent_window: dict[tuple[str, str], WindowState] = {}
         self._sent_alerts: dict[str, AlertsState] = {}
+        # Told that a hall's device configs may have changed (the bridge's refresh_device_configs).
+        self.config_followers: list[Callable[[str], object]] = []
         self._closed = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._publish_states, name="hallq-state", daemon=True)
@@ -87,6 +90,15 @@ class MqttAnnouncer:
                 self._sent_alerts[hall] = state
         except Exception:
             log.exception("alerts of %s not published", hall)
+
+    def device_configs_changed(self, hall: str) -> None:
+        """An edit may have changed the hall's device configs (``services.ports.DeviceConfigFollower``):
+        the bridge republishes those that changed, at once rather than at its next periodic look."""
+        for follow in self.config_followers:
+            try:
+                follow(hall)
+            except Exception:
+                log.exception("device configs of %s not republished", hall)
 
     # --- for the bridge ---------------------------------------------------------------------------
 

@@ -100,6 +100,7 @@ class MqttBridge:
         self._link = link
         self._services = services
         self._announcer = announcer
+        announcer.config_followers.append(self.refresh_device_configs)
         self._halls = [topics.check_id(h, "hall") for h in halls]
         self._instance = topics.check_id(instance, "server instance")
         self._boot = boot

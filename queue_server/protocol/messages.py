@@ -111,6 +111,9 @@ class DeviceConfig(_Msg):
     language: str = "zh-CN"
     citizen_base_url: str = ""
     extra: dict[str, Any] = Field(default_factory=dict)
+    # Window devices: the window's department as a narrow screen names it (the hall file's short
+    # name, else its name); "" for hall devices and from a server that does not say.
+    department: str = ""
 
 
 # --- requests and replies -----------------------------------------------------------------------
@@ -308,6 +311,10 @@ class TicketResult(_Msg):
     materials: list[MaterialLine] = Field(default_factory=list)
     appointment: str | None = None
     notice: str = ""
+    # The ticket's header and footer (hall file [hall]); empty from a server that does not say.
+    hall_short_name: str = ""
+    hall_address: str = ""
+    hall_phone: str = ""
 
 
 class TicketState(StrEnum):
@@ -347,6 +354,20 @@ class Disclosures(_Msg):
     result: str
 
 
+# Their names on every screen and page that shows them (kiosk, public catalog pages), in the order the
+# regulation lists them.
+DISCLOSURE_LABELS: tuple[tuple[str, str], ...] = (
+    ("content", "事项内容"),
+    ("legal_basis", "设定依据"),
+    ("conditions", "申请条件"),
+    ("materials", "申请材料"),
+    ("procedure", "办理流程"),
+    ("time_limit", "承诺时限"),
+    ("fees", "收费标准"),
+    ("result", "办理结果"),
+)
+
+
 class MatterInfo(_Msg):
     code: str
     name: str
@@ -366,6 +387,9 @@ class ServiceInfo(_Msg):
     next_open: float | None = None
     waiting: int = 0
     eta_min: int | None = None
+    # The kiosk tile's subtitle (hall file service.description): in catalog.get replies; the retained
+    # hall state leaves it empty to stay small (a kiosk takes it from its catalog).
+    description: str = ""
 
 
 class CatalogResult(_Msg):

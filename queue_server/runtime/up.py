@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from queue_server.halls import HallFile
-    from queue_server.halls.loader import LoadReport
+    from queue_server.halls.load_base import LoadReport
     from queue_server.mqtt.door import MqttDoor
     from queue_server.runtime.broker import RunningBroker
     from queue_server.services import Services

@@ -6,6 +6,21 @@ and calls tickets, ``casework/`` turns visits into cases with documents and rati
 what screens and pages read, and ``people/`` signs staff in and knows the devices.
 """
 
-from queue_server.services.facade import Services, system_clock
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from queue_server.services.facade import Services, system_clock
 
 __all__ = ["Services", "system_clock"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, not with the package: the hall loader (``halls/``) uses one function of
+    # ``services.people``, and the facade imports the administrators' use cases, which use the loader.
+    if name in __all__:
+        from queue_server.services import facade
+
+        return getattr(facade, name)
+    raise AttributeError(name)

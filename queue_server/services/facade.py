@@ -15,9 +15,12 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from devices.printer import open_printer
+from queue_server.services.admin.facade import AdminUseCases
 from queue_server.services.casework.documents import PrinterFactory
 from queue_server.services.casework.facade import CaseworkUseCases
+from queue_server.services.casework.materials_facade import MaterialsUseCases
 from queue_server.services.casework.printing import DocumentPrinter
+from queue_server.services.catalog_admin.facade import CatalogAdminUseCases
 from queue_server.services.engine import retention
 from queue_server.services.engine.retention import Purged, RetentionJob
 from queue_server.services.engine.runner import Clock, Runner
@@ -51,6 +54,9 @@ class Services(
     SupervisionUseCases,
     GuideUseCases,
     BookingUseCases,
+    AdminUseCases,
+    MaterialsUseCases,
+    CatalogAdminUseCases,
 ):
     """The application services of every hall in one database (see the module doc).
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -62,6 +62,14 @@ class Announcer(Protocol):
     def window_changed(self, hall: str, window: WindowState) -> None: ...
 
     def hall_changed(self, hall: str, state: HallState) -> None: ...
+
+
+@runtime_checkable
+class DeviceConfigFollower(Protocol):
+    """An announcer that also republishes device configs (the MQTT door), told after an edit that may
+    have changed them (an administrator's services or windows); quick, never raises."""
+
+    def device_configs_changed(self, hall: str) -> None: ...
 
 
 class HallServices(Protocol):

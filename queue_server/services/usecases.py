@@ -47,6 +47,9 @@ class UseCase(StrEnum):
     COMPLETE_CASE_PART = "case.part_done"
     CLOSE_CASE = "case.close"
     RECORD_PRINT = "document.print"
+    # Pages captured at the kiosk (casework/materials.py).
+    UPLOAD_MATERIAL = "material.upload"
+    MARK_MATERIAL_WRONG = "material.mark_wrong"
     SET_WINDOW_PRINTER = "window.printer"
     # Privacy: phone numbers, ID hashes and old request-log rows deleted (engine/retention.py).
     PURGE_PERSONAL_DATA = "retention.purge"
@@ -70,3 +73,15 @@ class UseCase(StrEnum):
     LOG_OUT = "auth.logout"
     CHANGE_PASSWORD = "auth.password_change"  # noqa: S105  (a use-case name)
     RESET_PASSWORD = "auth.password_reset"  # noqa: S105  (a use-case name)
+    # The administrators' edits of the hall's sections (admin/).
+    EDIT_HALL_SECTION = "admin.section"
+    CREATE_STAFF = "admin.staff_create"
+    EDIT_STAFF = "admin.staff_edit"
+    DEACTIVATE_STAFF = "admin.staff_deactivate"
+    # The catalog's workflow (catalog_admin/).
+    CREATE_MATTER_DRAFT = "catalog.draft"
+    EDIT_MATTER_DRAFT = "catalog.edit"
+    SUBMIT_MATTER_DRAFT = "catalog.submit"
+    WITHDRAW_MATTER_DRAFT = "catalog.withdraw"
+    REJECT_MATTER_DRAFT = "catalog.reject"
+    PUBLISH_MATTER_DRAFT = "catalog.publish"

@@ -19,10 +19,15 @@ The rollup tables (``store/tables/stats.py``; what each row sums, exactly: ``sta
 - ``stats_appointment``: per hall, slot day, service: booked, kept, late, pending, cancelled.
 - ``stats_extended``: per hall, day, window, staff (from the ``window_close`` events): closes, closes
   past closing time, the minutes worked past it (延时服务).
+- ``stats_enquiry``: per hall, day, clerk, service code, matter code (from the ``enquiry`` events of
+  the guide desk): enquiries (咨询).
+- ``stats_idle`` / ``stats_idle_day``: idle time with people waiting per closed day, window and staff,
+  replayed from the event log (``idle``; not a trigger-kept rollup), and the days stored.
 - ``stats_zone``: each hall's UTC offset (SQLite's hall-local days and hours).
 
 Modules: ``buckets`` (histograms, percentiles), ``measures`` (figures from summed rows), ``dialect``
 and ``sql`` (the SQL of both databases), ``rollups`` (the descriptions above), ``triggers`` (kept in the
 transaction of each change), ``rebuild`` (recomputed from the source rows), ``query`` and ``report``
-(grouped reads), ``labels`` (zh-CN names), ``export`` (CSV and xlsx), ``cli`` (``hallq stats rebuild``).
+(grouped reads), ``idle`` (idle time with people waiting), ``labels`` (zh-CN names), ``export`` (CSV
+and xlsx), ``cli`` (``hallq stats rebuild``).
 """

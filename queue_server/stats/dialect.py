@@ -78,6 +78,12 @@ class Dialect:
             return f"CAST(({column}->>'{field}') AS NUMERIC)"
         return f"json_extract({column}, '$.{field}')"
 
+    def json_text(self, column: str, field: str) -> str:
+        """A text from a JSON column's top-level field ('' when absent or null)."""
+        if self.pg:
+            return f"COALESCE({column}->>'{field}', '')"
+        return f"COALESCE(json_extract({column}, '$.{field}'), '')"
+
     def no_day(self) -> str:
         """The day stored in a date key that has none (a case without a deadline)."""
         return "DATE '1900-01-01'" if self.pg else "'1900-01-01'"

@@ -43,6 +43,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("utilisation", "窗口利用率"),
     ("pauses", "暂停次数"),
     ("pause_minutes", "暂停分钟"),
+    ("idle_waiting_minutes", "空闲有人等候(分钟)"),
     ("appointments_booked", "预约数"),
     ("appointments_kept", "预约签到"),
     ("appointments_late", "预约迟到"),
@@ -55,10 +56,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("satisfaction", "满意率"),
     ("rectifications_closed", "整改办结"),
     ("rectifications_in_time", "按期整改"),
+    ("enquiries", "咨询数"),
     ("overdue_cases", "超期办件"),
 )
 _LEADING = (("label", "项目"), ("login", "工号"))
-_NESTED = ("pauses_by_reason", "ratings_by_level", "cases_by_type")
+_NESTED = ("pauses_by_reason", "ratings_by_level", "cases_by_type", "enquiries_by_matter")
 
 
 def _nested_columns(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
@@ -72,6 +74,9 @@ def _nested_columns(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, s
         for k in sorted(keys["ratings_by_level"], reverse=True)
     ]
     out += [("cases_by_type", k, f"办件:{case_type_label(k)}") for k in sorted(keys["cases_by_type"])]
+    out += [
+        ("enquiries_by_matter", k, f"咨询:{k or '未选事项'}") for k in sorted(keys["enquiries_by_matter"])
+    ]
     for reason in sorted(keys["pauses_by_reason"]):
         out += [
             ("pauses_by_reason", reason, f"暂停:{reason}(次)"),

@@ -24,6 +24,7 @@ class Names:
     services: dict[int, str] = field(default_factory=dict)
     service_department: dict[int, int] = field(default_factory=dict)
     service_target_min: dict[int, int] = field(default_factory=dict)
+    service_ids: dict[tuple[int, str], int] = field(default_factory=dict)  # (hall id, code) -> id
     departments: dict[int, str] = field(default_factory=dict)
     windows: dict[int, str] = field(default_factory=dict)
     staff: dict[int, str] = field(default_factory=dict)
@@ -40,10 +41,11 @@ def load_names(conn: Connection, hall_ids: Sequence[int]) -> Names:
 
     for hall_id, name in rows("SELECT id, name FROM hall WHERE id IN :halls"):
         names.halls[int(str(hall_id))] = str(name)
-    for sid, code, name, dept, target in rows(
-        "SELECT id, code, name, department_id, target_wait_min FROM service WHERE hall_id IN :halls"
+    for sid, hall_id, code, name, dept, target in rows(
+        "SELECT id, hall_id, code, name, department_id, target_wait_min FROM service WHERE hall_id IN :halls"
     ):
         sid_i = int(str(sid))
+        names.service_ids[int(str(hall_id)), str(code)] = sid_i
         names.services[sid_i] = f"{code} {name}"
         names.service_department[sid_i] = 0 if dept is None else int(str(dept))
         names.service_target_min[sid_i] = int(str(target))

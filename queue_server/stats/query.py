@@ -212,6 +212,16 @@ def live_waiting(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
 SIDE_ROLLUPS = {r.table: r for r in (RATINGS, CASES, PAUSES, SHIFTS, APPOINTMENTS, EXTENDED)}
 
 
+def enquiries(conn: Connection, scope: Scope) -> list[tuple[int, date, int, str, str, int]]:
+    """Enquiries per (hall, day, clerk, service code, matter code) of the range."""
+    sql = (
+        "SELECT hall_id, day, staff_id, service, matter, SUM(enquiries) FROM stats_enquiry "
+        "WHERE hall_id IN :halls AND day BETWEEN :lo AND :hi GROUP BY hall_id, day, staff_id, service, matter"
+    )
+    rows = conn.execute(_text(sql), _params(scope)).all()
+    return [(int(h), _day(d), int(st), str(sv), str(m), int(n or 0)) for h, d, st, sv, m, n in rows]
+
+
 def day_hours(conn: Connection, scope: Scope) -> list[tuple[date, int, int, int, int]]:
     """Per day and hour of issue: (day, hour, issued, called, summed wait ms), for the heatmaps."""
     sql = (

@@ -1,4 +1,5 @@
-"""Recompute the rollups from the source rows (``hallq stats rebuild``; migration 0006's first filling).
+"""Recompute the rollups from the source rows (``hallq stats rebuild``; migration 0006's first filling),
+and the idle time with people waiting of the days that are over (``stats/idle.py``).
 
 All in SQL (one INSERT … SELECT … GROUP BY per rollup and chunk), never the rows in Python: the
 ticket rollup a calendar month at a time, each in a transaction of its own, so progress shows and the
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Date, Engine, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
+from queue_server.stats import idle
 from queue_server.stats.dialect import Dialect, dialect_of
 from queue_server.stats.rollups import ROLLUPS, Rollup
 from queue_server.stats.sql import table_source, upsert
@@ -154,12 +156,13 @@ def rebuild(
                     record_zone(conn, hall_id, tz)
                 for rollup in ROLLUPS:
                     rebuild_range(conn, rollup, hall_id, lo, hi)
+                idle.fill(conn, hall_id, tz, lo, hi, datetime.now(UTC))
             done += 1
             if progress is not None:
                 progress(Step(code, lo, hi, done, total, perf_counter() - started))
     if done:
         # Fresh planner statistics: a report's plan must see the rows just written, not wait for autovacuum.
         with engine.begin() as conn:
-            for rollup in ROLLUPS:
-                conn.exec_driver_sql(f"ANALYZE {rollup.table}")
+            for table in (*(rollup.table for rollup in ROLLUPS), "stats_idle", "stats_idle_day"):
+                conn.exec_driver_sql(f"ANALYZE {table}")
     return done

@@ -4,7 +4,9 @@
 dim of ``stats_ticket`` counts each ticket once, so the total is the sum of the rows, whatever the
 grouping. Figures that do not live in a grouping are left out of its rows (None): window time and
 ratings exist per day, window, staff and hall; appointments per day, service, department and hall;
-cases per day, department and hall; extended-hours tickets per day and hall.
+cases per day, department and hall; extended-hours tickets per day and hall; idle time with people
+waiting per day, window, staff and hall (``stats/idle.py``); enquiries per day, service, department,
+staff (the clerk) and hall.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import Connection
 
 from queue_server.domain.calendar import HallCalendar
 from queue_server.domain.schedule import HallSchedule, last_closing
-from queue_server.stats import measures, query
+from queue_server.stats import idle, measures, query
 from queue_server.stats.labels import Names, label_of
 from queue_server.stats.query import Scope
 from queue_server.stats.rollups import APPOINTMENTS, CALL_SLOT_MIN, CASES, EXTENDED, PAUSES, RATINGS, SHIFTS
@@ -44,6 +46,8 @@ _DAY = dict.fromkeys(TIME_GROUPS, "day")
 _FLOOR_BY = {**_DAY, "window": "window_id", "staff": "staff_id", "hall": "hall_id"}
 _APPOINTMENT_BY = {**_DAY, "service": "service_id", "department": "service_id", "hall": "hall_id"}
 _CASE_BY = {**dict.fromkeys(TIME_GROUPS, "day"), "department": "department_id", "hall": "hall_id"}
+# The groupings enquiries exist in (by day, service and its department, the clerk, the hall).
+_ENQUIRY_GROUPS = (*TIME_GROUPS, "service", "department", "staff", "hall", "total")
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,12 @@ def _by(table: Mapping[str, str], group: str) -> tuple[bool, str | None]:
 
 
 def _floor(
-    conn: Connection, scope: Scope, by: str | None, fold: Callable[[str], str], hand: Mapping[str, Any]
+    conn: Connection,
+    scope: Scope,
+    by: str | None,
+    fold: Callable[[str], str],
+    hand: Mapping[str, Any],
+    idle_ms: Mapping[str, int],
 ) -> dict[str, dict[str, Any]]:
     shifts = _fold(query.side_sums(conn, SHIFTS, scope, by), fold)
     pauses = _fold(query.side_sums(conn, PAUSES, scope, by), fold)
@@ -179,11 +188,12 @@ def _floor(
     extended = _fold(query.side_sums(conn, EXTENDED, scope, by), fold)
     ratings = _fold(query.side_sums(conn, RATINGS, scope, by), fold)
     out: dict[str, dict[str, Any]] = {}
-    for key in {*shifts, *pauses, *extended, *ratings, *hand}:
+    for key in {*shifts, *pauses, *extended, *ratings, *hand, *idle_ms}:
         out[key] = {
             **measures.floor_figures(
                 shifts.get(key, {}), pauses.get(key, {}), extended.get(key, {}), int(hand.get(key, 0))
             ),
+            "idle_waiting_minutes": round(idle_ms.get(key, 0) / 60000, 1),
             **measures.rating_figures(ratings.get(key, {})),
         }
     return out
@@ -211,8 +221,60 @@ def _cases(
     return {key: measures.case_figures(accepted.get(key, {}), due.get(key, {})) for key in {*accepted, *due}}
 
 
+def _row_key(
+    group: str,
+    ctx: Context,
+    hall_id: int,
+    day: date,
+    *,
+    staff: int,
+    window: int = 0,
+    service: int | None = None,
+) -> str | None:
+    """The report key of a figure kept per hall, day, person (and window or service); None: the figure
+    does not exist in the grouping."""
+    if group == "total":
+        return ""
+    if group in TIME_GROUPS:
+        return time_key(group, day)
+    by = {"hall": hall_id, "window": window, "staff": staff, "service": service}
+    if group == "department" and service is not None:
+        return str(ctx.names.service_department.get(service, 0))
+    value = by.get(group)
+    return None if value is None else str(value)
+
+
+def _idle_ms(group: str, ctx: Context, rows: list[idle.IdleRow]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        key = _row_key(group, ctx, r.hall_id, r.day, staff=r.staff_id, window=r.window_id)
+        if key is not None:
+            out[key] = out.get(key, 0) + r.ms
+    return out
+
+
+def _enquiries(conn: Connection, ctx: Context, scope: Scope, group: str) -> dict[str, dict[str, Any]]:
+    """Enquiries (咨询) per report key, by matter ("" none chosen)."""
+    out: dict[str, dict[str, Any]] = (
+        {"": {"enquiries": 0, "enquiries_by_matter": {}}} if group == "total" else {}
+    )
+    for hall_id, day, staff, service, matter, n in query.enquiries(conn, scope):
+        service_id = ctx.names.service_ids.get((hall_id, service))
+        key = _row_key(group, ctx, hall_id, day, staff=staff, service=service_id)
+        if key is not None:
+            cell = out.setdefault(key, {"enquiries": 0, "enquiries_by_matter": {}})
+            cell["enquiries"] += n
+            cell["enquiries_by_matter"][matter] = cell["enquiries_by_matter"].get(matter, 0) + n
+    return out
+
+
 def _sides(
-    conn: Connection, ctx: Context, scope: Scope, group: str, tickets: Mapping[str, Mapping[str, Any]]
+    conn: Connection,
+    ctx: Context,
+    scope: Scope,
+    group: str,
+    tickets: Mapping[str, Mapping[str, Any]],
+    idle_rows: list[idle.IdleRow],
 ) -> dict[str, dict[str, Any]]:
     """Per report key, the figures of the side rollups that exist in this grouping."""
     fold: Callable[[str], str] = (lambda _key: "") if group == "total" else _folder(group, ctx)
@@ -221,7 +283,7 @@ def _sides(
     parts: list[dict[str, dict[str, Any]]] = []
     applies, by = _by(_FLOOR_BY, group)
     if applies:
-        parts.append(_floor(conn, scope, by, fold, hand))
+        parts.append(_floor(conn, scope, by, fold, hand, _idle_ms(group, ctx, idle_rows)))
     applies, by = _by(_APPOINTMENT_BY, group)
     if applies:
         parts.append(_appointments(conn, scope, by, fold))
@@ -230,6 +292,8 @@ def _sides(
         parts.append(_cases(conn, scope, by, fold))
     if group in (*TIME_GROUPS, "hall", "total"):
         parts.append(_extended(conn, ctx, scope, group))
+    if group in _ENQUIRY_GROUPS:
+        parts.append(_enquiries(conn, ctx, scope, group))
     for part in parts:
         for key, figures in part.items():
             out.setdefault(key, {}).update(figures)
@@ -253,7 +317,14 @@ def report(
     for extra in (_live_late(conn, ctx, scope, group), _weekend(conn, ctx, scope, group)):
         for key, value in extra.items():
             measures.add(tickets.setdefault(key, {}), value)
-    side = _sides(conn, ctx, scope, group, tickets)
+    halls = {hall.id: hall.zone for hall in ctx.halls.values() if hall.id in scope.hall_ids}
+    # Idle time summed by the grouping's column where it exists (the total adds those rows up), else
+    # by nothing, for the total alone.
+    kept_by = _FLOOR_BY.get(group)
+    idle_rows = idle.rows(
+        conn, halls, scope.first, scope.last, ctx.now, kept_by if group in _FLOOR_BY else None
+    )
+    side = _sides(conn, ctx, scope, group, tickets, idle_rows)
     keys = sorted({*tickets, *side}, key=lambda k: _order(group, k))
     rows = [
         {
@@ -264,7 +335,8 @@ def report(
         for key in keys
     ]
     all_tickets = measures.total(tickets.values())
-    total = _figures(all_tickets, _sides(conn, ctx, scope, "total", {"": all_tickets}).get("", {}), True)
+    total_side = _sides(conn, ctx, scope, "total", {"": all_tickets}, idle_rows).get("", {})
+    total = _figures(all_tickets, total_side, True)
     return rows, total
 
 

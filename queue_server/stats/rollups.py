@@ -328,4 +328,24 @@ EXTENDED = Rollup(
     rebuild_filter=_ts_window("ts"),
 )
 
-ROLLUPS: tuple[Rollup, ...] = (TICKETS, RATINGS, CASES, PAUSES, SHIFTS, APPOINTMENTS, EXTENDED)
+# Enquiries (咨询) answered at the guide desk (``services/queue/guide.py``): an ``enquiry`` event, its
+# ``staff_id`` the clerk, its data the service's and the matter's codes (codes, not ids: no trigger of
+# ``event`` reads another table; the report maps them to the services).
+ENQUIRIES = Rollup(
+    table="stats_enquiry",
+    source="event",
+    columns=("hall_id", "kind", "ts", "staff_id", "data"),
+    keys=(
+        ("hall_id", "int", c("hall_id")),
+        ("day", "date", _day_of("s.ts")),
+        ("staff_id", "int", c("COALESCE(staff_id, 0)")),
+        ("service", "text", lambda d: d.json_text("data", "service")),
+        ("matter", "text", lambda d: d.json_text("data", "matter")),
+    ),
+    day="day",
+    measures=(("enquiries", c("1")),),
+    when=("kind", "enquiry"),
+    rebuild_filter=_ts_window("ts"),
+)
+
+ROLLUPS: tuple[Rollup, ...] = (TICKETS, RATINGS, CASES, PAUSES, SHIFTS, APPOINTMENTS, EXTENDED, ENQUIRIES)

@@ -5,6 +5,8 @@ hall loads, a manual fix in SQL, a bulk load), as ``queue_length`` already is (m
 issue costs one trigger run: one INSERT … ON CONFLICT statement, inside the database, adding the new
 ticket's row to the one rollup row of each dim. An update subtracts the old row and adds the new one in
 the same statement. The update trigger fires only when a column the rollup reads is set.
+On PostgreSQL a fresh ticket's insert is added at commit, once per transaction for all of them
+(``stats/fold.py``, migration 0017).
 
 PostgreSQL bulk loads may skip them for a transaction with ``SET LOCAL hallq.stats = 'off'`` and must
 then run ``hallq stats rebuild`` over the days they wrote (benchmarks/year does).
@@ -15,6 +17,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from queue_server.stats.dialect import SQLITE, Dialect
+from queue_server.stats.fold import drop_fold_statements, fold_statements, pending_append
 from queue_server.stats.rollups import ROLLUPS, Rollup
 from queue_server.stats.sql import row_source, upsert
 
@@ -50,11 +53,12 @@ def _sqlite(rollup: Rollup, d: Dialect) -> list[str]:
     ]
 
 
-def _postgresql(rollup: Rollup, d: Dialect) -> list[str]:
+def _postgresql(rollup: Rollup, d: Dialect, fold: bool = True) -> list[str]:
     t = rollup.table
     fresh = ""
     if rollup.fresh_when is not None:
-        fresh_insert = upsert(rollup.fresh(), d, row_source(rollup, NEW))
+        # Added at commit, once per transaction (stats/fold.py); ``fold=False``: at once, per row.
+        fresh_insert = pending_append(rollup) if fold else upsert(rollup.fresh(), d, row_source(rollup, NEW))
         fresh = f"    IF TG_OP = 'INSERT' AND {rollup.fresh_when} THEN {fresh_insert}; RETURN NULL; END IF;\n"
     function = (
         f"CREATE FUNCTION {t}_apply() RETURNS trigger LANGUAGE plpgsql AS $$\n"
@@ -76,17 +80,24 @@ def _postgresql(rollup: Rollup, d: Dialect) -> list[str]:
             f"CREATE TRIGGER {t}_insert AFTER INSERT ON {rollup.source} "
             f"FOR EACH ROW WHEN (NEW.{column} = '{value}') EXECUTE FUNCTION {t}_apply()",
         ]
+    folds = fold_statements(rollup, d) if fold and rollup.fresh_when is not None else []
     return [
+        *folds,
         function,
         f"CREATE TRIGGER {t}_insert_delete AFTER INSERT OR DELETE ON {rollup.source} {run}",
         f"CREATE TRIGGER {t}_update AFTER UPDATE OF {', '.join(rollup.columns)} ON {rollup.source} {run}",
     ]
 
 
+def rollup_statements(rollup: Rollup, d: Dialect, *, fold: bool = True) -> list[str]:
+    """One rollup's trigger DDL (a migration adding a rollup creates just its own); ``fold=False``:
+    PostgreSQL's fresh inserts added per row, as before migration 0017 (stats/fold.py)."""
+    return _postgresql(rollup, d, fold) if d.pg else _sqlite(rollup, d)
+
+
 def create_statements(d: Dialect) -> list[str]:
     """Every rollup's trigger DDL for one database."""
-    make = _postgresql if d.pg else _sqlite
-    return [statement for rollup in ROLLUPS for statement in make(rollup, d)]
+    return [statement for rollup in ROLLUPS for statement in rollup_statements(rollup, d)]
 
 
 def ensure(conn: Connection) -> list[str]:
@@ -117,6 +128,7 @@ def drop_statements(d: Dialect) -> list[str]:
         t = rollup.table
         if d.pg:
             statements.append(f"DROP FUNCTION IF EXISTS {t}_apply() CASCADE")
+            statements += drop_fold_statements(rollup)
         else:
             ops = ("insert", "insert_fresh", "update", "delete")
             statements += [f"DROP TRIGGER IF EXISTS {t}_{op}" for op in ops]

@@ -95,6 +95,27 @@ class Prepared:
         row = self.first(conn, params)
         return None if row is None else row[0]
 
+    def first_each(self, conn: Connection, many: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...] | None]:
+        """``first`` for each parameter set (all with the same names), in order.
+
+        On psycopg the statements go out together in one pipeline: one round trip to PostgreSQL for
+        all of them instead of one each (SQLite runs in process: a plain loop)."""
+        if not many:
+            return []
+        plan = self._plan(conn.dialect, many[0])
+        driver = conn.connection.driver_connection
+        pipeline = getattr(driver, "pipeline", None)
+        if pipeline is None:
+            return [self.first(conn, params) for params in many]
+        cursors = []
+        with pipeline():
+            for params in many:
+                cursor = _cursor(conn, own=True)
+                cursor.execute(plan.sql, plan.bind(params))
+                cursors.append(cursor)
+        found = (plan.rows(cursor.fetchall()) for cursor in cursors)
+        return [rows[0] if rows else None for rows in found]
+
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Execute a write; the number of rows it matched."""
         return int(self._execute(conn, params)[1].rowcount)
@@ -165,9 +186,22 @@ class Prepared:
         )
 
 
-def _cursor(conn: Connection) -> Any:
-    """A cursor of the DBAPI connection under ``conn`` (in its transaction)."""
+def _cursor(conn: Connection, *, own: bool = False) -> Any:
+    """A cursor of the DBAPI connection under ``conn`` (in its transaction).
+
+    On psycopg one cursor per connection serves every statement (each is run and read before the
+    next): a new cursor copies the connection's adapters, which showed in the server's profile at
+    ~6 % of the GIL at 300 issues/s. ``own``: a cursor of its own (statements pipelined together)."""
     driver = conn.connection.driver_connection
     if driver is None:
         raise RuntimeError("the connection is closed")
-    return driver.cursor()
+    if own or not hasattr(driver, "pipeline"):  # sqlite3 cursors cost nothing to make
+        return driver.cursor()
+    cursor = getattr(driver, _SHARED, None)
+    if cursor is None or cursor.closed:
+        cursor = driver.cursor()
+        setattr(driver, _SHARED, cursor)
+    return cursor
+
+
+_SHARED = "_hallq_cursor"  # the attribute of a psycopg connection holding its shared cursor

@@ -46,6 +46,8 @@ MANAGER_PAGES = (
     ("overview.html", "/console/overview", "大厅总览"),
     ("stats.html", "/console/stats", "统计分析"),
     ("evaluation.html", "/console/evaluation", "人员考核"),
+    ("catalog_admin.html", "/console/catalog", "事项目录"),  # administrators
+    ("admin_hall.html", "/console/admin", "大厅设置"),  # administrators
 )
 
 
@@ -98,6 +100,12 @@ def stats_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
 @router.get("/console/evaluation", response_class=HTMLResponse)
 def evaluation_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
     return _page("evaluation.html", hall=hall or services.settings.hall)
+
+
+@router.get("/console/admin", response_class=HTMLResponse)
+def admin_hall_page(services: ServicesDep, hall: HallQuery = None) -> HTMLResponse:
+    """The administrators' hall settings: services, windows, staff, hours, thresholds, policies."""
+    return _page("admin_hall.html", hall=hall or services.settings.hall)
 
 
 @router.get("/console/guide", response_class=HTMLResponse)

@@ -11,7 +11,8 @@ from sqlmodel import Session, SQLModel, col, select
 
 from queue_server.domain.schedule import issue_verdict
 from queue_server.halls import DEMO_HALL_PATH, read_hall_file
-from queue_server.halls.loader import PRIMARY_WEIGHT, SECONDARY_WEIGHT, load_hall
+from queue_server.halls.load_base import PRIMARY_WEIGHT, SECONDARY_WEIGHT
+from queue_server.halls.loader import load_hall
 from queue_server.halls.passwords import DEMO_PASSWORD_ENV
 from queue_server.halls.schedule import hall_calendar, service_schedule
 from queue_server.services.engine import rules

@@ -57,8 +57,10 @@ def real_server(
     hall_code: str,
     db_dir: Path,
     after_issue: Callable[[TicketResult], None] | None = None,
+    hall_fields: dict[str, Any] | None = None,
 ) -> Iterator[tuple[HallFixture, Served]]:
-    hall = build_hall(f"sqlite:///{db_dir / 'hall.db'}", code=hall_code)
+    """``hall_fields``: Hall columns of the small hall to set (address, phone …)."""
+    hall = build_hall(f"sqlite:///{db_dir / 'hall.db'}", code=hall_code, **(hall_fields or {}))
     services: Any = hall.services if after_issue is None else IssueHook(hall.services, after_issue)
     served = start_bridge(
         address, cast(HallServices, services), hall_code, attach=hall.services.add_announcer

@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed"),
 ]
 
-XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1080x1920x24"]
+XVFB = [*xvfb.xvfb_run_prefix(), "-s", "-screen 0 1080x1920x24"]
 
 
 def run_kiosk(args: list[str], tmp_path: Path, timeout: float = 90) -> subprocess.CompletedProcess[str]:

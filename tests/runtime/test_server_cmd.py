@@ -186,6 +186,7 @@ class Running:
     port: int
     hall: str
     key_file: Path
+    log: Path
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -206,7 +207,7 @@ def running(tmp_path: Path, broker: MosquittoBroker, hall_code: str) -> Iterator
     proc = subprocess.Popen(
         [*HALLQ, "--db", db, "--port", str(port)], env=env, stdout=log, stderr=log, text=True
     )
-    server = Running(proc, port, hall_code, Path(env["HALLQ_SECRET_KEY_FILE"]))
+    server = Running(proc, port, hall_code, Path(env["HALLQ_SECRET_KEY_FILE"]), tmp_path / "server.log")
     try:
 
         def answers() -> bool:
@@ -290,3 +291,23 @@ def test_a_token_signed_with_the_development_secret_is_refused(running: Running)
     # The same claims: signed with the hall's own secret they are accepted, with the public one not.
     assert me(running.key_file.read_text().strip().encode()) == 200
     assert me(DEVELOPMENT_SECRET) == 401
+
+
+def test_ticket_tokens_stay_out_of_the_access_log(running: Running) -> None:
+    token = "Zq7tokenNeverLogged"
+    for path in (
+        f"/api/citizen/{token}",
+        f"/t/{token}",
+        f"/api/materials/{token}",
+        f"/api/citizen/{token}/rating",
+    ):
+        httpx.get(running.url(path), timeout=10)
+    marker = "/api/citizen/***/rating"
+
+    def logged() -> bool:
+        return marker in running.log.read_text()
+
+    eventually(logged, scaled(10), what="the access-log line of the last request", interval=0.1)
+    text = running.log.read_text()
+    assert '"GET /t/*** HTTP' in text and '"GET /api/materials/*** HTTP' in text, text
+    assert token not in text

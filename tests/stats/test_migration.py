@@ -12,6 +12,8 @@ from alembic.operations import Operations
 from sqlalchemy import text
 
 from harness.factories import build_hall
+from queue_server.services.ports import Actor, Role
+from queue_server.services.queue.guide_models import EnquiryRequest
 from queue_server.stats.rebuild import rebuild
 from queue_server.stats.rollups import ROLLUPS
 from queue_server.store.migrate import upgrade
@@ -75,5 +77,44 @@ def test_migration_fills_the_rollups_of_an_existing_history(db_url: str) -> None
 
         hall.issue("A")  # and the triggers run again
         assert _rollups(hall.engine) != kept
+    finally:
+        hall.close()
+
+
+_0016 = importlib.import_module("queue_server.store.migrations.versions.0016_stats_idle")
+
+
+def test_migration_0016_fills_enquiries_and_idle_time(db_url: str) -> None:
+    """On a database with a history, 0016 sums the enquiries (and keeps them from then on) and stores
+    the idle time with people waiting of every day that is over."""
+    hall = build_hall(db_url)
+    try:
+        clerk = Actor(Role.GUIDE, "daoban")
+        zhang = hall.open_window("1", "zhang")
+        hall.issue("A")
+        hall.clock.advance(minutes=4)  # window 1 idle while A001 waits
+        hall.services.call_next(hall.code, "1", actor=zhang, request_id=hall.rid())
+        hall.services.guide_enquiry(
+            hall.code, EnquiryRequest(matter="A01"), actor=clerk, request_id=hall.rid()
+        )
+        enquiries = _rollups(hall.engine)["stats_enquiry"]
+        assert len(enquiries) == 1
+
+        with hall.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+            _0016.downgrade()
+        assert "stats_enquiry_insert" not in _triggers(hall.engine)
+        with hall.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+            _0016.upgrade()  # the test hall's day (2025) is over by the machine's clock
+        assert _rollups(hall.engine)["stats_enquiry"] == enquiries
+        assert "stats_enquiry_insert" in _triggers(hall.engine)
+        with hall.engine.connect() as conn:
+            stored = conn.execute(text("SELECT window_id, idle_waiting_ms FROM stats_idle")).all()
+            days = conn.execute(text("SELECT day FROM stats_idle_day")).all()
+        assert [ms for _w, ms in stored] == [4 * 60_000] and len(days) == 1
+
+        hall.services.guide_enquiry(
+            hall.code, EnquiryRequest(service="C"), actor=clerk, request_id=hall.rid()
+        )
+        assert len(_rollups(hall.engine)["stats_enquiry"]) == 2  # the trigger counts again
     finally:
         hall.close()

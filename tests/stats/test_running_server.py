@@ -1,5 +1,6 @@
 """The running server keeps the rollups: tickets issued and served over HTTP (a real uvicorn) or over
-MQTT (the bridge, a real Mosquitto) show in the manager's statistics at once, with no rebuild."""
+MQTT (the bridge, a real Mosquitto) show in the manager's statistics at once, with no rebuild; so do
+today's idle time with people waiting and the guide desk's enquiries."""
 
 from __future__ import annotations
 
@@ -44,6 +45,17 @@ def test_http_use_cases_update_the_statistics(web: Web) -> None:
     assert (by_window["1号窗口"]["served"], by_window["1号窗口"]["wait_mean_s"]) == (1, 240.0)
     assert by_window["1号窗口"]["handling_mean_s"] == 360.0
     assert by_window["total"]["waiting"] == 1 and by_window["total"]["service_level"] == 1.0
+    # Today's idle time with people waiting, replayed at once: the 4 minutes before the call, and
+    # the minutes since the finish while the second ticket waits.
+    assert by_window["1号窗口"]["idle_waiting_minutes"] == 4.0
+    web.dh.clock.advance(minutes=3)
+    assert stats("staff")["张三"]["idle_waiting_minutes"] == 7.0
+    clerk = web.login("daoban")
+    reply = clerk.post(f"{hall}/guide/enquiries", json={"matter": "A01"})
+    assert reply.status_code == 200, reply.text
+    by_service = stats("service")
+    assert by_service["A 户籍业务"]["enquiries"] == by_service["total"]["enquiries"] == 1
+    assert by_service["total"]["enquiries_by_matter"] == {"A01": 1}
 
 
 def test_mqtt_use_cases_update_the_statistics(

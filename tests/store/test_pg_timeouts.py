@@ -8,6 +8,7 @@ return; ``eventually`` bounds how long the test waits for them, so such a hang f
 
 from __future__ import annotations
 
+import logging
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from harness.proxy import CuttableProxy
 from harness.waiting import eventually
 from queue_server.api import create_app
 from queue_server.errors import UnavailableError
+from queue_server.protocol.messages import TicketIssueArgs, TicketResult
 from queue_server.services import Services
 from queue_server.store import make_engine
 from queue_server.store.engine import DbTimeouts
@@ -37,6 +39,8 @@ TIMEOUTS = DbTimeouts(connect_s=2, statement_s=1)
 # The longest a request may take under these timeouts: a pre-ping abandoned at the client's deadline,
 # then a reconnect given up at the connect timeout; doubled for a loaded machine.
 ANSWER_WITHIN_S = 2 * (1 + CLIENT_GRACE_S + 2) + 10
+# Kiosks' issues queued during a partition: alone, each would wait as long as the first.
+KIOSK_ISSUES = 6
 
 
 @pytest.fixture
@@ -116,3 +120,32 @@ def test_the_http_api_answers_503_during_a_partition_and_recovers(
         assert (reply.status_code, reply.json()["code"]) == (503, "unavailable")
         proxy.resume()
         eventually(lambda: client.get(state).status_code == 200, ANSWER_WITHIN_S, what="recovery")
+
+
+def test_issues_queued_during_a_partition_are_all_answered_unavailable_at_once(
+    proxied: tuple[CuttableProxy, Engine], hall_code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The group commit's batch fails once for all its writes: none of them then waits for the
+    database again alone (a batch of 16 waited sixteen times, one after the other)."""
+    proxy, engine = proxied
+    services = Services(engine, make_settings(hall=hall_code))
+    args = TicketIssueArgs(service="A")
+    services.issue_ticket(hall_code, args, request_id="before", device_id="kiosk-1")  # a pooled connection
+    outcomes: list[Any] = []
+    lock = threading.Lock()
+
+    def done(reply: TicketResult | None, error: BaseException | None) -> None:
+        with lock:
+            outcomes.append(error if error is not None else reply)
+
+    proxy.mute()
+    with caplog.at_level(logging.INFO, logger="queue_server.services.engine.runner"):
+        for i in range(KIOSK_ISSUES):
+            services.issue_ticket_async(hall_code, args, done, request_id=f"during-{i}", device_id="kiosk-1")
+        eventually(lambda: len(outcomes) == KIOSK_ISSUES, 2 * ANSWER_WITHIN_S, what="every issue answered")
+    assert all(isinstance(outcome, UnavailableError) for outcome in outcomes), outcomes
+    said = [r.getMessage() for r in caplog.records if r.name == "queue_server.services.engine.runner"]
+    assert said and all(message.endswith("the database is unavailable") for message in said), said
+    proxy.resume()
+    again = services.issue_ticket(hall_code, args, request_id="during-0", device_id="kiosk-1")
+    assert again.number == "A002"  # a retransmission after the partition: issued now, once

@@ -115,3 +115,17 @@ def test_refuses_what_it_cannot_do_as_sqlalchemy_would(engine: sa.Engine) -> Non
         with pytest.raises(sa.exc.InvalidRequestError, match="day"):
             needs_day.rows(conn, {})
         assert stamped.run(conn, {"made": "given"}) == 1
+
+
+def test_first_of_each_parameter_set_in_order_and_in_the_callers_transaction(engine: sa.Engine) -> None:
+    """``first_each``: one row (or None) per parameter set, in their order, processed as ``first``
+    processes it; on PostgreSQL the lookups go out in one pipeline, inside the open transaction."""
+    by_name = Prepared(sa.select(ITEM.c.id, ITEM.c.at, ITEM.c.data).where(ITEM.c.name == sa.bindparam("n")))
+    with engine.connect() as conn, conn.begin():
+        one = INSERT.scalar(conn, {"name": "one", "at": AT, "data": {"k": 1}})
+        two = INSERT.scalar(conn, {"name": "two"})
+        found = by_name.first_each(conn, [{"n": "two"}, {"n": "nobody"}, {"n": "one"}])
+        assert found == [(two, None, None), None, (one, AT, {"k": 1})]
+        assert by_name.first_each(conn, []) == []
+        INSERT.run(conn, {"name": "three"})  # the connection goes on as before, in the same transaction
+        assert conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar() == 3

@@ -1,9 +1,9 @@
 """One drawing function per screen value: widgets in, no decisions (the model made them all).
 
 :class:`Painter` draws the frame (header, body, footer) and hands the body to the drawing of its
-screen, grouped by flow: ``home``, ``matter``, ``ticket`` (with the out-of-service cover) and
-``checkin``; ``widgets`` holds the primitives they share (every tappable button carries a
-``hallq_tag`` the scripted driver and the end-to-end tests tap by).
+screen, grouped by flow: ``home``, ``matter``, ``ticket`` (with the out-of-service cover),
+``checkin`` and ``capture`` (the document camera); ``widgets`` holds the primitives they share
+(every tappable button carries a ``hallq_tag`` the scripted driver and the end-to-end tests tap by).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.model import KioskModel
 from kiosk.screens import (
+    CaptureScreen,
     CheckinLateScreen,
     CheckinScreen,
     GuideDeskScreen,
@@ -35,6 +36,7 @@ from kiosk.screens import (
 )
 from kiosk.ui.theme import Theme
 
+from .capture import CaptureViews
 from .checkin import CheckinViews
 from .home import HomeViews
 from .matter import MatterViews
@@ -53,6 +55,7 @@ class Painter(Kit):
         matter = MatterViews(model, theme, dispatch)
         ticket = TicketViews(model, theme, dispatch)
         checkin = CheckinViews(model, theme, dispatch)
+        capture = CaptureViews(model, theme, dispatch)
         self._draw: dict[type[Any], Callable[[Any], Widget]] = {
             HomeScreen: home.home,
             ServiceScreen: home.service,
@@ -68,6 +71,7 @@ class Painter(Kit):
             GuideDeskScreen: ticket.guide_desk,
             CheckinScreen: checkin.checkin,
             CheckinLateScreen: checkin.checkin_late,
+            CaptureScreen: capture.capture,
             OutOfServiceScreen: ticket.out_of_service,
         }
 

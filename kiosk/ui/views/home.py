@@ -7,6 +7,7 @@ from functools import partial
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
+from kivy.utils import escape_markup
 
 from kiosk.screens import HomeScreen, MatterHit, PickScreen, ServiceScreen
 
@@ -24,7 +25,13 @@ class HomeViews(Kit):
         grid = GridLayout(cols=2, spacing=20, size_hint_y=None)
         grid.bind(minimum_height=grid.setter("height"))
         for tile in s.tiles:
-            text = f"[b]{tile.name}[/b]\n[size={int(self.t.sp(32))}]{tile.status_text}[/size]"
+            # The hall file's description is the subtitle (text from outside: escaped, no markup).
+            subtitle = (
+                f"[size={int(self.t.sp(28))}]{escape_markup(tile.description)}[/size]\n"
+                if tile.description
+                else ""
+            )
+            text = f"[b]{tile.name}[/b]\n{subtitle}[size={int(self.t.sp(32))}]{tile.status_text}[/size]"
             btn = self.button(
                 text,
                 partial(self.model.open_service, tile.code),

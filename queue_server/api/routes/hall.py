@@ -8,9 +8,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from queue_server.api.deps import HallDep, ServicesDep, SessionDep
+from queue_server.api.deps import HallDep, MaybeSignedIn, ServicesDep, SessionDep
 from queue_server.api.problems import PROBLEM_RESPONSES
 from queue_server.protocol.messages import CallsSinceResult, CatalogResult, HallState, WindowState
+from queue_server.services.people.scope import HallList
+from queue_server.services.ports import Role
+from queue_server.services.views.hall_info import HallInfoView
 
 router = APIRouter(tags=["hall"], responses=PROBLEM_RESPONSES)
 
@@ -25,6 +28,24 @@ def health(session: SessionDep) -> Health:
     session.execute(text("SELECT 1"))
     bind = session.get_bind()
     return Health(ok=True, database=bind.dialect.name)
+
+
+@router.get("/api/halls", response_model=HallList, summary="every hall with its level and parent")
+def hall_list(services: ServicesDep, staff: MaybeSignedIn) -> HallList:
+    """The halls of this database (市/县/乡: level, parent); ``visible``: for a signed-in manager, the
+    halls whose reports and overview they may open (theirs and every hall below it), else null."""
+    if staff is None or staff.info.role != Role.MANAGER.value or staff.info.must_change_password:
+        return services.hall_list()
+    return services.hall_list(staff.hall)
+
+
+@router.get(
+    "/api/halls/{hall}",
+    response_model=HallInfoView,
+    summary="the hall: names, address, place in the hierarchy",
+)
+def hall_info(hall: HallDep, services: ServicesDep) -> HallInfoView:
+    return services.hall_info(hall)
 
 
 @router.get("/api/halls/{hall}/state", response_model=HallState, summary="the hall snapshot screens paint")

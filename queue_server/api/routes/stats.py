@@ -1,17 +1,27 @@
 """Statistics for managers: reports over any range of days up to a year, heatmaps, staff evaluation,
-rotation and qualification lists. Reports download as xlsx or CSV with ``format``."""
+rotation and qualification lists. Reports download as xlsx or CSV with ``format``. Reports, heatmaps
+and evaluations run in the statistics worker process (``services/views/stats_worker.py``) when the
+database can be opened from another process."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Response
 
-from queue_server.api.deps import HallDep, HallSupervisor, ServicesDep
+from queue_server.api.deps import HallDep, HallSupervisor, HallViewer, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
+from queue_server.services import Services
+from queue_server.services.engine.access import require_supervisor
+from queue_server.services.engine.tx import Tx
+from queue_server.services.ports import Actor
+from queue_server.services.views import stats
 from queue_server.services.views.models import Evaluation, Heatmap, Qualifications, Rotation, StatsResult
+from queue_server.services.views.stats_worker import worker_for
 from queue_server.stats.export import table, to_csv, to_xlsx
 
 router = APIRouter(prefix="/api/halls/{hall}", tags=["statistics"], responses=PROBLEM_RESPONSES)
@@ -56,6 +66,21 @@ _DOWNLOADS: dict[int | str, dict[str, Any]] = {
 }
 
 
+T = TypeVar("T")
+
+
+def _report(
+    services: Services, hall: str, actor: Actor, fn: Callable[[Tx], T], in_process: Callable[[], T]
+) -> T:
+    """A report in the statistics worker process (``views/stats_worker.py``: a lower priority, off the
+    server's interpreter lock), or in this process where no worker can open the database."""
+    require_supervisor(actor)
+    worker = worker_for(services.settings, services.engine)
+    if worker is None:
+        return in_process()
+    return worker.run(hall, services.clock(), services.settings, fn)
+
+
 def _download(name: str, fmt: Format, rows: list[dict[str, Any]], total: dict[str, Any] | None) -> Response:
     header, body = table(rows, total)
     if fmt is Format.CSV:
@@ -71,14 +96,20 @@ def _download(name: str, fmt: Format, rows: list[dict[str, Any]], total: dict[st
 @router.get("/stats", response_model=StatsResult, responses=_DOWNLOADS, summary="statistics grouped one way")
 def statistics(
     hall: HallDep,
-    staff: HallSupervisor,
+    staff: HallViewer,  # a manager of this hall or of a hall above it (services/people/scope.py)
     services: ServicesDep,
     date_from: DateFrom,
     date_to: DateTo,
     group: Annotated[Group, Query(description="how the rows are grouped")] = Group.SERVICE,
     format: Annotated[Format, Query(description="json, or a download")] = Format.JSON,
 ) -> StatsResult | Response:
-    result = services.statistics(hall, date_from, date_to, group.value, actor=staff.actor)
+    result = _report(
+        services,
+        hall,
+        staff.actor,
+        partial(stats.statistics, date_from=date_from, date_to=date_to, group=group.value, actor=staff.actor),
+        lambda: services.statistics(hall, date_from, date_to, group.value, actor=staff.actor),
+    )
     if format is Format.JSON:
         return result
     rows = [row.model_dump() for row in result.rows]
@@ -95,7 +126,13 @@ def heatmap(
     date_to: DateTo,
     measure: Annotated[HeatmapMeasure, Query()] = HeatmapMeasure.ARRIVALS,
 ) -> Heatmap:
-    return services.stats_heatmap(hall, date_from, date_to, measure.value, actor=staff.actor)
+    return _report(
+        services,
+        hall,
+        staff.actor,
+        partial(stats.heatmap, date_from=date_from, date_to=date_to, measure=measure.value),
+        lambda: services.stats_heatmap(hall, date_from, date_to, measure.value, actor=staff.actor),
+    )
 
 
 @router.get(
@@ -109,7 +146,13 @@ def evaluation(
     date_to: DateTo,
     format: Annotated[Format, Query(description="json, or a download")] = Format.JSON,
 ) -> Evaluation | Response:
-    result = services.staff_evaluation(hall, date_from, date_to, actor=staff.actor)
+    result = _report(
+        services,
+        hall,
+        staff.actor,
+        partial(stats.evaluation, date_from=date_from, date_to=date_to),
+        lambda: services.staff_evaluation(hall, date_from, date_to, actor=staff.actor),
+    )
     if format is Format.JSON:
         return result
     rows = [row.model_dump() for row in result.rows]

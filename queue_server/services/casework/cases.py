@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from queue_server.domain.cases import CaseType, outcome_from_code
 from queue_server.errors import BadRequestError, InvalidStateError, NotAuthorizedError, NotFoundError
 from queue_server.protocol.messages import WindowOpResult
-from queue_server.services.casework import documents
+from queue_server.services.casework import documents, materials
 from queue_server.services.casework.models import (
     CaseRequest,
 )
@@ -105,7 +105,9 @@ def apply_details(
     elif case_type is CaseType.RETURNED:
         _return_reasons(tx, case, request.reasons)
     elif case_type is CaseType.SUPPLEMENT:
-        _missing_materials(tx, case, matter, request.missing_materials)
+        # A material with a page the window marked wrong is missing too: the notice names the page.
+        wrong = [p.material for p in materials.wrong_pages(tx, ticket)]
+        _missing_materials(tx, case, matter, [*request.missing_materials, *wrong])
     elif case_type is CaseType.SPECIAL:
         reason = request.special_reason.strip() or ((ticket.special_reason or "") if ticket else "")
         detail.special_reason = reason
@@ -142,7 +144,9 @@ def _refuse_irrelevant(case_type: CaseType, request: CaseRequest) -> None:
 
 
 def _joint_parts(tx: Tx, case: Case, matter: Matter | None, request: CaseRequest) -> None:
-    codes = list(dict.fromkeys(code.strip() for code in request.co_departments if code.strip()))
+    # The window may name the co-departments; else the catalogue's (hall file matter.co_departments).
+    named = request.co_departments or ([] if matter is None else matter.co_departments)
+    codes = list(dict.fromkeys(code.strip() for code in named if code.strip()))
     if not codes:
         raise BadRequestError("联办件须至少选择一个协办部门。", field="co_departments")
     lead: Department | None

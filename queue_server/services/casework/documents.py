@@ -29,12 +29,14 @@ from queue_server.documents import (
     NoticeContent,
     ReceiptContent,
     RejectionContent,
+    WrongPageItem,
     load_content,
     render_a4,
 )
 from queue_server.documents.content import NOTICE_REGULATION, REJECTION_REGULATION
 from queue_server.domain.cases import CaseType, DocumentKind
 from queue_server.errors import NotFoundError
+from queue_server.services.casework import materials
 from queue_server.services.casework.models import DocumentInfo, PrintOutcome
 from queue_server.services.engine.access import require_admin, require_printer_target
 from queue_server.services.engine.lookup import window_by_number
@@ -117,6 +119,7 @@ def build_content(
             deadline=case.deadline,
             materials_received=tuple(_received(tx, matter, ticket)),
             query_url=None if ticket is None else _citizen_page(tx, ticket),
+            co_departments=tuple(_names(tx, case.co_departments)),
         )
     if kind is DocumentKind.ONE_TIME_NOTICE:
         missing = session.exec(
@@ -124,10 +127,14 @@ def build_content(
             .where(CaseMissingMaterial.case_id == case.id)
             .order_by(col(CaseMissingMaterial.position))
         ).all()
+        wrong = materials.wrong_pages(tx, ticket)
         return NoticeContent(
             **common,
             missing=tuple(MissingItem(name=m.name, requirement=m.requirement) for m in missing),
             legal_basis=(*basis, NOTICE_REGULATION),
+            wrong_pages=tuple(
+                WrongPageItem(material_name=p.material_name, page=p.page, reason=p.reason) for p in wrong
+            ),
         )
     reasons = session.exec(
         select(CaseReturnReason.reason)
@@ -135,6 +142,12 @@ def build_content(
         .order_by(col(CaseReturnReason.position))
     ).all()
     return RejectionContent(**common, reasons=tuple(reasons), legal_basis=(*basis, REJECTION_REGULATION))
+
+
+def _names(tx: Tx, department_ids: list[int]) -> list[str]:
+    """The departments' names, in the case's order."""
+    rows = [tx.session.get(Department, department_id) for department_id in department_ids]
+    return [row.name for row in rows if row is not None]
 
 
 def _lines(text: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import re
 from sqlmodel import select
 
 from queue_server.domain.cases import CaseType, deadline_for, format_case_number
+from queue_server.services.casework import materials
 from queue_server.services.engine.tx import Tx
 from queue_server.store.counters import next_hall_seq
 from queue_server.store.tables import Case, Matter, Ticket
@@ -41,6 +42,7 @@ def open_case(tx: Tx, ticket: Ticket, case_type: CaseType) -> Case:
         created_at=tx.now,
     )
     tx.session.add(case)
+    materials.attach_to_case(tx, ticket, case)  # the pages captured at the kiosk
     return case
 
 

@@ -103,15 +103,18 @@ StoredKey = tuple[int, str, str | None]
 def stored_replies(conn: Connection, halls: dict[str, Hall], items: list[Write]) -> dict[StoredKey, Stored]:
     """The stored replies of the request ids of ``items``, keyed by :func:`key_of`.
 
-    One key lookup each: on the driver's cursor that costs less than building one ``IN`` query."""
-    found: dict[StoredKey, Stored] = {}
-    for item in items:
-        hall = halls.get(item.hall)
-        if hall is not None and item.request_id is not None:
-            stored = stored_reply(conn, pk(hall), item)
-            if stored is not None:
-                found[key_of(pk(hall), item)] = stored
-    return found
+    One key lookup each: on the driver's cursor that costs less than building one ``IN`` query, and
+    on PostgreSQL they go out together, one round trip for the batch (``Prepared.first_each``)."""
+    keys = [
+        key_of(pk(hall), item)
+        for item in items
+        if (hall := halls.get(item.hall)) is not None and item.request_id is not None
+    ]
+    params = [
+        {"hall_id": hall_id, "scope": scope, "request_id": request_id} for hall_id, scope, request_id in keys
+    ]
+    rows = _STORED.first_each(conn, params)
+    return {key: (row[0], row[1], row[2]) for key, row in zip(keys, rows, strict=True) if row is not None}
 
 
 def key_of(hall_id: int, item: Write) -> StoredKey:

@@ -4,6 +4,8 @@
   appointments (after the slot) and the phone of a door-to-door visit that is over. The ID hash served
   the same day's per-ID limit and check-in; the phone, a call back about the visit. Statistics and
   cases keep everything else.
+- Pages captured at the kiosk (``material_image`` and its bytes) ``material_image_days`` after their
+  upload: the window judged them during the visit, the case keeps what was decided about them.
 - Request-log rows older than the idempotency window (``request_log_days``): a device resends within
   minutes, an outbox within its maximum age; nothing replays a week-old request id.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import SQLModel
@@ -29,6 +31,7 @@ from queue_server.services.engine.periodic import PeriodicJob
 from queue_server.services.engine.tx import Tx
 from queue_server.store.tables import Appointment, RequestLog, Ticket
 from queue_server.store.tables.casework import VISIT_BOOKED, DoorVisit
+from queue_server.store.tables.materials import MaterialImage, MaterialImageData
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ class Purged(Reply):
     appointments: int = 0
     door_visits: int = 0
     request_log: int = 0
+    material_images: int = 0
 
 
 def purge(tx: Tx, *, full: bool = False) -> Purged:
@@ -63,6 +67,7 @@ def purge(tx: Tx, *, full: bool = False) -> Purged:
             _REQUEST_LOG,
             {"b_hall_id": tx.hall_id, "b_cutoff": retention_cutoff(tx.now, settings.request_log_days)},
         ),
+        material_images=_purge_images(tx, retention_cutoff(tx.now, settings.material_image_days)),
     )
     if any(result.model_dump().values()):
         tx.event("retention", **result.model_dump())
@@ -71,6 +76,13 @@ def purge(tx: Tx, *, full: bool = False) -> Purged:
 
 def _count(tx: Tx, statement: sa.Executable, params: dict[str, object]) -> int:
     return int(tx.conn.execute(statement, params).rowcount or 0)
+
+
+def _purge_images(tx: Tx, cutoff: datetime) -> int:
+    """Delete the pages uploaded before ``cutoff``, their bytes first (they point at the page)."""
+    params = {"b_hall_id": tx.hall_id, "b_cutoff": cutoff}
+    tx.conn.execute(_IMAGE_DATA, params)
+    return _count(tx, _IMAGES, params)
 
 
 class RetentionJob(PeriodicJob):
@@ -140,3 +152,8 @@ _DOOR_VISITS = (
     .values(phone="")
 )
 _REQUEST_LOG = sa.delete(_LOG).where(_LOG.c.hall_id == _HALL, _LOG.c.ts < _CUTOFF)
+_IMAGE = _T[MaterialImage.__tablename__]
+_IMAGE_BYTES = _T[MaterialImageData.__tablename__]
+_OLD_IMAGES = sa.select(_IMAGE.c.id).where(_IMAGE.c.hall_id == _HALL, _IMAGE.c.uploaded_at < _CUTOFF)
+_IMAGE_DATA = sa.delete(_IMAGE_BYTES).where(_IMAGE_BYTES.c.image_id.in_(_OLD_IMAGES))
+_IMAGES = sa.delete(_IMAGE).where(_IMAGE.c.hall_id == _HALL, _IMAGE.c.uploaded_at < _CUTOFF)

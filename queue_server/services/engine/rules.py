@@ -11,12 +11,19 @@ for tests and for 24-hour self-service halls).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from queue_server.domain.calendar import HallCalendar
+from queue_server.domain.cases import CaseType
+from queue_server.domain.policies import Decision, Grant, LunchDuty, granted_classes, with_lunch
+from queue_server.domain.priority import PriorityClass
 from queue_server.domain.schedule import DaySchedule, HallSchedule, ServiceSchedule, Session
 from queue_server.store.tables import Hall, Service
+
+if TYPE_CHECKING:
+    from queue_server.services.engine.tx import Tx
 
 
 def parse_day(raw: Any) -> DaySchedule:
@@ -64,9 +71,50 @@ def service_schedule(service: Service, hall: Hall) -> ServiceSchedule | None:
         week, rest_raw = hall.schedule, hall.rest_day_schedule
     else:
         return None
+    weekday = parse_week(week)
+    rest = None if rest_raw is None else parse_day(rest_raw)
+    if service.code in hall.lunch_services:  # 午间不休: served through the lunch break
+        weekday = {day: with_lunch(hours) for day, hours in weekday.items()}
+        rest = None if rest is None else with_lunch(rest)
     return ServiceSchedule(
-        weekday=parse_week(week),
-        rest_day=None if rest_raw is None else parse_day(rest_raw),
+        weekday=weekday,
+        rest_day=rest,
         cutoff=timedelta(minutes=service.cutoff_min),
         extended=service.extended_hours,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HallPolicy:
+    """The hall's ``[policies]`` that are lists on its row, as the domain's values (the numbers are
+    read from the row's columns directly: ``priority_age``, ``id_daily_limit``, ``no_show_*``,
+    ``checkin_*``)."""
+
+    priority_classes: frozenset[PriorityClass]
+    lunch: LunchDuty
+    grants: tuple[Grant, ...]
+
+
+def parse_policy(hall: Hall) -> HallPolicy:
+    grants = tuple(
+        Grant(
+            case_types=frozenset(CaseType(c) for c in raw.get("case_types", [])),
+            decisions=frozenset(Decision(d) for d in raw.get("decisions", [])),
+            login=raw.get("login"),
+            role=raw.get("role"),
+            window=raw.get("window"),
+        )
+        for raw in hall.delegations
+    )
+    return HallPolicy(
+        priority_classes=granted_classes(hall.priority_classes),
+        lunch=LunchDuty(frozenset(hall.lunch_windows), frozenset(hall.lunch_services)),
+        grants=grants,
+    )
+
+
+def hall_policy(tx: Tx) -> HallPolicy:
+    """The hall's policies, parsed once per transaction's memo (the row is read by every transaction,
+    so a change over the API holds from the next one)."""
+    hall = tx.hall
+    return tx.remember(("hall_policy", tx.hall_id), lambda: parse_policy(hall))

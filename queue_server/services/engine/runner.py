@@ -13,7 +13,8 @@ its use case to be decided; ``write_async`` returns at once and the writer threa
 a callback (the MQTT bridge publishes its reply from there, so a hall's kiosks do not hold a thread
 each while their tickets are committed). Each use case still decides alone, with its own clock
 reading. Whatever the batch cannot decide (a lost race, an unexpected error: the whole transaction is
-rolled back) runs again alone, here (``_write_alone``), with retries.
+rolled back) runs again alone, here (``_write_alone``), with retries; a database that did not answer
+in time answers every write of the batch ``unavailable`` at once instead.
 
 After commit the calls are announced at once (in commit order), then the changed windows; the hall
 state is built by :class:`HallStatePublisher` (``hall_state.py``), coalesced.
@@ -34,7 +35,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
-from queue_server.errors import HallqError
+from queue_server.errors import HallqError, UnavailableError
 from queue_server.protocol.messages import ErrorCode, WindowState
 from queue_server.services.engine.batch import BATCHED_OPS, write_together
 from queue_server.services.engine.group_commit import LINGER_S, MAX_BATCH, GroupCommit, Write
@@ -184,6 +185,15 @@ class Runner:
                 return
             try:
                 write_together(self.engine, items, self._kept, self._tx, self._claimed)
+            except UnavailableError as exc:
+                # The database did not answer in time: alone, each would wait as long again, one after
+                # the other (a partition held a batch of 16 for 16 deadlines). Each gets the answer now;
+                # a retry with the same request id is safe whatever the commit did.
+                log.warning("a batch of %d writes: the database is unavailable", len(items))
+                for item in items:
+                    item.reset()
+                    item.error = exc
+                return
             except Exception:
                 # Nothing of the batch was committed (the failure may be the commit itself).
                 log.warning("a batch of %d writes failed; each runs alone", len(items), exc_info=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TypeVar
 
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from queue_server.services.engine.base import FacadePart
 from queue_server.services.engine.lookup import staff_by_login
 from queue_server.services.engine.models import Ack
-from queue_server.services.people import accounts, devices, staff
+from queue_server.services.people import accounts, devices, scope, staff
 from queue_server.services.people.accounts import SessionState
 from queue_server.services.people.models import LoginResult, SignInResult, StaffInfo
 from queue_server.services.people.security import TokenClaims, verify_token
@@ -17,6 +18,7 @@ from queue_server.services.people.signin import SignIn
 from queue_server.services.ports import Actor
 from queue_server.services.usecases import UseCase
 from queue_server.settings import Settings
+from queue_server.store.engine import reader
 
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T")
@@ -83,3 +85,14 @@ class PeopleUseCases(FacadePart):
         )
         if ack.ok:  # the managers' overview shows every device: tell it at once (live event "device")
             self.hub.notify(hall, "device", {"device": device_id})
+
+    # --- the hierarchy of halls (scope.py) ---------------------------------------------------------
+
+    def require_hall_below(self, home: str, hall: str) -> None:
+        """NotAuthorizedError unless ``hall`` is ``home`` or a hall below it (a manager's reach)."""
+        self._read(home, lambda tx: scope.require_below(tx.session, home, hall))
+
+    def hall_list(self, home: str | None = None) -> scope.HallList:
+        """Every hall with level and parent; ``home``: where a manager signed in (their reach)."""
+        with Session(reader(self.engine)) as session:
+            return scope.hall_list(session, home)

@@ -63,6 +63,9 @@ def sign_in(tx: Tx, window_no: str, actor: Actor) -> SignInResult:
     allowed = account(tx, staff).windows  # the hall file's staff.windows; none listed: any window
     if allowed and window.number not in allowed:
         raise NotAuthorizedError("您未被安排在该窗口，不能在此签到。", window=window.number, allowed=allowed)
+    if staff.department_id is not None and window.department_id != staff.department_id:
+        # Staff are bound to their department (the hall file's staff.department; none: any window).
+        raise NotAuthorizedError("该窗口不属于您所在的部门，不能在此签到。", window=window.number)
     if window.staff_id is not None and window.staff_id != staff.id:
         raise InvalidStateError("该窗口已有工作人员签到。", window=window.number)
     if window.licensing and not qualified(staff, tx.today):

@@ -10,7 +10,8 @@ from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, select
 
 from queue_server.domain.ordering import Candidate, after_call, pick_next
-from queue_server.domain.schedule import may_call
+from queue_server.domain.policies import in_lunch_break
+from queue_server.domain.schedule import day_schedule, may_call
 from queue_server.errors import (
     BadRequestError,
     InvalidStateError,
@@ -35,7 +36,7 @@ from queue_server.services.engine.lookup import (
     window_by_number,
     window_services,
 )
-from queue_server.services.engine.rules import hall_schedule
+from queue_server.services.engine.rules import hall_policy, hall_schedule
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.services.people.staff import qualified
 from queue_server.services.ports import Actor
@@ -43,7 +44,7 @@ from queue_server.services.queue import reads
 from queue_server.services.views.snapshots import call_event, ticket_status, window_state
 from queue_server.store.counters import next_hall_seq
 from queue_server.store.prepared import Prepared
-from queue_server.store.tables import Call, Matter, Ticket, Window
+from queue_server.store.tables import Call, Matter, Service, Ticket, Window
 
 # Another window may win the race for our best candidate; we then take the next one.
 MAX_CLAIM_ATTEMPTS = 8
@@ -54,7 +55,9 @@ def call_next(tx: Tx, window_no: str, actor: Actor) -> WindowOpResult:
     authorize_window(tx, actor, window)
     require_status(window, WindowStatus.IDLE)
     require_calling_hours(tx, window)
-    served = window_services(tx, window)
+    served = lunch_served(tx, window_services(tx, window))
+    if not served:
+        raise QueueEmptyError(window=window.number, reason="lunch_break")
     profile = reads.window_profile(tx, window, served)
     policy = reads.service_policy(tx, [service for service, _ in served])
     lost: set[int] = set()
@@ -83,6 +86,11 @@ def call_specific(tx: Tx, window_no: str, ticket_token: str, reason: str, actor:
     target = ticket_by_public_id(tx, ticket_token)
     if target.service_day != tx.today:
         raise InvalidStateError("只能呼叫当日的号票。", ticket=target.number)
+    service = service_by_id(tx, target.service_id)
+    if service is not None and not lunch_served(tx, [(service, 0)]):
+        raise RefusedError(
+            "午间休息时间，本窗口只办理午间不休的业务。", ticket=target.number, window=window.number
+        )
     if is_licensing(tx, target) and not qualified_at(tx, window):
         raise RefusedError(
             "该号票办理行政许可事项，须由持有效执法资格证的人员呼叫办理。",
@@ -104,6 +112,26 @@ def require_calling_hours(tx: Tx, window: Window) -> None:
         schedule, tx.calendar, tx.now_local, extended_window=window.extended_hours
     ):
         raise RefusedError("已过今日办公时间，本窗口不提供延时服务，不能再叫号。", window=window.number)
+    duty = hall_policy(tx).lunch
+    if duty.kept and not duty.may_call(window.number, lunch_break=lunch_break(tx)):
+        raise RefusedError("午间休息时间，本窗口不在午间值班，不能叫号。", window=window.number)
+
+
+def lunch_break(tx: Tx) -> bool:
+    """Whether the hall is between two sessions of today (its lunch break)."""
+    schedule = hall_schedule(tx.hall)
+    return schedule is not None and in_lunch_break(
+        day_schedule(schedule, tx.calendar, tx.today), tx.now_local
+    )
+
+
+def lunch_served(tx: Tx, served: list[tuple[Service, int]]) -> list[tuple[Service, int]]:
+    """The services a window calls now: in the lunch break, of a hall keeping lunch duty, only the
+    lunch-duty services (午间不休; none named: all of them)."""
+    duty = hall_policy(tx).lunch
+    if not duty.kept or not lunch_break(tx):
+        return served
+    return [(s, w) for s, w in served if duty.serves(s.code, lunch_break=True)]
 
 
 def qualified_at(tx: Tx, window: Window) -> bool:

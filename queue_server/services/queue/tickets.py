@@ -46,6 +46,7 @@ from queue_server.services.engine.lookup import (
     window_by_number,
 )
 from queue_server.services.engine.request_log import scope_of
+from queue_server.services.engine.rules import hall_policy
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.services.people.security import new_citizen_token
 from queue_server.services.ports import Actor, Role
@@ -120,7 +121,8 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
             _refuse(limits.check_daily_cap(seq - 1, service.daily_cap))
         if args.id_hash is not None and not options.special:
             limit = service.id_daily_limit if service.id_daily_limit is not None else tx.hall.id_daily_limit
-            _refuse(limits.check_id_limit(_tickets_for_id(tx, service, args.id_hash), limit))
+            # 0 or NULL: no limit (the hall's [policies] id_daily_limit = 0)
+            _refuse(limits.check_id_limit(_tickets_for_id(tx, service, args.id_hash), limit or None))
         grant = _priority(tx, args) if options.priority is None else options.priority
     except HallqError:
         if bumped:
@@ -213,6 +215,9 @@ def ticket_result(
         materials=[] if matter is None else _material_lines(tx, matter, ticket.materials),
         appointment=None if appointment is None else appointment.code,
         notice=tx.hall.notice,
+        hall_short_name=tx.hall.short_name or "",
+        hall_address=tx.hall.address,
+        hall_phone=tx.hall.phone,
     )
 
 
@@ -396,9 +401,14 @@ def _tickets_for_id(tx: Tx, service: Service, id_hash: str) -> int:
 
 
 def _priority(tx: Tx, args: TicketIssueArgs) -> PriorityGrant | None:
+    """The elderly class from the ID's birth date at the hall's age, else the class declared; only
+    classes the hall's policies grant (``[policies]``)."""
+    granted = hall_policy(tx).priority_classes
     grant = auto_grant(args.birth_date, tx.today, tx.hall.priority_age)
-    if grant is not None or args.priority is None:
+    if grant is not None and grant.priority_class in granted:
         return grant
+    if args.priority is None:
+        return None
     try:
         declared = PriorityClass(args.priority)
     except ValueError:
@@ -407,6 +417,8 @@ def _priority(tx: Tx, args: TicketIssueArgs) -> PriorityGrant | None:
     basis = PriorityBasis.DECLARED
     if declared is PriorityClass.ELDERLY:
         raise BadRequestError("老年人优先须刷身份证自动认定。", field="priority")
+    if declared not in granted:
+        raise BadRequestError(f"本厅未设{declared.label_zh}优先。", field="priority", value=args.priority)
     return PriorityGrant(declared, basis)
 
 

@@ -11,6 +11,7 @@ from queue_server.domain.cases import outcome_from_code
 from queue_server.domain.schedule import extended_minutes, last_closing
 from queue_server.errors import BadRequestError, InvalidStateError, RefusedError
 from queue_server.protocol.messages import TicketState, WindowOpResult, WindowStatus
+from queue_server.services.casework.delegation import require_delegated
 from queue_server.services.casework.opening import open_case
 from queue_server.services.engine.access import authorize_window, require_status
 from queue_server.services.engine.lookup import window_by_number
@@ -57,6 +58,8 @@ def finish(tx: Tx, window_no: str, outcome: str | None, actor: Actor) -> WindowO
         except ValueError as exc:
             raise BadRequestError("未知的办结类型。", field="outcome", reason=str(exc)) from None
     window = _window(tx, window_no, actor, WindowStatus.SERVING)
+    if case_type is not None:
+        require_delegated(tx, window, case_type, actor)  # 充分授权 (policies)
     ticket = current_ticket(tx, window)
     ticket.state = TicketState.DONE.value
     ticket.finished_at = tx.now

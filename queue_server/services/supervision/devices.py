@@ -34,6 +34,7 @@ def device_statuses(tx: Tx) -> DeviceStatusList:
                 paper=seen.paper,
                 version=version if isinstance(version, str) else None,
                 health={str(k): str(v) for k, v in health.items()} if isinstance(health, dict) else {},
+                name=row.name,
             )
         )
     return DeviceStatusList(devices=devices)

@@ -66,6 +66,7 @@ class DeviceStatusView(Reply):
     paper: Paper
     version: str | None
     health: dict[str, str]
+    name: str = ""  # as the hall file names it (大厅东侧1号取号机); empty when it names none
 
 
 class DeviceStatusList(Reply):

@@ -21,13 +21,15 @@ def catalog(tx: Tx, etag: str | None) -> CatalogResult:
     """
     matters = _matter_infos(tx)
     services = tx.session.exec(
-        select(Service.code, Service.name).where(Service.hall_id == tx.hall_id, col(Service.active))
+        select(Service.code, Service.name, Service.description).where(
+            Service.hall_id == tx.hall_id, col(Service.active)
+        )
     ).all()
     digest = hashlib.sha256(
         json.dumps(
             {
                 "hall": tx.hall.name,
-                "services": sorted([code, name] for code, name in services),
+                "services": sorted([code, name, description] for code, name, description in services),
                 "matters": [m.model_dump(mode="json") for m in matters],
             },
             sort_keys=True,
@@ -38,12 +40,12 @@ def catalog(tx: Tx, etag: str | None) -> CatalogResult:
         return CatalogResult(etag=digest, not_modified=True, hall_name=tx.hall.name)
     waiting = reads.waiting_counts(tx.conn, tx.hall_id, tx.today)
     serving = reads.serving_windows(tx.conn, tx.hall_id)
-    return CatalogResult(
-        etag=digest,
-        hall_name=tx.hall.name,
-        services=service_infos(tx, waiting, serving),
-        matters=matters,
-    )
+    descriptions = {code: description for code, _, description in services}
+    infos = [
+        info.model_copy(update={"description": descriptions.get(info.code, "")})
+        for info in service_infos(tx, waiting, serving)
+    ]
+    return CatalogResult(etag=digest, hall_name=tx.hall.name, services=infos, matters=matters)
 
 
 def _matter_infos(tx: Tx) -> list[MatterInfo]:

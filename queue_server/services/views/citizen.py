@@ -95,6 +95,8 @@ def view(tx: Tx, token: str) -> CitizenView:
         can_rate=rating is None and _rateable(tickets) is not None,
         rating=None if rating is None else rating.score,
         rating_label=None if rating is None else rating_level(rating.score).label_zh,
+        hall_address=tx.hall.address,
+        hall_phone=tx.hall.phone,
         **citizen_visit.details(tx, token, tickets, matter, case),
     )
 

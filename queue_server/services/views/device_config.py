@@ -3,6 +3,8 @@
 The content comes from the database and the settings, never from the device:
 
 - the device row: ``kind``, the ``window`` it is bound to;
+- the window's department (window devices): ``department``, its short name when the hall file gives
+  one (a window screen's bottom line is narrow);
 - the hall: ``hall_name``; ``extra.elderly_age`` is the hall's age of elderly priority (kiosks select
   老年人优先 for a citizen that old), ``extra.voice_repeat`` / ``extra.voice_repeat_gap_s`` how often
   the displays say a call;
@@ -37,7 +39,7 @@ from sqlmodel import col, func, select
 
 from queue_server.protocol.messages import DeviceConfig, DeviceKind
 from queue_server.services.engine.tx import Tx, pk
-from queue_server.store.tables import Device, Event, Service, Window, WindowService
+from queue_server.store.tables import Department, Device, Event, Service, Window, WindowService
 from queue_server.store.tables.casework import WindowPrinter
 
 EVENT_KIND = "device_config"
@@ -79,6 +81,10 @@ def build(tx: Tx) -> dict[str, DeviceConfig]:
         if service_id in rank:  # primary services first, then the hall's order
             window_services[window_id].append((-weight, *rank[service_id]))
     windows = {pk(w): w for w in tx.session.exec(select(Window).where(Window.hall_id == tx.hall_id))}
+    departments = {
+        pk(d): d.short_name or d.name
+        for d in tx.session.exec(select(Department).where(Department.hall_id == tx.hall_id))
+    }
     printers = {
         p.window_id: p.config
         for p in tx.session.exec(select(WindowPrinter).where(WindowPrinter.hall_id == tx.hall_id))
@@ -116,6 +122,9 @@ def build(tx: Tx) -> dict[str, DeviceConfig]:
             language=LANGUAGE,
             citizen_base_url=citizen_base_url,
             extra=dict(extra),
+            department=""
+            if window is None or window.department_id is None
+            else departments[window.department_id],
         )
     return configs
 

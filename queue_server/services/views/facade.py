@@ -30,6 +30,7 @@ from queue_server.services.ports import Actor
 from queue_server.services.queue import calls
 from queue_server.services.usecases import UseCase
 from queue_server.services.views import catalog, citizen, console, device_config, snapshots, stats
+from queue_server.services.views.hall_info import HallInfoView, hall_info
 from queue_server.services.views.models import (
     CitizenView,
     ConsoleView,
@@ -62,6 +63,9 @@ class ViewUseCases(FacadePart):
 
     def hall_state(self, hall: str) -> HallState:
         return self._read(hall, lambda tx: snapshots.hall_state(tx, self._etag(tx)))
+
+    def hall_info(self, hall: str) -> HallInfoView:
+        return self._read(hall, hall_info)
 
     def window_states(self, hall: str) -> list[WindowState]:
         def read(tx: Tx) -> list[WindowState]:

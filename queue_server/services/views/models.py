@@ -169,6 +169,9 @@ class CitizenView(Reply):
     materials: list[MaterialLine] = Field(default_factory=list)
     notice_url: str | None = Field(None, description="the one-time notice (一次性告知书), if one was given")
     appointment: CitizenAppointment | None = None
+    # Where the hall is and how to call it (hall file [hall] address, phone): the page's footer.
+    hall_address: str = ""
+    hall_phone: str = ""
 
 
 class PauseFigure(Reply):
@@ -212,6 +215,10 @@ class StatsFigures(Reply):
     pauses: int | None = None
     pause_minutes: float | None = None
     pauses_by_reason: dict[str, PauseFigure] | None = None
+    idle_waiting_minutes: float | None = Field(
+        default=None,
+        description="minutes a window was open and idle while a ticket it serves was waiting",
+    )
     ratings: int | None = None
     ratings_by_level: dict[str, int] | None = Field(default=None, description="level 1 (worst) .. 5 (best)")
     bad_ratings: int | None = None
@@ -228,6 +235,10 @@ class StatsFigures(Reply):
         default=None, description="promised cases whose deadline is in the range"
     )
     promised_overdue: int | None = Field(default=None, description="of those, closed late or open past it")
+    enquiries: int | None = Field(default=None, description="enquiries (咨询) recorded at the guide desk")
+    enquiries_by_matter: dict[str, int] | None = Field(
+        default=None, description='enquiries per matter code ("": no matter chosen, only a service)'
+    )
 
 
 class StatsRow(StatsFigures):

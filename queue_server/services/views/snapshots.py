@@ -143,6 +143,7 @@ def service_hours(service: Service, hall: Hall) -> ServiceSchedule | None:
         service.extended_hours,
         hall.schedule,
         hall.rest_day_schedule,
+        service.code in hall.lunch_services,  # 午间不休 (policies)
     )
     key = (id(service), id(hall))
     known = _HOURS.get(key)

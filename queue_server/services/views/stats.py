@@ -3,7 +3,8 @@
 ``statistics`` groups any range of hall-local days (at most a year) one way; ``heatmap`` gives arrivals
 or mean waits per weekday and hour; ``evaluation`` is the staff report (考核); ``rotation`` and
 ``qualifications`` are the lists of people due to rotate and of qualifications running out. Comparing
-halls (group ``hall``) covers the halls where the manager has a manager account of the same login.
+halls (group ``hall``) covers the hall of the report and every hall below it (市/县/乡,
+``people/scope.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlmodel import col, select
 from queue_server.errors import BadRequestError
 from queue_server.services.engine.rules import hall_calendar, hall_schedule
 from queue_server.services.engine.tx import Tx, pk
+from queue_server.services.people.scope import halls_at_or_below
 from queue_server.services.people.staff import ROTATION_YEARS
 from queue_server.services.ports import Actor
 from queue_server.services.views.models import (
@@ -49,9 +51,9 @@ def _check_range(date_from: date, date_to: date) -> None:
 def _halls(tx: Tx, group: str, actor: Actor | None) -> list[Hall]:
     if group != "hall" or actor is None:
         return [tx.hall]
-    managed = select(Staff.hall_id).where(Staff.login == actor.id, Staff.role == "manager", col(Staff.active))
-    halls = list(tx.session.exec(select(Hall).where(col(Hall.id).in_(managed)).order_by(col(Hall.code))))
-    return halls if any(h.id == tx.hall_id for h in halls) else [tx.hall, *halls]
+    # The route let the manager open this hall (theirs or one below it): the comparison covers it and
+    # every hall below it (市/县/乡).
+    return halls_at_or_below(tx.session, tx.hall.code)
 
 
 def _context(tx: Tx, halls: list[Hall]) -> tuple[Context, query.Scope]:

@@ -2,6 +2,7 @@
 
 from queue_server.store.tables import (
     casework,  # noqa: F401  (the window's tables, for Alembic)
+    materials,  # noqa: F401  (pages captured at the kiosk, for Alembic)
     stats,  # noqa: F401  (statistics rollups, for Alembic)
 )
 from queue_server.store.tables.accounts import StaffAccount  # noqa: F401  (accounts and rights)
@@ -9,6 +10,7 @@ from queue_server.store.tables.alerts import HallSupervision, SupervisionAlert
 from queue_server.store.tables.audit import Event, RequestLog
 from queue_server.store.tables.booking import AppointmentReminder, BookingCapacity, HallBooking
 from queue_server.store.tables.catalog import Department, Hall, Material, Matter, Service
+from queue_server.store.tables.catalog_versions import MatterDraft, MatterStep
 from queue_server.store.tables.floor import Device, Pause, Staff, Window, WindowService, WindowShift
 from queue_server.store.tables.queue import (
     LANE_MILITARY,
@@ -45,6 +47,8 @@ __all__ = [
     "HallSupervision",
     "Material",
     "Matter",
+    "MatterDraft",
+    "MatterStep",
     "Pause",
     "QueueLength",
     "Rating",

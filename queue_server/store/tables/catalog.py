@@ -32,6 +32,14 @@ class Hall(SQLModel, table=True):
     extra_holidays: list[str] = json_field(nullable=False, default_factory=list)
     extra_workdays: list[str] = json_field(nullable=False, default_factory=list)
     confirmed_years: list[int] = json_field(nullable=False, default_factory=list)
+    # From the hall file's [hall]: printed on tickets, shown on the citizen and public pages.
+    short_name: str | None = Field(default=None, max_length=20)
+    address: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=40)
+    # The 市/县/乡 hierarchy (halls.schema.HallLevel); ``parent`` is the code of the hall one level up,
+    # which may live in another database (no foreign key, see halls/README.md).
+    level: str = Field(default="city", max_length=16)
+    parent: str | None = Field(default=None, max_length=40)
     priority_age: int = 60
     id_daily_limit: int | None = 2
     interleave_n: int = 2
@@ -40,6 +48,12 @@ class Hall(SQLModel, table=True):
     no_show_min_recalls: int = 0
     checkin_early_min: int = 30
     checkin_late_min: int = 15
+    # The rest of the hall file's [policies] (halls/policies.py): the priority classes granted (None:
+    # every class), lunch-time duty (午间不休) and what clerks may decide alone (充分授权).
+    priority_classes: list[str] | None = json_field()
+    lunch_windows: list[str] = json_field(nullable=False, default_factory=list)
+    lunch_services: list[str] = json_field(nullable=False, default_factory=list)
+    delegations: list[dict[str, Any]] = json_field(nullable=False, default_factory=list)
     created_at: datetime = utc_field(nullable=False)
 
 
@@ -51,6 +65,7 @@ class Department(SQLModel, table=True):
     hall_id: int = Field(foreign_key="hall.id", index=True)
     code: str = Field(max_length=32)
     name: str = Field(max_length=100)
+    short_name: str | None = Field(default=None, max_length=20)  # where space is short: 市场监管局
 
 
 class Service(SQLModel, table=True):
@@ -81,6 +96,7 @@ class Service(SQLModel, table=True):
     default_handling_s: int = 300
     position: int = 0
     active: bool = True
+    description: str = Field(default="", max_length=200)  # the kiosk tile's subtitle
 
 
 class Matter(SQLModel, table=True):
@@ -108,6 +124,8 @@ class Matter(SQLModel, table=True):
     fees: str = Field(default="", max_length=500)
     result: str = Field(default="", max_length=500)
     pinyin_initials: str = Field(default="", max_length=64, index=True)
+    # A joint case's (联办件) other departments, by code, beside the lead ``department_id``.
+    co_departments: list[str] = json_field(nullable=False, default_factory=list)
     updated_at: datetime | None = utc_field()
 
 

@@ -62,6 +62,14 @@ class Staff(SQLModel, table=True):
     qualification_no: str | None = Field(default=None, max_length=64)
     qualification_expires: date | None = None
     active: bool = True
+    # The person's department (the hall file's staff.department): they sign in only at its windows;
+    # None: at any window. No foreign key: SQLite adds one only by copying ``staff``, which other tables
+    # reference; the loader writes ids of the hall's departments only.
+    department_id: int | None = None
+    # Where the initial password came from (the hall file's reference, never the password): kept so
+    # that an exported hall file names the same source.
+    password_env: str | None = Field(default=None, max_length=64)
+    password_file: str | None = Field(default=None, max_length=300)
 
 
 class WindowShift(SQLModel, table=True):
@@ -118,3 +126,5 @@ class Device(SQLModel, table=True):
     boot: int = 0
     status: dict[str, Any] | None = json_field()
     last_seen: datetime | None = utc_field()
+    name: str = Field(default="", max_length=60)  # e.g. 大厅东侧1号取号机 (the managers' device list)
+    printer: str | None = Field(default=None, max_length=300)  # a kiosk's printer connection URL

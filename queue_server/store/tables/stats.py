@@ -64,3 +64,22 @@ def record_zone(conn: Connection, hall_id: int, tz: str) -> None:
 def _hall_written(_mapper: Any, connection: Connection, hall: Hall) -> None:
     if hall.id is not None:
         record_zone(connection, hall.id, hall.tz)
+
+
+# Idle time with people waiting (``stats/idle.py``): replayed from the event log, stored per closed day.
+STATS_IDLE = Table(
+    "stats_idle",
+    SQLModel.metadata,
+    Column("hall_id", Integer(), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("window_id", Integer(), primary_key=True),
+    Column("staff_id", Integer(), primary_key=True),
+    Column("idle_waiting_ms", BigInteger(), nullable=False, server_default="0"),
+)
+# The days of ``stats_idle`` that are stored (a day with no idle time has no row there, but one here).
+STATS_IDLE_DAY = Table(
+    "stats_idle_day",
+    SQLModel.metadata,
+    Column("hall_id", Integer(), primary_key=True),
+    Column("day", Date(), primary_key=True),
+)

@@ -72,7 +72,8 @@ def test_hallq_purge_does_it_at_once(hall_code: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert (
-        f'{hall_code}: {{"appointments": 0, "door_visits": 0, "request_log": 1, "tickets": 1}}' in done.stdout
+        f'{hall_code}: {{"appointments": 0, "door_visits": 0, "material_images": 0, '
+        f'"request_log": 1, "tickets": 1}}' in done.stdout
     )
     assert _personal(url) == ({old: (None, None), new: (PHONE, ID_HASH)}, 1)
 
@@ -84,6 +85,7 @@ def test_appointments_and_door_visits_lose_their_phone_and_id_hash_after_the_slo
         "appointments": 0,
         "door_visits": 0,
         "request_log": 0,
+        "material_images": 0,
     }
     hall.issue("A", phone=PHONE, id_hash=ID_HASH)
     slot = hall.clock() + timedelta(days=1)

@@ -231,4 +231,11 @@
       $("matters-empty").textContent = e.message;
     }
   })();
+
+  // Where the hall is and how to call it (hall file [hall] address, phone), below the forms.
+  api("GET", "api/halls/" + encodeURIComponent(hall)).then((info) => {
+    $("hall-address").textContent = info.address ? "地址：" + info.address : "";
+    $("hall-phone").textContent = info.phone ? "咨询电话：" + info.phone : "";
+    $("hall-contact").hidden = !(info.address || info.phone);
+  }, () => {});
 })();

@@ -11,6 +11,9 @@
 
   function render(v) {
     $("hall-name").textContent = v.hall_name;
+    $("hall-address").textContent = v.hall_address ? "地址：" + v.hall_address : "";
+    $("hall-phone").textContent = v.hall_phone ? "电话：" + v.hall_phone : "";
+    $("hall-contact").hidden = !(v.hall_address || v.hall_phone);
     $("number").textContent = v.number;
     $("service").textContent = v.matter_name || v.service_name;
     $("message").textContent = v.message;

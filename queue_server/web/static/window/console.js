@@ -341,7 +341,8 @@
           el("span", { class: "mark", text: m.checked ? "✓" : "□" }),
           m.name + (m.required ? "" : "（如有）") + (m.note ? "（" + m.note + "）" : "")));
       }
-      box.append(el("h3", { text: "材料（取号机自查，√ 为群众已确认）" }), list);
+      box.append(el("h3", { text: "材料（取号机自查，√ 为群众已确认）" }),
+        el("div", { class: "materials-pages" }, list, hallqMaterials.panel(windowNo, c.number)));
     }
     if (c.earlier_cases.length) {
       const list = el("ul", { class: "earlier" });
@@ -565,9 +566,10 @@
       }
       const missing = clear($("missing"));
       missing.append(el("legend", { text: "缺少的材料（一次性告知，全部列出）" }));
+      const wrong = hallqMaterials.wrongMaterials();  // a page marked wrong: its material is missing
       for (const m of c.materials) {
         missing.append(el("label", {},
-          el("input", { type: "checkbox", name: "missing", value: m.code, checked: !m.checked && m.required }),
+          el("input", { type: "checkbox", name: "missing", value: m.code, checked: (!m.checked && m.required) || wrong.has(m.code) }),
           m.name));
       }
       if (!c.materials.length) missing.append(el("p", { class: "error", text: "该号票未选择办理事项，无法登记缺件材料" }));

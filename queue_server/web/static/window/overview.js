@@ -74,7 +74,7 @@
       // Online is the server's verdict (its newest status and a recent heartbeat), not the last word alone.
       const state = d.online ? "online" : d.state === "unknown" ? "unknown" : "offline";
       body.append(el("tr", { "data-device": d.id, class: state === "offline" ? "bad" : null },
-        el("td", { text: d.id }),
+        el("td", { class: "device-name", title: d.id, text: d.name ? d.name + "（" + d.id + "）" : d.id }),
         el("td", { text: KIND_ZH[d.kind] || d.kind }),
         el("td", { text: d.window ? d.window + "号" : "" }),
         el("td", {}, el("span", { class: "status " + state, "data-state": state, text: DEVICE_ZH[state] })),

@@ -27,7 +27,17 @@
     { key: "handling_p90_s", label: "办理P90（分）", fmt: minutes, num: true },
     { key: "handling_p95_s", label: "办理P95（分）", fmt: minutes, num: true },
     { key: "service_level", label: "等候达标率", fmt: percent, num: true },
+    { key: "idle_waiting_minutes", label: "空闲有人等候（分）", fmt: tenths, num: true },
+    { key: "enquiries", label: "咨询", fmt: count, num: true },
+    { key: "enquiries_by_matter", label: "咨询事项", fmt: matters },
   ];
+
+  // Minutes as the API gives them (idle with people waiting): absent where the figure does not exist.
+  function tenths(v) { return v === null || v === undefined ? "—" : v.toFixed(1); }
+  function matters(v) {
+    if (!v) return "—";
+    return Object.entries(v).sort((a, b) => b[1] - a[1]).map(([m, n]) => (m || "未选事项") + " " + n).join("；") || "无";
+  }
 
   const volume = charts && charts.init($("chart-volume"), null, { renderer: "svg" });
   const heat = charts && charts.init($("chart-heatmap"), null, { renderer: "svg" });
@@ -64,7 +74,7 @@
     const labels = data.rows.map((r) => r.label || r.key);
     const series = (key, name) => ({ name: name, type: "bar", data: data.rows.map((r) => r[key] || 0) });
     volume.setOption({
-      color: ["#1b5fae", "#1f7a3a", "#8a94a3", "#d9822b"],
+      color: ["#1b5fae", "#1f7a3a", "#8a94a3", "#6a4c93", "#d9822b"],
       textStyle: { fontFamily: FONT },
       animation: false,
       tooltip: { trigger: "axis" },
@@ -73,7 +83,7 @@
       xAxis: { type: "category", data: labels, axisLabel: { interval: 0, rotate: labels.length > 12 ? 45 : 0 } },
       yAxis: [{ type: "value", name: "人次" }, { type: "value", name: "分钟", splitLine: { show: false } }],
       series: [
-        series("issued", "取号"), series("served", "办结"), series("no_show", "过号"),
+        series("issued", "取号"), series("served", "办结"), series("no_show", "过号"), series("enquiries", "咨询"),
         { name: "平均等候（分）", type: "line", yAxisIndex: 1, data: data.rows.map((r) => r.wait_mean_s === null ? null : +(r.wait_mean_s / 60).toFixed(1)) },
       ],
     }, true);
