@@ -71,7 +71,7 @@ class TicketFlow:
                 s.citizen.priority = None
             elif code == priority.ELDERLY and not self._age_priority():
                 return  # only an ID card's birth date grants it here
-            elif priority.option(code) is not None:
+            elif priority.option(code) is not None and code in self._granted():
                 s.citizen.priority = code
             self.core.set(self.options_screen(), prompt=False)
         self.core.notify()
@@ -132,7 +132,8 @@ class TicketFlow:
         matter = self.core.matter()
         target = matter.name if matter is not None else self.core.service_name(c.service)
         age = self._age_priority()
-        offered = ((priority.AGE,) if age else ()) + priority.DECLARED
+        granted = self._granted()
+        offered = ((priority.AGE,) if age else ()) + tuple(o for o in priority.DECLARED if o.code in granted)
         choices = tuple(PriorityChoice(o.code, o.label, o.code == c.priority) for o in offered)
         chosen = priority.option(c.priority) if c.priority else None
         if chosen is None:
@@ -227,8 +228,19 @@ class TicketFlow:
         return RefusedScreen("无法签到", message, code)
 
     def _age_priority(self) -> bool:
+        if priority.ELDERLY not in self._granted():
+            return False
         today = local(self.ports.clock.now()).date()
         return priority.age_priority(self.state.citizen.birth_date, today, self._elderly_age())
+
+    def _granted(self) -> frozenset[str]:
+        """The priority classes the hall grants (``extra.priority_classes`` of the device config); every
+        class while the config has not said (an older server, or none yet)."""
+        config = self.state.config
+        value = config.extra.get("priority_classes") if config is not None else None
+        if isinstance(value, list) and all(isinstance(code, str) for code in value):
+            return frozenset(value)
+        return frozenset(o.code for o in priority.ALL)
 
     def _elderly_age(self) -> int:
         config = self.state.config

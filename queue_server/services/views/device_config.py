@@ -6,8 +6,9 @@ The content comes from the database and the settings, never from the device:
 - the window's department (window devices): ``department``, its short name when the hall file gives
   one (a window screen's bottom line is narrow);
 - the hall: ``hall_name``; ``extra.elderly_age`` is the hall's age of elderly priority (kiosks select
-  老年人优先 for a citizen that old), ``extra.voice_repeat`` / ``extra.voice_repeat_gap_s`` how often
-  the displays say a call;
+  老年人优先 for a citizen that old), ``extra.priority_classes`` the priority classes the hall grants
+  (its ``[policies]``; kiosks offer only those), ``extra.voice_repeat`` /
+  ``extra.voice_repeat_gap_s`` how often the displays say a call;
 - ``services``: the window's for window devices (primary first, then the hall's order); for a kiosk
   the ones its row lists (``Device.services``, from the hall file), in the hall's order and only the
   active ones; for a kiosk that lists none, and for the hall display, every active service. A kiosk
@@ -37,6 +38,7 @@ from typing import Any, Literal
 from pydantic import RootModel
 from sqlmodel import col, func, select
 
+from queue_server.domain.policies import granted_classes
 from queue_server.protocol.messages import DeviceConfig, DeviceKind
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.store.tables import Department, Device, Event, Service, Window, WindowService
@@ -91,6 +93,7 @@ def build(tx: Tx) -> dict[str, DeviceConfig]:
     }
     extra: dict[str, Any] = {
         "elderly_age": hall.priority_age,
+        "priority_classes": sorted(c.value for c in granted_classes(hall.priority_classes)),
         "voice_repeat": VOICE_REPEAT,
         "voice_repeat_gap_s": VOICE_REPEAT_GAP_S,
     }

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, func, select
 
 from harness.factories import HallFixture, make_settings
+from queue_server.domain.priority import PriorityClass
 from queue_server.protocol.messages import DeviceKind
 from queue_server.services import Services
 from queue_server.services.views.device_config import EVENT_KIND
@@ -68,7 +69,13 @@ def test_configs_come_from_the_device_rows_the_hall_and_the_settings(
     assert kiosk.citizen_base_url == f"{base}/t/"
     assert kiosk.language == "zh-CN"
     # What the kiosk (elderly priority) and the displays (voice) read from ``extra``.
-    assert kiosk.extra == {"elderly_age": 65, "voice_repeat": 2, "voice_repeat_gap_s": 1.0}
+    every_class = sorted(c.value for c in PriorityClass)  # no [policies]: the hall grants every class
+    assert kiosk.extra == {
+        "elderly_age": 65,
+        "priority_classes": every_class,
+        "voice_repeat": 2,
+        "voice_repeat_gap_s": 1.0,
+    }
     assert agent.version > 0 and kiosk.version > 0
 
 
