@@ -111,6 +111,11 @@
 
   async function toSlots() {
     $("slot-title").textContent = (state.moving ? "改约：" : "") + "选择预约时段";
+    // The slots shown last time (another booking, or before a move) must not be tapped while the
+    // new ones load: they would book or move to a slot read for another purpose.
+    clear($("days"));
+    clear($("slots"));
+    $("slots-empty").hidden = true;
     show("step-slot");
     try { await loadSlots(state.moving ? state.booking.service : state.matter.service); }
     catch (e) { $("slots-empty").hidden = false; $("slots-empty").textContent = e.message; }
