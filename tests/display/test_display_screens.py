@@ -130,30 +130,6 @@ def snapshot_showing(pid: int, snaps: Path, text: str, timeout: float = 30.0) ->
     return found
 
 
-def chinese_snapshot(pid: int, snaps: Path, text: str, minimum: int) -> tuple[dict[str, Any], Path]:
-    """A snapshot showing ``text`` whose Chinese labels are drawn as Chinese. The scrolling notice
-    moves between the frame's pixels and its label boxes being written: on a loaded machine a box may
-    miss its text, so a later snapshot is asked for; real boxes (tofu) fail every one of them."""
-    last: list[str] = []
-
-    def attempt() -> tuple[dict[str, Any], Path] | None:
-        body, png = snapshot_showing(pid, snaps, text)
-        try:
-            with Image.open(png) as shot:
-                assert_chinese(shot, body["labels"], minimum)
-        except AssertionError as failed:
-            last[:] = [str(failed)]
-            return None
-        return body, png
-
-    try:
-        found = eventually(attempt, 60, what=f"a snapshot showing {text!r} in Chinese", interval=0.3)
-    except AssertionError as failed:
-        raise AssertionError(f"{failed}; the latest: {last}") from None
-    assert found is not None
-    return found
-
-
 def whole_json(path: Path, timeout: float = 20.0) -> dict[str, Any]:
     """``path``'s JSON once it is there and whole (a snapshot writes it after the PNG, not atomically)."""
     body = eventually(
@@ -194,11 +170,12 @@ def test_running_hall_display_shows_calls_from_mqtt(
         display_pid = xvfb_run.python_child(proc.pid)
         # Delivered, announced (silently, in real time) and painted on a later frame: soon, not at once.
         # The call in the spotlight:
-        body, png = chinese_snapshot(display_pid, snaps, "请 A012 号 到 5 号窗口", minimum=8)
+        body, png = snapshot_showing(display_pid, snaps, "请 A012 号 到 5 号窗口")
         texts = [label["text"] for label in body["labels"]]
         assert "A012  →  5号窗口" in texts and "A001  →  1号窗口" in texts  # and in the list
-        with Image.open(png) as shot:
-            assert shot.size == (1920, 1080)
+        shot = Image.open(png)
+        assert shot.size == (1920, 1080)
+        assert_chinese(shot, body["labels"], minimum=8)
         os.kill(display_pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=scaled(30))
         assert proc.returncode == 0, err.decode(errors="replace")[-3000:]
