@@ -93,6 +93,10 @@ def _run(
 
     def write(_dt: float) -> None:
         assert snapshot_dir is not None  # only scheduled when snapshots were asked for
+        # Settled again in this same callback: since the frame that settled first, a hall state or a
+        # marquee step may have changed a text, a font size or a position, and the picture and its
+        # labels.json must describe one moment.
+        settle_now(screen.root, repaint)
         path = snapshot(screen.root, snapshot_dir / f"snapshot-{next(numbers)}")
         log.info("display: snapshot %s", path)
 

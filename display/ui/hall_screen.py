@@ -178,6 +178,10 @@ class HallScreen:
         k.paint(self.notice_clip, k.PANEL)
         self.notice = Label(font_name=k.CJK, color=k.TEXT, size_hint=(None, None), halign="left")
         self.notice.bind(texture_size=lambda w, s: setattr(w, "size", s))
+        # A new text or font size changes the notice's size one texture update after fit() placed
+        # it: place it again then, or for a frame it sits off the strip's middle (and a snapshot of
+        # that frame shows it so).
+        self.notice.bind(size=lambda *_: self._place_notice())
         self.notice_clip.add_widget(self.notice)
         self._marquee_x: float | None = None
 
@@ -234,7 +238,14 @@ class HallScreen:
         k.fit_font(self.services_head, height_share=0.8, min_ems=6, max_size=heading)
         k.fit_group(self.service_labels, height_share=0.62, min_ems=10, max_size=unit * 3.4)
         self.notice.font_size = self.notice_clip.height * 0.5 if self.notice_clip.height > 1 else 20
-        self.notice.y = self.notice_clip.y + (self.notice_clip.height - self.notice.height) / 2
+        self._place_notice()
+
+    def _place_notice(self) -> None:
+        """Centre the notice in its strip: vertically always, horizontally when it fits unscrolled."""
+        clip = self.notice_clip
+        self.notice.y = clip.y + (clip.height - self.notice.height) / 2
+        if self.notice.width <= clip.width - self.notice.font_size:
+            self.notice.x = clip.x + (clip.width - self.notice.width) / 2
 
     def _layout_services(self) -> None:
         n = max(1, len(self.service_labels))
@@ -328,7 +339,7 @@ class HallScreen:
             return
         unit = self.notice.font_size
         if self.notice.width <= clip.width - unit:
-            self.notice.x = clip.x + (clip.width - self.notice.width) / 2  # fits: no need to scroll
+            self._place_notice()  # fits: no need to scroll
             return
         if self._marquee_x is None:
             self._marquee_x = clip.x + unit  # start readable at once, then scroll left
