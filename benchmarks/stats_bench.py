@@ -16,8 +16,9 @@ rebuild``; a ``hallq server`` PROCESS (benchmarks/deployed.py) and a private Mos
   priority, hall) and both heatmaps (arrivals, wait_mean), each asked ``reps`` times after one
   unmeasured request; the figure is the p95 of the SLOWEST of them, named in
   ``stats_{range}_slowest``. Request to last byte of the body, on one kept-alive connection.
-- ``stats_rss_mb``: VmRSS of the server right after the year reports; ``stats_worker_rss_mb``: that of
-  its child processes (the statistics worker that answers the reports, docs/managers.md).
+- ``stats_rss_mb``: VmRSS of the server and of its child processes together (the statistics worker
+  that answers the reports, docs/managers.md), right after the year reports; ``stats_server_rss_mb``
+  and ``stats_worker_rss_mb``: the two parts.
 - ``issue_at_250_p99_during_stats_ms`` (and ``issue_at_250_p50_during_stats_ms``,
   ``issue_at_250_per_s_during_stats``): the 10 kiosks of benchmarks/kiosk_fleet.py offering 250
   tickets/s (open loop, benchmarks/issue_load.py) to the bench hall while a manager asks for year
@@ -273,8 +274,11 @@ def _reports(server: ServerProcess, kiosks: Kiosks, generated: Generated, sizes:
         for name, (first, last) in ranges(generated).items():
             _say(f"{name} reports ({first}..{last})")
             figures.update(measure_range(manager, name, first, last, sizes.reps))
-        figures["stats_rss_mb"] = round(server.rss_mb(), 1)
-        figures["stats_worker_rss_mb"] = round(_children_rss_mb(server.pid), 1)
+        # The reports' memory is the server's and its statistics worker's together.
+        server_mb, worker_mb = server.rss_mb(), _children_rss_mb(server.pid)
+        figures["stats_rss_mb"] = round(server_mb + worker_mb, 1)
+        figures["stats_server_rss_mb"] = round(server_mb, 1)
+        figures["stats_worker_rss_mb"] = round(worker_mb, 1)
     except StatsMissingError as exc:
         missing = f"not measured: the server has no statistics API of this shape ({exc})"
         return dict.fromkeys(("stats_day_p95_ms", "stats_month_p95_ms", "stats_year_p95_ms"), missing)

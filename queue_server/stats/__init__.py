@@ -24,10 +24,12 @@ The rollup tables (``store/tables/stats.py``; what each row sums, exactly: ``sta
 - ``stats_idle`` / ``stats_idle_day``: idle time with people waiting per closed day, window and staff,
   replayed from the event log (``idle``; not a trigger-kept rollup), and the days stored.
 - ``stats_zone``: each hall's UTC offset (SQLite's hall-local days and hours).
+- ``stats_ticket_month`` … ``stats_enquiry_month``: the month layer, each rollup's sealed months
+  summed by the rest of its key, and ``stats_month`` (the sealed hall, month and rollup): ``months``.
 
 Modules: ``buckets`` (histograms, percentiles), ``measures`` (figures from summed rows), ``dialect``
 and ``sql`` (the SQL of both databases), ``rollups`` (the descriptions above), ``triggers`` (kept in the
 transaction of each change), ``rebuild`` (recomputed from the source rows), ``query`` and ``report``
-(grouped reads), ``idle`` (idle time with people waiting), ``labels`` (zh-CN names), ``export`` (CSV
-and xlsx), ``cli`` (``hallq stats rebuild``).
+(grouped reads), ``months`` (the month layer), ``idle`` (idle time with people waiting), ``labels``
+(zh-CN names), ``export`` (CSV and xlsx), ``cli`` (``hallq stats rebuild``).
 """

@@ -100,6 +100,22 @@ def table(
     return header, body
 
 
+def with_subtotals(
+    rows: Sequence[Mapping[str, Any]], subtotals: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The rows with each subtotal (小计, a county's in a city's comparison of halls) after the last of
+    the rows it adds up (its ``halls``: their keys)."""
+    after: dict[str, list[Mapping[str, Any]]] = {}
+    for sub in subtotals:
+        members = [str(r["key"]) for r in rows if str(r["key"]) in set(sub["halls"])]
+        after.setdefault(members[-1] if members else "", []).append(sub)
+    out: list[Mapping[str, Any]] = []
+    for row in rows:
+        out.append(row)
+        out.extend(after.get(str(row["key"]), ()))
+    return out + list(after.get("", ()))
+
+
 def _line(
     row: Mapping[str, Any],
     leading: Sequence[tuple[str, str]],

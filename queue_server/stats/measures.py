@@ -31,7 +31,8 @@ def add(into: Sums, row: Mapping[str, Any]) -> None:
     for name, value in row.items():
         if value is None:
             continue
-        if isinstance(value, Mapping):
+        # Numbers first: a year report adds tens of thousands of them, and an ABC check costs more.
+        if not isinstance(value, int | float) and isinstance(value, Mapping):
             add(into.setdefault(name, {}), value)
         else:
             into[name] = into.get(name, 0) + value

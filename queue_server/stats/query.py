@@ -1,14 +1,17 @@
 """Reads of the rollup tables: sums over a range of days, grouped by one column, in SQL.
 
-Every read is one GROUP BY over rows of the chosen halls and days, at most a few tens of thousands for
-a year; the only read of ``ticket`` is ``live_waiting``: today's tickets still waiting (the queue as it
-stands, for the service level of the current day).
+Every read is one GROUP BY over rows of the chosen halls and days. Where the scope names sealed months
+(``Scope.months``, ``stats/months.py``), the rollups read their month rows for those months and their
+day rows for the other days (``_source``): a year is about twelve month rows per key plus the days of
+the partial months. The only read of ``ticket`` is ``live_waiting``: today's tickets still waiting
+(the queue as it stands, for the service level of the current day).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -16,9 +19,11 @@ from sqlalchemy import Connection, Date, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
 from queue_server.domain.cases import CaseType
+from queue_server.stats.months import MONTH, month_table, segments
 from queue_server.stats.rollups import (
     APPOINTMENTS,
     CASES,
+    ENQUIRIES,
     EXTENDED,
     PAUSES,
     RATINGS,
@@ -44,14 +49,51 @@ class Scope:
     first: date
     last: date
     today: date
+    # Per rollup table: the sealed months (wholly in the range, over before ``today``) read as month rows.
+    months: Mapping[str, tuple[date, ...]] = field(default_factory=dict)
+
+
+_SEGMENT = re.compile(r":([ab]\d+)\b")
 
 
 def _text(sql: str) -> TextClause:
     binds: list[Any] = [bindparam("halls", expanding=True)]
-    binds += [bindparam(n, type_=Date()) for n in ("lo", "hi", "today") if f":{n}" in sql]
-    if ":days" in sql:
-        binds.append(bindparam("days", expanding=True, type_=Date()))
+    names = [n for n in ("lo", "hi", "today") if f":{n}" in sql] + sorted(set(_SEGMENT.findall(sql)))
+    binds += [bindparam(n, type_=Date()) for n in names]
+    binds += [bindparam(n, expanding=True, type_=Date()) for n in ("days", "months") if f":{n}" in sql]
     return text(sql).bindparams(*binds)
+
+
+def _source(
+    rollup: Rollup, scope: Scope, columns: Callable[[str], str], where: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """The rollup's rows over the scope's days, as one UNION ALL: month rows of its sealed months, day
+    rows of the other days. ``columns(day)`` is the select list, ``day`` the name of the row's day
+    column (``month`` in month rows, holding the month's first day); ``where`` more conditions, with
+    ``{day}`` for that name."""
+    sealed = scope.months.get(rollup.table, ())
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    if sealed:
+        parts.append(
+            f"SELECT {columns(MONTH)} FROM {month_table(rollup)} "
+            f"WHERE hall_id IN :halls AND {MONTH} IN :months{where.format(day=MONTH)}"
+        )
+        params["months"] = list(sealed)
+    for i, (lo, hi) in enumerate(segments(scope.first, scope.last, sealed)):
+        parts.append(
+            f"SELECT {columns(rollup.day)} FROM {rollup.table} "
+            f"WHERE hall_id IN :halls AND {rollup.day} BETWEEN :a{i} AND :b{i}{where.format(day=rollup.day)}"
+        )
+        params[f"a{i}"], params[f"b{i}"] = lo, hi
+    return " UNION ALL ".join(parts), params
+
+
+def _group(rollup: Rollup, by: str | None, day: str) -> str:
+    """The group column of a ``_source`` part: the part's day column when grouping by day."""
+    if by is None:
+        return "''"
+    return day if by == rollup.day else by
 
 
 def _params(scope: Scope, **more: Any) -> dict[str, Any]:
@@ -66,26 +108,27 @@ def key_text(value: object) -> str:
 
 
 def _rows(conn: Connection, sql: str, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for row in conn.execute(_text(sql), params).mappings():
-        values = dict(row)
-        out[key_text(values.pop("g"))] = values
-    return out
+    result = conn.execute(_text(sql), params)
+    names = list(result.keys())[1:]  # after "g"
+    return {key_text(row[0]): dict(zip(names, row[1:], strict=True)) for row in result.all()}
 
 
+_TICKET_MEASURES = ", ".join(TICKETS.measure_names)
 _TICKET_SUMS = ", ".join(f"SUM({m}) AS {m}" for m in TICKETS.measure_names)
 
 
 def ticket_sums(conn: Connection, scope: Scope, dim: str, by: str) -> dict[str, dict[str, Any]]:
     """``stats_ticket`` sums of one dim, grouped by ``by`` (``dim_key``, ``service_day`` or
     ``hall_id``); ``abandoned`` = still waiting after their day."""
-    sql = (
-        f"SELECT {by} AS g, {_TICKET_SUMS}, "
-        "SUM(CASE WHEN service_day < :today THEN waiting ELSE 0 END) AS abandoned "
-        "FROM stats_ticket WHERE hall_id IN :halls AND dim = :dim AND service_day BETWEEN :lo AND :hi "
-        f"GROUP BY {by}"
-    )
-    rows = _rows(conn, sql, _params(scope, dim=dim))
+
+    def columns(day: str) -> str:
+        # A sealed month is over before today: all it still has waiting was abandoned.
+        abandoned = "waiting" if day == MONTH else "CASE WHEN service_day < :today THEN waiting ELSE 0 END"
+        return f"{_group(TICKETS, by, day)} AS g, {_TICKET_MEASURES}, {abandoned} AS abandoned"
+
+    source, params = _source(TICKETS, scope, columns, " AND dim = :dim")
+    sql = f"SELECT g, {_TICKET_SUMS}, SUM(abandoned) AS abandoned FROM ({source}) AS u GROUP BY g"
+    rows = _rows(conn, sql, _params(scope, dim=dim, **params))
     # A ticket that moved on (called: from window 0 to its window) leaves zeros where it was counted.
     return {key: row for key, row in rows.items() if any(row.values())}
 
@@ -103,48 +146,55 @@ def issued_on(conn: Connection, scope: Scope, dim: str, by: str, days: Sequence[
     }
 
 
-def calls_after(conn: Connection, scope: Scope, slot: str) -> list[tuple[int, date, int, int]]:
-    """Tickets first called in a 5-minute slot at or after ``slot`` (minutes as four digits), per hall
-    and day: (hall id, day, slot minute, tickets)."""
-    sql = (
-        "SELECT hall_id, service_day, dim_key, SUM(visits) AS n FROM stats_ticket "
-        "WHERE hall_id IN :halls AND dim = 'call_slot' AND service_day BETWEEN :lo AND :hi "
-        "AND dim_key <> '-' AND dim_key >= :slot GROUP BY hall_id, service_day, dim_key"
-    )
-    rows = conn.execute(_text(sql), _params(scope, slot=slot)).all()
-    return [(int(h), _day(d), int(k), int(n or 0)) for h, d, k, n in rows]
+def calls_after(
+    conn: Connection, scope: Scope, closings: Mapping[int, Mapping[date, int]]
+) -> list[tuple[int, date, int]]:
+    """Tickets first called at or after their day's closing time, per hall and day: (hall id, day,
+    tickets). ``closings``: per hall, the closing minute of each day that has one. One read per hall
+    and closing time (a hall closes at a few times: weekdays, Saturdays), summed in SQL."""
+    out: list[tuple[int, date, int]] = []
+    for hall_id, days in closings.items():
+        by_closing: dict[int, list[date]] = {}
+        for day, minute in days.items():
+            by_closing.setdefault(minute, []).append(day)
+        for minute, some in by_closing.items():
+            # Slots are four-digit minutes: compared as text, in the order of the minutes.
+            sql = (
+                "SELECT service_day AS g, SUM(visits) AS n FROM stats_ticket WHERE hall_id IN :halls "
+                "AND dim = 'call_slot' AND service_day IN :days AND dim_key <> '-' AND dim_key >= :slot "
+                "GROUP BY service_day"
+            )
+            params = {"halls": [hall_id], "days": some, "slot": f"{minute:04d}"}
+            out += [(hall_id, _day(g), int(n or 0)) for g, n in conn.execute(_text(sql), params).all()]
+    return out
 
 
 def _day(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def side_sums(
-    conn: Connection, rollup: Rollup, scope: Scope, by: str | None, *, day: str | None = None
-) -> dict[str, dict[str, Any]]:
+def side_sums(conn: Connection, rollup: Rollup, scope: Scope, by: str | None) -> dict[str, dict[str, Any]]:
     """Sums of a side rollup (ratings, pauses, shifts, …) grouped by one key column (None: one row
-    keyed ""), over the days of ``day`` (default: the rollup's day column)."""
-    day = day or rollup.day
-    sums = ", ".join(f"SUM({m}) AS {m}" for m in rollup.measure_names)
-    group = by or "''"
-    tail = f" GROUP BY {by}" if by else ""
-    sql = (
-        f"SELECT {group} AS g, {sums} FROM {rollup.table} "
-        f"WHERE hall_id IN :halls AND {day} BETWEEN :lo AND :hi{tail}"
-    )
-    return _rows(conn, sql, _params(scope))
+    keyed "")."""
+    names = rollup.measure_names
+    source, params = _source(rollup, scope, lambda day: f"{_group(rollup, by, day)} AS g, {', '.join(names)}")
+    sums = ", ".join(f"SUM({m}) AS {m}" for m in names)
+    if by is None:  # one row, even when no row matches (as a plain SUM without GROUP BY answers)
+        return _rows(conn, f"SELECT '' AS g, {sums} FROM ({source}) AS u", _params(scope, **params))
+    return _rows(conn, f"SELECT g, {sums} FROM ({source}) AS u GROUP BY g", _params(scope, **params))
 
 
 def pauses_by_reason(conn: Connection, scope: Scope, by: str | None) -> dict[str, dict[str, dict[str, Any]]]:
     """Pauses and paused ms per group and reason."""
-    group = by or "''"
-    tail = f", {by}" if by else ""
+    source, params = _source(
+        PAUSES, scope, lambda day: f"{_group(PAUSES, by, day)} AS g, reason, pauses, paused_ms"
+    )
     sql = (
-        f"SELECT {group} AS g, reason, SUM(pauses) AS pauses, SUM(paused_ms) AS paused_ms FROM stats_pause "
-        f"WHERE hall_id IN :halls AND day BETWEEN :lo AND :hi GROUP BY reason{tail}"
+        f"SELECT g, reason, SUM(pauses) AS pauses, SUM(paused_ms) AS paused_ms FROM ({source}) AS u "
+        "GROUP BY g, reason"
     )
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in conn.execute(_text(sql), _params(scope)).mappings():
+    for row in conn.execute(_text(sql), _params(scope, **params)).mappings():
         out.setdefault(key_text(row["g"]), {})[row["reason"]] = {
             "pauses": int(row["pauses"] or 0),
             "paused_ms": int(row["paused_ms"] or 0),
@@ -153,14 +203,10 @@ def pauses_by_reason(conn: Connection, scope: Scope, by: str | None) -> dict[str
 
 
 def cases_by_type(conn: Connection, scope: Scope, by: str | None) -> dict[str, dict[str, int]]:
-    group = by or "''"
-    tail = f", {by}" if by else ""
-    sql = (
-        f"SELECT {group} AS g, case_type, SUM(cases) AS n FROM stats_case "
-        f"WHERE hall_id IN :halls AND day BETWEEN :lo AND :hi GROUP BY case_type{tail}"
-    )
+    source, params = _source(CASES, scope, lambda day: f"{_group(CASES, by, day)} AS g, case_type, cases")
+    sql = f"SELECT g, case_type, SUM(cases) AS n FROM ({source}) AS u GROUP BY g, case_type"
     out: dict[str, dict[str, int]] = {}
-    for row in conn.execute(_text(sql), _params(scope)).mappings():
+    for row in conn.execute(_text(sql), _params(scope, **params)).mappings():
         out.setdefault(key_text(row["g"]), {})[row["case_type"]] = int(row["n"] or 0)
     return out
 
@@ -183,13 +229,14 @@ def promised_due(conn: Connection, scope: Scope, by: str | None) -> dict[str, di
 
 def missed_appointments(conn: Connection, scope: Scope, by: str | None) -> dict[str, int]:
     """Bookings never checked in whose day is over."""
-    group = by or "''"
-    tail = f" GROUP BY {by}" if by else ""
-    sql = (
-        f"SELECT {group} AS g, SUM(pending) AS n FROM stats_appointment "
-        f"WHERE hall_id IN :halls AND day BETWEEN :lo AND :hi AND day < :today{tail}"
+    source, params = _source(
+        APPOINTMENTS,
+        scope,
+        lambda day: f"{_group(APPOINTMENTS, by, day)} AS g, pending",
+        " AND {day} < :today",
     )
-    return {k: int(v["n"] or 0) for k, v in _rows(conn, sql, _params(scope)).items()}
+    sql = f"SELECT g, SUM(pending) AS n FROM ({source}) AS u GROUP BY g"
+    return {k: int(v["n"] or 0) for k, v in _rows(conn, sql, _params(scope, **params)).items()}
 
 
 def live_waiting(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
@@ -213,12 +260,16 @@ SIDE_ROLLUPS = {r.table: r for r in (RATINGS, CASES, PAUSES, SHIFTS, APPOINTMENT
 
 
 def enquiries(conn: Connection, scope: Scope) -> list[tuple[int, date, int, str, str, int]]:
-    """Enquiries per (hall, day, clerk, service code, matter code) of the range."""
-    sql = (
-        "SELECT hall_id, day, staff_id, service, matter, SUM(enquiries) FROM stats_enquiry "
-        "WHERE hall_id IN :halls AND day BETWEEN :lo AND :hi GROUP BY hall_id, day, staff_id, service, matter"
+    """Enquiries per (hall, day, clerk, service code, matter code) of the range (the first day of the
+    month for a sealed month's)."""
+    source, params = _source(
+        ENQUIRIES, scope, lambda day: f"hall_id, {day} AS day, staff_id, service, matter, enquiries"
     )
-    rows = conn.execute(_text(sql), _params(scope)).all()
+    sql = (
+        f"SELECT hall_id, day, staff_id, service, matter, SUM(enquiries) FROM ({source}) AS u "
+        "GROUP BY hall_id, day, staff_id, service, matter"
+    )
+    rows = conn.execute(_text(sql), _params(scope, **params)).all()
     return [(int(h), _day(d), int(st), str(sv), str(m), int(n or 0)) for h, d, st, sv, m, n in rows]
 
 

@@ -6,6 +6,8 @@ ticket rollup a calendar month at a time, each in a transaction of its own, so p
 server's writes wait at most one month's work. On PostgreSQL each chunk first takes SHARE locks on the
 source tables, so no change can slip between the chunk's DELETE and its INSERT (its trigger's delta
 would be lost or counted twice); on SQLite the write lock held from ``BEGIN IMMEDIATE`` does the same.
+The chunk's month is unsealed first (``stats/months.py``: its month rows need not follow the rewrite)
+and, when it is over, sealed again from the new day rows in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Date, Engine, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
-from queue_server.stats import idle
+from queue_server.stats import idle, months
 from queue_server.stats.dialect import Dialect, dialect_of
 from queue_server.stats.rollups import ROLLUPS, Rollup
 from queue_server.stats.sql import table_source, upsert
@@ -110,7 +113,11 @@ def _as_date(value: object) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def months(first: date, last: date) -> Iterator[tuple[date, date]]:
+def _today(now: datetime, tz: str) -> date:
+    return now.astimezone(ZoneInfo(tz)).date()
+
+
+def month_chunks(first: date, last: date) -> Iterator[tuple[date, date]]:
     """``first``..``last`` cut at month ends."""
     start = first
     while start <= last:
@@ -144,7 +151,7 @@ def rebuild(
         hi = last if last is not None else (None if hi is None else hi + _ZONE_MARGIN)
         if lo is None or hi is None:
             continue
-        plan.append((hall_id, code, tz, list(months(lo, hi))))
+        plan.append((hall_id, code, tz, list(month_chunks(lo, hi))))
     total = sum(len(chunks) for *_, chunks in plan)
     for hall_id, code, tz, chunks in plan:
         for index, (lo, hi) in enumerate(chunks):
@@ -154,9 +161,15 @@ def rebuild(
                     conn.execute(text(f"LOCK TABLE {', '.join(_LOCKED)} IN SHARE MODE"))
                 if index == 0:
                     record_zone(conn, hall_id, tz)
+                now = datetime.now(UTC)
+                months.unseal(conn, hall_id, lo, hi)
                 for rollup in ROLLUPS:
                     rebuild_range(conn, rollup, hall_id, lo, hi)
-                idle.fill(conn, hall_id, tz, lo, hi, datetime.now(UTC))
+                month = months.first_of(lo)
+                months.seal_all(
+                    conn, hall_id, months.complete_months(month, months.last_of(month), _today(now, tz))
+                )
+                idle.fill(conn, hall_id, tz, lo, hi, now)
             done += 1
             if progress is not None:
                 progress(Step(code, lo, hi, done, total, perf_counter() - started))

@@ -12,7 +12,7 @@ staff (the clerk) and hall.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,17 +21,18 @@ from sqlalchemy import Connection
 
 from queue_server.domain.calendar import HallCalendar
 from queue_server.domain.schedule import HallSchedule, last_closing
-from queue_server.stats import idle, measures, query
+from queue_server.stats import idle, measures, months, query
 from queue_server.stats.labels import Names, label_of
 from queue_server.stats.query import Scope
-from queue_server.stats.rollups import APPOINTMENTS, CALL_SLOT_MIN, CASES, EXTENDED, PAUSES, RATINGS, SHIFTS
+from queue_server.stats.rollups import APPOINTMENTS, CASES, EXTENDED, PAUSES, RATINGS, SHIFTS
 
 TIME_GROUPS = ("day", "week", "month", "weekday")
 GROUPS = (*TIME_GROUPS, "hour", "service", "window", "staff", "department", "channel", "priority", "hall")
 
-# The ticket dim each grouping reads, and the column its rows come grouped by.
+# The ticket dim each grouping reads, and the column its rows come grouped by. Every dim counts each
+# ticket once: days and halls read the dim with the fewest keys (four channels a day, not 24 hours).
 _TICKET_READ: dict[str, tuple[str, str]] = {
-    **dict.fromkeys(TIME_GROUPS, ("hour", "service_day")),
+    **dict.fromkeys(TIME_GROUPS, ("channel", "service_day")),
     "hour": ("hour", "dim_key"),
     "service": ("service", "dim_key"),
     "department": ("service", "dim_key"),
@@ -39,8 +40,10 @@ _TICKET_READ: dict[str, tuple[str, str]] = {
     "staff": ("staff", "dim_key"),
     "channel": ("channel", "dim_key"),
     "priority": ("priority", "dim_key"),
-    "hall": ("hour", "hall_id"),
+    "hall": ("channel", "hall_id"),
 }
+# The groupings that need every day's own rows (a sealed month's rows cannot be cut into days).
+_BY_DAY = ("day", "week", "weekday")
 # The side rollups' key column per grouping (absent: the figure does not exist in that grouping).
 _DAY = dict.fromkeys(TIME_GROUPS, "day")
 _FLOOR_BY = {**_DAY, "window": "window_id", "staff": "staff_id", "hall": "hall_id"}
@@ -90,7 +93,11 @@ def _folder(group: str, ctx: Context) -> Callable[[str], str]:
 def _fold(rows: Mapping[str, Mapping[str, Any]], fold: Callable[[str], str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for key, row in rows.items():
-        measures.add(out.setdefault(fold(key), {}), row)
+        into = out.get(folded := fold(key))
+        if into is None:  # the first row of its key (every row, grouped by the rows' own key): copied
+            out[folded] = {name: value for name, value in row.items() if value is not None}
+        else:
+            measures.add(into, row)
     return out
 
 
@@ -143,8 +150,8 @@ def _weekend(conn: Connection, ctx: Context, scope: Scope, group: str) -> dict[s
     return _fold({k: {"weekend_issued": v} for k, v in rows.items()}, _folder(group, ctx))
 
 
-def _extended(conn: Connection, ctx: Context, scope: Scope, group: str) -> dict[str, dict[str, Any]]:
-    """Tickets first called at or after their day's closing time (延时服务), per day or hall."""
+def _extended(conn: Connection, ctx: Context, scope: Scope) -> list[tuple[int, date, int]]:
+    """Tickets first called at or after their day's closing time (延时服务): (hall id, day, tickets)."""
     closings: dict[tuple[int, date], int] = {}
     for hall in ctx.halls.values():
         if hall.schedule is None:
@@ -153,16 +160,10 @@ def _extended(conn: Connection, ctx: Context, scope: Scope, group: str) -> dict[
             closes = last_closing(hall.schedule, hall.calendar, day, hall.zone)
             if closes is not None:
                 closings[hall.id, day] = closes.hour * 60 + closes.minute
-    out: dict[str, dict[str, Any]] = {}
-    if not closings:
-        return out
-    earliest = min(closings.values()) // CALL_SLOT_MIN * CALL_SLOT_MIN
-    for hall_id, day, slot, n in query.calls_after(conn, scope, f"{earliest:04d}"):
-        closing = closings.get((hall_id, day))
-        if closing is not None and slot >= closing:
-            key = str(hall_id) if group == "hall" else time_key(group, day) if group != "total" else ""
-            measures.add(out.setdefault(key, {}), {"extended_tickets": n})
-    return out
+    per_hall: dict[int, dict[date, int]] = {}
+    for (hall_id, day), minute in closings.items():
+        per_hall.setdefault(hall_id, {})[day] = minute
+    return query.calls_after(conn, scope, per_hall)
 
 
 def _by(table: Mapping[str, str], group: str) -> tuple[bool, str | None]:
@@ -172,53 +173,79 @@ def _by(table: Mapping[str, str], group: str) -> tuple[bool, str | None]:
     return group in table, table.get(group)
 
 
-def _floor(
-    conn: Connection,
-    scope: Scope,
-    by: str | None,
-    fold: Callable[[str], str],
-    hand: Mapping[str, Any],
-    idle_ms: Mapping[str, int],
-) -> dict[str, dict[str, Any]]:
-    shifts = _fold(query.side_sums(conn, SHIFTS, scope, by), fold)
-    pauses = _fold(query.side_sums(conn, PAUSES, scope, by), fold)
-    reasons = query.pauses_by_reason(conn, scope, by)
-    for key, value in _fold({k: {"by_reason": v} for k, v in reasons.items()}, fold).items():
-        measures.add(pauses.setdefault(key, {}), value)
-    extended = _fold(query.side_sums(conn, EXTENDED, scope, by), fold)
-    ratings = _fold(query.side_sums(conn, RATINGS, scope, by), fold)
-    out: dict[str, dict[str, Any]] = {}
-    for key in {*shifts, *pauses, *extended, *ratings, *hand, *idle_ms}:
-        out[key] = {
-            **measures.floor_figures(
-                shifts.get(key, {}), pauses.get(key, {}), extended.get(key, {}), int(hand.get(key, 0))
-            ),
-            "idle_waiting_minutes": round(idle_ms.get(key, 0) / 60000, 1),
-            **measures.rating_figures(ratings.get(key, {})),
+Raw = dict[str, Any]
+# A side part's sums per report key, and of the whole range (None: the figure is not in the total).
+Part = tuple[dict[str, Raw], Raw | None]
+Read = Callable[[str | None, Callable[[str], str]], dict[str, Raw]]
+
+
+def _part(applies: bool, by: str | None, fold: Callable[[str], str], read: Read) -> Part:
+    """A side part's rows (where it exists in the grouping) and its total: the sum of those rows, or
+    (where it does not) one read for the whole range."""
+    if applies:
+        rows = read(by, fold)
+        return rows, measures.total(rows.values())
+    return {}, read(None, lambda _key: "").get("", {})
+
+
+def _floor(conn: Connection, scope: Scope, hand: Mapping[str, Any], idle_ms: Mapping[str, int]) -> Read:
+    def read(by: str | None, fold: Callable[[str], str]) -> dict[str, Raw]:
+        parts = {
+            "shift": _fold(query.side_sums(conn, SHIFTS, scope, by), fold),
+            "pause": _fold(query.side_sums(conn, PAUSES, scope, by), fold),
+            "ext": _fold(query.side_sums(conn, EXTENDED, scope, by), fold),
+            "rating": _fold(query.side_sums(conn, RATINGS, scope, by), fold),
         }
-    return out
+        reasons = query.pauses_by_reason(conn, scope, by)
+        for key, value in _fold({k: {"by_reason": v} for k, v in reasons.items()}, fold).items():
+            measures.add(parts["pause"].setdefault(key, {}), value)
+        keys = {key for rows in parts.values() for key in rows} | {*hand, *idle_ms}
+        return {
+            key: {
+                **{name: rows.get(key, {}) for name, rows in parts.items()},
+                "hand": int(hand.get(key, 0)),
+                "idle": int(idle_ms.get(key, 0)),
+            }
+            for key in keys
+        }
+
+    return read
 
 
-def _appointments(
-    conn: Connection, scope: Scope, by: str | None, fold: Callable[[str], str]
-) -> dict[str, dict[str, Any]]:
-    booked = _fold(query.side_sums(conn, APPOINTMENTS, scope, by), fold)
-    missed = _fold({k: {"n": v} for k, v in query.missed_appointments(conn, scope, by).items()}, fold)
+def _floor_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        key: measures.appointment_figures(booked.get(key, {}), int(missed.get(key, {}).get("n", 0)))
-        for key in {*booked, *missed}
+        **measures.floor_figures(
+            raw.get("shift", {}), raw.get("pause", {}), raw.get("ext", {}), int(raw.get("hand", 0))
+        ),
+        "idle_waiting_minutes": round(int(raw.get("idle", 0)) / 60000, 1),
+        **measures.rating_figures(raw.get("rating", {})),
     }
 
 
-def _cases(
-    conn: Connection, scope: Scope, by: str | None, fold: Callable[[str], str]
-) -> dict[str, dict[str, Any]]:
-    accepted = _fold(query.side_sums(conn, CASES, scope, by), fold)
-    types = query.cases_by_type(conn, scope, by)
-    for key, value in _fold({k: {"by_type": v} for k, v in types.items()}, fold).items():
-        measures.add(accepted.setdefault(key, {}), value)
-    due = _fold(query.promised_due(conn, scope, "deadline" if by == "day" else by), fold)
-    return {key: measures.case_figures(accepted.get(key, {}), due.get(key, {})) for key in {*accepted, *due}}
+def _appointments(conn: Connection, scope: Scope) -> Read:
+    def read(by: str | None, fold: Callable[[str], str]) -> dict[str, Raw]:
+        booked = _fold(query.side_sums(conn, APPOINTMENTS, scope, by), fold)
+        missed = _fold({k: {"n": v} for k, v in query.missed_appointments(conn, scope, by).items()}, fold)
+        return {
+            key: {"booked": booked.get(key, {}), "missed": int(missed.get(key, {}).get("n", 0))}
+            for key in {*booked, *missed}
+        }
+
+    return read
+
+
+def _cases(conn: Connection, scope: Scope) -> Read:
+    def read(by: str | None, fold: Callable[[str], str]) -> dict[str, Raw]:
+        accepted = _fold(query.side_sums(conn, CASES, scope, by), fold)
+        types = query.cases_by_type(conn, scope, by)
+        for key, value in _fold({k: {"by_type": v} for k, v in types.items()}, fold).items():
+            measures.add(accepted.setdefault(key, {}), value)
+        due = _fold(query.promised_due(conn, scope, "deadline" if by == "day" else by), fold)
+        return {
+            key: {"accepted": accepted.get(key, {}), "due": due.get(key, {})} for key in {*accepted, *due}
+        }
+
+    return read
 
 
 def _row_key(
@@ -253,12 +280,13 @@ def _idle_ms(group: str, ctx: Context, rows: list[idle.IdleRow]) -> dict[str, in
     return out
 
 
-def _enquiries(conn: Connection, ctx: Context, scope: Scope, group: str) -> dict[str, dict[str, Any]]:
+Enquiry = tuple[int, date, int, str, str, int]
+
+
+def _enquiries(ctx: Context, group: str, found: list[Enquiry]) -> dict[str, Raw]:
     """Enquiries (咨询) per report key, by matter ("" none chosen)."""
-    out: dict[str, dict[str, Any]] = (
-        {"": {"enquiries": 0, "enquiries_by_matter": {}}} if group == "total" else {}
-    )
-    for hall_id, day, staff, service, matter, n in query.enquiries(conn, scope):
+    out: dict[str, Raw] = {"": {"enquiries": 0, "enquiries_by_matter": {}}} if group == "total" else {}
+    for hall_id, day, staff, service, matter, n in found:
         service_id = ctx.names.service_ids.get((hall_id, service))
         key = _row_key(group, ctx, hall_id, day, staff=staff, service=service_id)
         if key is not None:
@@ -268,6 +296,27 @@ def _enquiries(conn: Connection, ctx: Context, scope: Scope, group: str) -> dict
     return out
 
 
+def _ticket_parts(conn: Connection, ctx: Context, scope: Scope, group: str) -> list[tuple[Part, Figures]]:
+    """The parts counted from the ticket rollup's call slots and the guide desk's enquiries: one read
+    each, folded into the grouping's rows and into the total."""
+    out: list[tuple[Part, Figures]] = []
+    extended = _extended(conn, ctx, scope)
+    rows: dict[str, Raw] = {}
+    if group in (*TIME_GROUPS, "hall"):
+        for hall_id, day, n in extended:
+            key = str(hall_id) if group == "hall" else time_key(group, day)
+            measures.add(rows.setdefault(key, {}), {"extended_tickets": n})
+    total = {"extended_tickets": sum(n for *_k, n in extended)} if extended else None
+    out.append(((rows, total), dict))
+    found = query.enquiries(conn, scope)
+    enquiry_rows = _enquiries(ctx, group, found) if group in _ENQUIRY_GROUPS else {}
+    out.append(((enquiry_rows, _enquiries(ctx, "total", found)[""]), dict))
+    return out
+
+
+Figures = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
 def _sides(
     conn: Connection,
     ctx: Context,
@@ -275,29 +324,34 @@ def _sides(
     group: str,
     tickets: Mapping[str, Mapping[str, Any]],
     idle_rows: list[idle.IdleRow],
-) -> dict[str, dict[str, Any]]:
-    """Per report key, the figures of the side rollups that exist in this grouping."""
-    fold: Callable[[str], str] = (lambda _key: "") if group == "total" else _folder(group, ctx)
-    out: dict[str, dict[str, Any]] = {}
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Per report key, the figures of the side rollups that exist in this grouping; and the total's."""
+    fold = _folder(group, ctx)
     hand = {key: row.get("hand_ms", 0) for key, row in tickets.items()}
-    parts: list[dict[str, dict[str, Any]]] = []
-    applies, by = _by(_FLOOR_BY, group)
-    if applies:
-        parts.append(_floor(conn, scope, by, fold, hand, _idle_ms(group, ctx, idle_rows)))
-    applies, by = _by(_APPOINTMENT_BY, group)
-    if applies:
-        parts.append(_appointments(conn, scope, by, fold))
-    applies, by = _by(_CASE_BY, group)
-    if applies:
-        parts.append(_cases(conn, scope, by, fold))
-    if group in (*TIME_GROUPS, "hall", "total"):
-        parts.append(_extended(conn, ctx, scope, group))
-    if group in _ENQUIRY_GROUPS:
-        parts.append(_enquiries(conn, ctx, scope, group))
-    for part in parts:
-        for key, figures in part.items():
-            out.setdefault(key, {}).update(figures)
-    return out
+    floor_applies, floor_by = _by(_FLOOR_BY, group)
+    idle_ms = _idle_ms(group if floor_applies else "total", ctx, idle_rows)
+    if not floor_applies:
+        hand = {"": sum(hand.values())}
+    parts: list[tuple[Part, Figures]] = [
+        (_part(floor_applies, floor_by, fold, _floor(conn, scope, hand, idle_ms)), _floor_figures),
+        (
+            _part(*_by(_APPOINTMENT_BY, group), fold, _appointments(conn, scope)),
+            lambda raw: measures.appointment_figures(raw.get("booked", {}), int(raw.get("missed", 0))),
+        ),
+        (
+            _part(*_by(_CASE_BY, group), fold, _cases(conn, scope)),
+            lambda raw: measures.case_figures(raw.get("accepted", {}), raw.get("due", {})),
+        ),
+        *_ticket_parts(conn, ctx, scope, group),
+    ]
+    out: dict[str, dict[str, Any]] = {}
+    total: dict[str, Any] = {}
+    for (rows, part_total), figures in parts:
+        for key, raw in rows.items():
+            out.setdefault(key, {}).update(figures(raw))
+        if part_total is not None:
+            total.update(figures(part_total))
+    return out, total
 
 
 def _figures(tickets: Mapping[str, Any], side: Mapping[str, Any], weekend: bool) -> dict[str, Any]:
@@ -313,6 +367,9 @@ def report(
     """The rows (``key``, ``label``, figures) and the total of one grouping over ``scope``."""
     dim, by = _TICKET_READ[group]
     fold = _folder(group, ctx)
+    if group not in _BY_DAY:
+        complete = months.complete_months(scope.first, scope.last, scope.today)
+        scope = replace(scope, months=months.sealed(conn, scope.hall_ids, complete))
     tickets = _fold(query.ticket_sums(conn, scope, dim, by), fold)
     for extra in (_live_late(conn, ctx, scope, group), _weekend(conn, ctx, scope, group)):
         for key, value in extra.items():
@@ -324,7 +381,7 @@ def report(
     idle_rows = idle.rows(
         conn, halls, scope.first, scope.last, ctx.now, kept_by if group in _FLOOR_BY else None
     )
-    side = _sides(conn, ctx, scope, group, tickets, idle_rows)
+    side, total_side = _sides(conn, ctx, scope, group, tickets, idle_rows)
     keys = sorted({*tickets, *side}, key=lambda k: _order(group, k))
     rows = [
         {
@@ -334,9 +391,7 @@ def report(
         }
         for key in keys
     ]
-    all_tickets = measures.total(tickets.values())
-    total_side = _sides(conn, ctx, scope, "total", {"": all_tickets}, idle_rows).get("", {})
-    total = _figures(all_tickets, total_side, True)
+    total = _figures(measures.total(tickets.values()), total_side, True)
     return rows, total
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from queue_server.stats import months
 from queue_server.stats.dialect import SQLITE, Dialect
 from queue_server.stats.fold import drop_fold_statements, fold_statements, pending_append
 from queue_server.stats.rollups import ROLLUPS, Rollup
@@ -96,8 +97,9 @@ def rollup_statements(rollup: Rollup, d: Dialect, *, fold: bool = True) -> list[
 
 
 def create_statements(d: Dialect) -> list[str]:
-    """Every rollup's trigger DDL for one database."""
-    return [statement for rollup in ROLLUPS for statement in rollup_statements(rollup, d)]
+    """Every rollup's trigger DDL for one database, and its month layer's (``stats/months.py``)."""
+    rollups = [statement for rollup in ROLLUPS for statement in rollup_statements(rollup, d)]
+    return [*rollups, *months.trigger_statements(d)]
 
 
 def ensure(conn: Connection) -> list[str]:
@@ -113,8 +115,11 @@ def ensure(conn: Connection) -> list[str]:
     present = {
         row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     }
+    statements = create_statements(SQLITE)
+    if months.MARKERS not in tables:  # a database made before the month layer, not yet at 0018
+        statements = [s for s in statements if s not in months.trigger_statements(SQLITE)]
     made = []
-    for statement in create_statements(SQLITE):
+    for statement in statements:
         name = statement.split()[2]
         if name not in present:
             conn.exec_driver_sql(statement)
@@ -132,4 +137,4 @@ def drop_statements(d: Dialect) -> list[str]:
         else:
             ops = ("insert", "insert_fresh", "update", "delete")
             statements += [f"DROP TRIGGER IF EXISTS {t}_{op}" for op in ops]
-    return statements
+    return [*statements, *months.drop_trigger_statements(d)]

@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Column, Date, Integer, String, Table, event, 
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+from queue_server.stats.months import MARKERS, month_keys, month_table
 from queue_server.stats.rollups import ROLLUPS, Rollup
 from queue_server.store.tables import _meta  # noqa: F401  (naming convention first)
 from queue_server.store.tables.catalog import Hall
@@ -34,6 +35,26 @@ def _table(rollup: Rollup) -> Table:
 
 
 STATS_TABLES: dict[str, Table] = {rollup.table: _table(rollup) for rollup in ROLLUPS}
+
+
+def _month_table(rollup: Rollup) -> Table:
+    keys = [Column(name, _TYPES[kind](), primary_key=True) for name, kind in month_keys(rollup)]
+    measures = [
+        Column(name, BigInteger() if name.endswith("_ms") else Integer(), nullable=False, server_default="0")
+        for name in rollup.measure_names
+    ]
+    return Table(month_table(rollup), SQLModel.metadata, *keys, *measures)
+
+
+# The month layer (``stats/months.py``): each rollup's sealed months, and which months are sealed.
+STATS_TABLES.update({month_table(rollup): _month_table(rollup) for rollup in ROLLUPS})
+STATS_TABLES[MARKERS] = Table(
+    MARKERS,
+    SQLModel.metadata,
+    Column("hall_id", Integer(), primary_key=True),
+    Column("month", Date(), primary_key=True),
+    Column("rollup", String(64), primary_key=True),
+)
 
 STATS_ZONE = Table(
     "stats_zone",
