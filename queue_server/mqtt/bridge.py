@@ -6,6 +6,12 @@ else. A small ``ticket.issue`` is read and handed to the services on the network
 its device has nothing queued): the services only queue it, so nothing there waits, and the worker
 hop saved was most of the bridge's own cost per ticket.
 
+The halls served can change while running (``add_hall``, ``remove_hall``): in the city topology an
+instance serves the halls whose leases it holds (queue_server/cluster/), subscribing to a hall's
+device topics when it gains the hall and unsubscribing when it loses it. A request of a hall this
+bridge no longer serves gets no reply from it (its write was refused by the fence, or the hall left
+while it was in hand): the instance that serves the hall now answers the device's retry.
+
 On every (re)connect the link renews the subscriptions, the bridge announces the server (retained
 ``online``, Last Will ``offline``) and republishes the retained hall and window states and every
 device's config, which a restarted broker without persistence has forgotten.
@@ -101,7 +107,11 @@ class MqttBridge:
         self._services = services
         self._announcer = announcer
         announcer.config_followers.append(self.refresh_device_configs)
-        self._halls = [topics.check_id(h, "hall") for h in halls]
+        # Replaced, never changed in place: the network thread reads it without a lock.
+        self._halls: frozenset[str] = frozenset()
+        self._initial_halls = [topics.check_id(h, "hall") for h in halls]
+        self._hall_undo: dict[str, list[Callable[[], None]]] = {}
+        self._halls_lock = threading.Lock()
         self._instance = topics.check_id(instance, "server instance")
         self._boot = boot
         self._shared = shared
@@ -129,12 +139,8 @@ class MqttBridge:
     def start(self) -> None:
         """Subscribe and connect (in the background: the link retries until the broker answers)."""
         subscribe = self._link.subscribe
-        for hall in self._halls:
-            self._undo.append(subscribe(self._work_filter(topics.all_requests(hall)), self._on_message))
-            self._undo.append(subscribe(self._work_filter(topics.all_events(hall)), self._on_message))
-            # Not shared: every instance keeps its own view of which devices are online, and retained
-            # status messages are not delivered on shared subscriptions.
-            self._undo.append(subscribe(topics.all_device_status(hall), self._on_message))
+        for hall in self._initial_halls:
+            self.add_hall(hall)
         # Our own status comes back to us: proof that what we sent before it has reached the broker.
         self._undo_watch = subscribe(topics.server_status(self._instance), self._on_own_status)
         self._undo.append(self._link.on_connect(self._on_connected))
@@ -143,6 +149,48 @@ class MqttBridge:
         if self._config_refresh_s:
             self._refresher = threading.Thread(target=self._refresh_configs, name="hallq-config", daemon=True)
             self._refresher.start()
+
+    @property
+    def connected(self) -> bool:
+        """The broker link is up."""
+        return self._link.connected
+
+    @property
+    def halls(self) -> frozenset[str]:
+        """The halls served now."""
+        return self._halls
+
+    def add_hall(self, hall: str) -> None:
+        """Serve ``hall`` from now on: subscribe to its devices, republish its retained state."""
+        hall = topics.check_id(hall, "hall")
+        subscribe = self._link.subscribe
+        with self._halls_lock:
+            if hall in self._halls:
+                return
+            self._hall_undo[hall] = [
+                subscribe(self._work_filter(topics.all_requests(hall)), self._on_message),
+                subscribe(self._work_filter(topics.all_events(hall)), self._on_message),
+                # Not shared: every instance keeps its own view of which devices are online, and
+                # retained status messages are not delivered on shared subscriptions.
+                subscribe(topics.all_device_status(hall), self._on_message),
+            ]
+            self._halls = self._halls | {hall}
+        if self._link.connected:
+            self._executor.submit(("state", hall), partial(self._republish, hall))
+
+    def remove_hall(self, hall: str) -> None:
+        """Stop serving ``hall``: unsubscribe; what is in hand for it gets no reply (module doc)."""
+        with self._halls_lock:
+            if hall not in self._halls:
+                return
+            self._halls = self._halls - {hall}
+            undo = self._hall_undo.pop(hall, [])
+        for one in undo:
+            one()
+        for key in [key for key in list(self._statuses) if key[0] == hall]:  # workers add meanwhile
+            self._statuses.pop(key, None)
+        with self._configs_lock:
+            self._configs.pop(hall, None)
 
     def wait_ready(self, timeout: float = 5.0) -> bool:
         """Wait until connected AND subscribed: requests sent before that are not delivered to us.
@@ -161,6 +209,11 @@ class MqttBridge:
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()
+        with self._halls_lock:
+            undos, self._hall_undo = self._hall_undo, {}
+        for hall_undo in undos.values():
+            for undo in hall_undo:
+                undo()
         self._executor.shutdown(wait=True)
         with self._answered:
             if not self._answered.wait_for(lambda: self._unanswered == 0, STOP_ANSWERS_S):
@@ -260,7 +313,12 @@ class MqttBridge:
     def _answer(self, hall: str, device: str, incoming: Incoming) -> None:
         def reply(response: Reply) -> None:
             try:
-                self._reply(hall, device, response)
+                if hall in self._halls:
+                    self._reply(hall, device, response)
+                else:
+                    log.info(
+                        "%s/%s: no reply to %s: the hall is served elsewhere now", hall, device, response.id
+                    )
             except Exception:  # never into the services' writer thread
                 log.exception("reply %s to %s/%s not published", response.id, hall, device)
             finally:

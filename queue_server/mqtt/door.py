@@ -124,7 +124,8 @@ def start(settings: Settings, services: HallServices) -> MqttDoor:
         door = open_door(
             address,
             services,
-            [settings.hall],
+            # With leases the lease keeper adds the halls this instance holds (queue_server/cluster/).
+            [] if settings.leases else [settings.hall],
             instance=settings.instance,
             # A deployment with several instances opts into the shared subscription
             # (docs/design/ARCHITECTURE.md).

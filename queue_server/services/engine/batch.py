@@ -48,6 +48,7 @@ BATCHED_OPS = frozenset({UseCase.ISSUE_TICKET})
 
 MakeTx = Callable[[Session, Hall, Write, dict[Hashable, Any], dict[Hashable, Any]], Tx]
 Claimed = Callable[[Tx, Write], BaseModel]
+Fence = Callable[[Connection, Hall], None]
 
 
 @dataclass
@@ -58,6 +59,7 @@ class _Batch:
     kept_reads: KeptReads
     make_tx: MakeTx
     claimed: Claimed
+    fence: Fence | None = None
     halls: dict[str, Hall] = field(default_factory=dict)
     replies: dict[StoredKey, Stored] = field(default_factory=dict)
     memos: dict[str, dict[Hashable, Any]] = field(default_factory=dict)  # per hall: its issues' memo
@@ -71,7 +73,10 @@ class _Batch:
     def load_halls(self, items: list[Write]) -> None:
         for code in dict.fromkeys(item.hall for item in items):
             try:
-                self.halls[code] = hall_row(self.conn, code)
+                hall = hall_row(self.conn, code)
+                if self.fence is not None:  # once per hall and batch (cluster/fence.py)
+                    self.fence(self.conn, hall)
+                self.halls[code] = hall
             except HallqError as exc:
                 for item in items:
                     if item.hall == code:
@@ -143,11 +148,16 @@ class _Batch:
 
 
 def write_together(
-    engine: Engine, items: list[Write], kept_reads: KeptReads, make_tx: MakeTx, claimed: Claimed
+    engine: Engine,
+    items: list[Write],
+    kept_reads: KeptReads,
+    make_tx: MakeTx,
+    claimed: Claimed,
+    fence: Fence | None = None,
 ) -> None:
     """Decide ``items`` in one transaction (see the module doc); raises when it must be rolled back."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        batch = _Batch(session, kept_reads, make_tx, claimed)
+        batch = _Batch(session, kept_reads, make_tx, claimed, fence)
         batch.load_halls(items)
         for item in items:
             batch.decide(item)

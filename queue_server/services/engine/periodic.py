@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -29,6 +29,8 @@ class PeriodicJob:
         self._engine = engine
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # The city topology: only the halls this instance serves (their writes are fenced elsewhere).
+        self.serves: Callable[[str], bool] | None = None
 
     def start(self, interval_s: float) -> None:
         if self._thread is not None:
@@ -47,7 +49,8 @@ class PeriodicJob:
 
     def halls(self) -> Sequence[str]:
         with Session(reader(self._engine)) as session:
-            return list(session.exec(select(Hall.code).order_by(Hall.code)).all())
+            codes = list(session.exec(select(Hall.code).order_by(Hall.code)).all())
+        return codes if self.serves is None else [code for code in codes if self.serves(code)]
 
     def tick(self, first: bool) -> None:
         raise NotImplementedError

@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
@@ -78,6 +78,9 @@ class Runner:
         self.announcers: Sequence[Announcer] = tuple(announcers)
         self._reader = reader(engine)
         self.catalog_etag: Callable[[Tx], str] = lambda _tx: ""
+        # The city topology's fencing check (queue_server/cluster/fence.py), made once per transaction
+        # and hall before any write: raises unless this instance still holds the hall's lease.
+        self.fence: Callable[[Connection, Hall], None] | None = None
         self._hall_states = HallStatePublisher(self._announce_hall)
         # Told ``(hall, use case)`` after each write is decided without a refusal (supervision
         # evaluates the hall's rules after its changes); must be quick and must not write.
@@ -184,7 +187,7 @@ class Runner:
                 self._write_alone(items[0])  # its claim first: see the module doc
                 return
             try:
-                write_together(self.engine, items, self._kept, self._tx, self._claimed)
+                write_together(self.engine, items, self._kept, self._tx, self._claimed, self.fence)
             except UnavailableError as exc:
                 # The database did not answer in time: alone, each would wait as long again, one after
                 # the other (a partition held a batch of 16 for 16 deadlines). Each gets the answer now;
@@ -228,6 +231,8 @@ class Runner:
             try:
                 with Session(self.engine, expire_on_commit=False) as session, session.begin():
                     hall = hall_row(session.connection(), item.hall)
+                    if self.fence is not None:
+                        self.fence(session.connection(), hall)
                     tx = self._tx(session, hall, item, {}, {})
                     if request_id is not None:
                         stored = stored_reply(tx.conn, tx.hall_id, item)
