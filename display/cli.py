@@ -55,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hall", help="hall code (overrides the file; default $HALLQ_HALL or demo)")
     parser.add_argument(
         "--broker",
-        help="broker URL, mqtt://user:pass@host:port (overrides the file; default $HALLQ_BROKER or local)",
+        help="broker URL, mqtt://user:pass@host:port, or a comma-separated list of a cluster's nodes "
+        "(overrides the file; default $HALLQ_BROKER or local)",
     )
     parser.add_argument(
         "--window", help="run the display of this window (overrides the file; default: the hall display)"

@@ -48,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hall", help="hall code (overrides the file; default demo)")
     parser.add_argument(
         "--broker",
-        help="broker URL mqtt://user:pass@host:port (overrides the file; default mqtt://127.0.0.1:1883)",
+        help="broker URL mqtt://user:pass@host:port, or a comma-separated list of a cluster's nodes "
+        "(overrides the file; default mqtt://127.0.0.1:1883)",
     )
     parser.add_argument(
         "--data-dir", type=Path, help="catalog cache, outbox, boot counter (default ~/.local/…)"

@@ -31,7 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hall", help="hall code (overrides the file; default demo)")
     parser.add_argument("--device-id", help="this agent's device id (overrides the file; default agent-1)")
     parser.add_argument("--window", help="the window number served (overrides the file; default 1)")
-    parser.add_argument("--broker", help="broker URL mqtt://user:pass@host:port (overrides the file)")
+    parser.add_argument(
+        "--broker",
+        help="broker URL mqtt://user:pass@host:port, or a comma-separated list of a cluster's nodes "
+        "(overrides the file)",
+    )
     parser.add_argument("--data-dir", type=Path, help="outbox and boot counter directory")
     parser.add_argument(
         "--simulate-devices",
@@ -64,6 +68,7 @@ def build_config(args: argparse.Namespace) -> Any:
             "password": address.password,
             # mqtts:// keeps the file's certificate files (a URL cannot carry them)
             "tls": address.tls is not None,
+            "alternates": [f"{host}:{port}" for host, port in address.alternates],
             **{k: v for k, v in raw.get("broker", {}).items() if k in ("cafile", "certfile", "keyfile")},
         }
     if args.data_dir is not None:

@@ -1,8 +1,8 @@
 """The one MQTT link every hallq process uses: paho 2 with the contract's habits built in.
 
 - TCP_NODELAY on the socket (paho never sets it; without it a QoS 1 round trip costs ~40-90 ms).
-- ``connect_async`` + ``loop_start``: keeps retrying while the broker is down.
-- Subscriptions are remembered and renewed on every (re)connect; each returns its undo.
+- ``connect_async`` + ``loop_start``: retries while the broker is down, each time on a cluster's next node.
+- Subscriptions are remembered and renewed on every (re)connect and after a refusal; each returns its undo.
 - Messages become a frozen :class:`Received` once; handlers never see paho objects, and a handler
   that raises is logged without killing the network loop.
 - Topics the link did not subscribe to are dropped (the amqtt fallback broker sends retained
@@ -25,7 +25,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -34,10 +33,13 @@ from pydantic import BaseModel
 
 from . import topics
 from .address import BrokerAddress as BrokerAddress  # re-exported: parts import it beside the link
+from .address import Endpoint
 from .address import TlsFiles as TlsFiles
+from .boot import next_boot as next_boot  # re-exported: devices import it beside the link
 from .codec import decode, encode
 from .defaults import DEVICE_HEARTBEAT_S
-from .messages import DeviceStatus, ErrorCode, Request, Response
+from .messages import DeviceStatus, Request, Response
+from .nodes import NodeRotation
 
 log = logging.getLogger(__name__)
 # paho's packet trace (CONNECT sent, CONNACK received, ...), one child logger per client: what a field
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 PAHO_LOG = log.getChild("paho")
 PAHO_LOG.setLevel(logging.CRITICAL)
 
+RENEW_S, MAX_RENEW_S = 1.0, 60.0  # how long after a refused subscription the link subscribes again
 # Topics whose handlers a link remembers (a hall's devices times their request and event topics).
 ROUTES_KEPT = 4096
 
@@ -99,8 +102,10 @@ class MqttLink:
             self._client.tls_set_context(self.broker.tls.context())
         if will is not None:
             self._client.will_set(will[0], _as_bytes(will[1]), qos=1, retain=True)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=8)
+        self._nodes = NodeRotation(self.broker)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=self._nodes.max_delay)
         self._client.enable_logger(PAHO_LOG.getChild(client_id.replace(".", "_")))
+        self._client.on_pre_connect = self._nodes.before_connect
         self._client.on_socket_open = self._on_socket_open
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
@@ -120,6 +125,8 @@ class MqttLink:
         self._ack_cond = threading.Condition()
         self._unacked_subs: set[int] = set()
         self._early_subacks: set[int] = set()
+        self._filter_of: dict[int, tuple[str, int]] = {}  # subscription mids of this connection
+        self._refusals = 0  # in a row
         self._started = False
         # Set by stop(): the disconnect that follows is ours, not an outage worth a warning.
         self._stopping = False
@@ -152,6 +159,10 @@ class MqttLink:
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def endpoint(self) -> Endpoint:  # the broker node this link is connected to, or tries now
+        return self._nodes.current
 
     def on_connect(self, hook: Callable[[], None]) -> Callable[[], None]:
         """Run ``hook`` after every (re)connect, once subscriptions are renewed. Returns the undo."""
@@ -206,6 +217,7 @@ class MqttLink:
         if mid is None:
             return
         with self._ack_cond:
+            self._filter_of[mid] = (topic_filter, qos)  # read when the broker refuses it (_renew)
             if mid in self._early_subacks:  # the SUBACK beat us here
                 self._early_subacks.discard(mid)
             else:
@@ -259,7 +271,7 @@ class MqttLink:
         with self._lock:  # a hook added from now on runs at once (see on_connect), not here too
             self._connected.set()
             hooks = list(self._on_connect_hooks)
-        log.info("mqtt %s: connected to %s:%s", self.client_id, self.broker.host, self.broker.port)
+        log.info("mqtt %s: connected to %s:%s", self.client_id, *self.endpoint)
         for hook in hooks:
             try:
                 hook()
@@ -274,6 +286,7 @@ class MqttLink:
         with self._ack_cond:
             self._unacked_subs.clear()  # renewed, and waited for again, on the next connect
             self._early_subacks.clear()
+            self._filter_of.clear()
             self._ack_cond.notify_all()
         if was and self._stopping:
             log.debug("mqtt %s: disconnected (stopped)", self.client_id)
@@ -299,6 +312,23 @@ class MqttLink:
             else:
                 self._early_subacks.add(mid)
             self._ack_cond.notify_all()
+        # A NATS node refuses subscriptions (SUBACK 0x80) while it elects leaders after a node's loss,
+        # and keeps the connection: renewed, with a wait doubling per refusal (an ACL's is for ever).
+        self._refusals = self._refusals + 1 if any(r.is_failure for r in reasons) else 0
+        if self._refusals:
+            delay = min(RENEW_S * 2 ** (self._refusals - 1), MAX_RENEW_S)
+            log.warning("mqtt %s: a subscription refused; subscribing again in %.0f s", self.client_id, delay)
+            renewal = threading.Timer(delay, self._renew, (mid,))
+            renewal.daemon = True  # a process that stops does not wait for it
+            renewal.start()
+
+    def _renew(self, refused_mid: int) -> None:
+        with self._ack_cond:
+            topic_filter, qos = self._filter_of.pop(refused_mid, ("", 0))
+        with self._lock:
+            still = any(f == topic_filter for f, _, _ in self._subs.values())
+        if still and self.connected:  # else the next connect renews it
+            self._send_subscribe(topic_filter, qos)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         topic = msg.topic  # paho decodes it on every access
@@ -324,19 +354,6 @@ def _matches(topic_filter: str, topic: str) -> bool:
 
 
 # --- devices ----------------------------------------------------------------------------------
-
-
-def next_boot(counter_file: Path) -> int:
-    """Increment and return the device's boot counter, kept on disk across restarts."""
-    try:
-        boot = int(counter_file.read_text().strip() or 0) + 1
-    except (FileNotFoundError, ValueError):
-        boot = 1
-    counter_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = counter_file.with_suffix(".tmp")
-    tmp.write_text(str(boot))
-    tmp.replace(counter_file)
-    return boot
 
 
 class RequestTimeoutError(TimeoutError):
@@ -472,13 +489,3 @@ class DeviceLink:
         if waiter is not None and not waiter[0].is_set():
             waiter[1].append(resp)
             waiter[0].set()
-
-
-def error_code(resp: Response) -> ErrorCode | str | None:
-    """The reply's error code as an ErrorCode when known (None for a success)."""
-    if resp.ok or resp.error is None:
-        return None
-    try:
-        return ErrorCode(resp.error.code)
-    except ValueError:
-        return resp.error.code

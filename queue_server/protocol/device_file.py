@@ -41,7 +41,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import topics
-from .address import BrokerAddress, TlsFiles
+from .address import MQTTS_PORT, BrokerAddress, TlsFiles
 from .messages import DeviceKind
 
 
@@ -87,11 +87,22 @@ class BrokerTable(_Lenient):
     cafile: str | None = None
     certfile: str | None = None
     keyfile: str | None = None
+    # The other nodes of a clustered broker, "host:port" each, tried in turn after host:port.
+    alternates: tuple[str, ...] = ()
+
+    @field_validator("alternates")
+    @classmethod
+    def _nodes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for node in value:
+            _endpoint(node, 1)  # ValueError for a port that is not a number
+        return value
 
     @property
     def address(self) -> BrokerAddress:
         tls = TlsFiles(self.cafile, self.certfile, self.keyfile) if self.tls else None
-        return BrokerAddress(self.host, self.port, self.username, self.password, tls)
+        default_port = MQTTS_PORT if self.tls else 1883  # a node without a port: as in a URL
+        alternates = tuple(_endpoint(node, default_port) for node in self.alternates)
+        return BrokerAddress(self.host, self.port, self.username, self.password, tls, alternates)
 
     def beside(self, folder: Path) -> Self:
         """The table with relative certificate paths read from ``folder`` (the file's own)."""
@@ -103,6 +114,11 @@ class BrokerTable(_Lenient):
         tls = self.address.tls
         if tls is not None:
             tls.context()
+
+
+def _endpoint(node: str, default_port: int) -> tuple[str, int]:
+    host, _, port = node.partition(":")
+    return host, int(port) if port else default_port
 
 
 class PrinterTable(_Lenient):

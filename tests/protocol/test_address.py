@@ -39,3 +39,30 @@ def test_unusable_files_are_refused_when_the_context_is_made(tmp_path: Path) -> 
     (tmp_path / "bad.crt").write_text("not a certificate")
     with pytest.raises(ssl.SSLError):
         TlsFiles(str(tmp_path / "bad.crt")).context()
+
+
+def test_a_list_names_the_nodes_of_one_cluster_in_the_order_they_are_tried() -> None:
+    address = BrokerAddress.parse("mqtt://u:p@10.0.0.1:1883, mqtt://10.0.0.2:1884,10.0.0.3")
+    assert address == BrokerAddress(
+        "10.0.0.1", 1883, "u", "p", alternates=(("10.0.0.2", 1884), ("10.0.0.3", 1883))
+    )
+    assert address.endpoints == (("10.0.0.1", 1883), ("10.0.0.2", 1884), ("10.0.0.3", 1883))
+    assert address.url == "mqtt://u@10.0.0.1:1883,mqtt://10.0.0.2:1884,mqtt://10.0.0.3:1883"
+    assert BrokerAddress.parse(address.url.replace("u@", "u:p@", 1)) == address
+    # The account may be written on any one node; TLS files apply to every node.
+    assert BrokerAddress.parse("mqtt://a,mqtt://u:p@b").username == "u"
+    files = TlsFiles("/etc/hallq/ca.crt")
+    tls = BrokerAddress.parse("mqtts://a,mqtts://b:8884").with_tls(files)
+    assert (tls.tls, tls.endpoints) == (files, (("a", 8883), ("b", 8884)))
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("mqtt://u:p@a,mqtt://v:q@b", "different accounts"),
+        ("mqtt://a,mqtts://b", "mixes mqtt:// and mqtts://"),
+    ],
+)
+def test_a_list_whose_nodes_disagree_is_refused(url: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        BrokerAddress.parse(url)

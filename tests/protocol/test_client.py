@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.waiting import scaled
+from harness.waiting import eventually, scaled
 from queue_server.protocol import topics
 from queue_server.protocol.client import (
     BrokerAddress,
@@ -20,7 +20,7 @@ from queue_server.protocol.client import (
 )
 from queue_server.protocol.codec import decode
 from queue_server.protocol.messages import DeviceStatus, Request, Response
-from tests.conftest import MosquittoBroker
+from tests.conftest import MosquittoBroker, free_port
 
 
 def _collect(link: MqttLink, topic_filter: str) -> queue.Queue[Received]:
@@ -103,6 +103,30 @@ def test_resubscribes_after_broker_restart(fresh_broker: MosquittoBroker, hall_c
     assert got.get(timeout=scaled(3)).payload == b"after"
     sub.stop()
     pub.stop()
+
+
+def test_a_link_given_several_brokers_moves_to_the_next_when_one_is_unreachable_or_drops(
+    fresh_broker: MosquittoBroker, broker: MosquittoBroker, hall_code: str
+) -> None:
+    nobody = free_port()  # nothing listens there: the first attempt is refused at once
+    nodes = f"mqtt://127.0.0.1:{nobody},{fresh_broker.url},{broker.url}"
+    link = MqttLink("c-" + hall_code, BrokerAddress.parse(nodes))
+    got = _collect(link, topics.calls(hall_code))
+    link.start()
+    try:
+        assert link.wait_connected(scaled(10))
+        assert link.endpoint == ("127.0.0.1", fresh_broker.port)
+        fresh_broker.stop()  # the node in use drops: the next one, not the dead first, takes over
+        eventually(lambda: link.connected and link.endpoint[1] == broker.port, 15, what="the third node")
+        assert link.wait_subscribed(scaled(5))
+        probe = MqttLink("p-" + hall_code, broker.address)
+        probe.start()
+        assert probe.wait_connected(scaled(5))
+        probe.publish_and_wait(topics.calls(hall_code), b"on the third")
+        probe.stop()
+        assert got.get(timeout=scaled(3)).payload == b"on the third"
+    finally:
+        link.stop()
 
 
 def test_a_failing_handler_does_not_kill_the_loop(broker: MosquittoBroker, hall_code: str) -> None:

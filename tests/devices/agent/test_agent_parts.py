@@ -264,6 +264,26 @@ def test_a_bad_config_stops_the_agent_with_the_reason(tmp_path: Path) -> None:
         load_config(path)  # TLS files it cannot read stop it at start, not at its first connect
 
 
+def test_the_nodes_of_a_clustered_broker_from_the_file_or_the_command_line(tmp_path: Path) -> None:
+    path = tmp_path / "device.toml"
+    cluster = 'password = "s3cret"\nalternates = ["10.0.0.3:1884", "10.0.0.4"]'
+    path.write_text(PROVISIONED.replace('password = "s3cret"', cluster) + PORTS, encoding="utf-8")
+    nodes = (("10.0.0.2", 1883), ("10.0.0.3", 1884), ("10.0.0.4", 1883))
+    assert load_config(path).broker.address.endpoints == nodes
+    args = argparse.Namespace(
+        config=path, hall=None, device_id=None, window=None, data_dir=None,
+        broker="mqtt://u:p@127.0.0.1:1884,mqtt://127.0.0.1:1885",
+    )  # fmt: skip
+    address = build_config(args).broker.address
+    assert address.endpoints == (("127.0.0.1", 1884), ("127.0.0.1", 1885))
+    assert (address.username, address.password) == ("u", "p")
+    path.write_text(
+        PROVISIONED.replace('password = "s3cret"', cluster.replace("1884", "x")), encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match="alternates"):
+        load_config(path)
+
+
 def test_command_line_options_override_the_file(tmp_path: Path) -> None:
     path = tmp_path / "device.toml"
     path.write_text(PROVISIONED + PORTS, encoding="utf-8")
