@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from benchmarks import devices, display, kiosk, materials_bench, server, stats_bench
+from benchmarks import city_bench, devices, display, kiosk, materials_bench, server, stats_bench
 from benchmarks.figures import Figures
 
 # Each module's run(quick, db) measures on this machine, now, and returns its figures.
@@ -20,6 +20,11 @@ MODULES: dict[str, Callable[[bool, str], Figures]] = {
     "stats": stats_bench.run,
     "materials": materials_bench.run,
 }
+# ``--scenario city`` runs only the city bench (minutes: never part of the default run nor of CI's).
+SCENARIOS: dict[str, dict[str, Callable[[bool, str], Figures]]] = {
+    "default": MODULES,
+    "city": {"city": city_bench.run},
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,12 +34,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only", action="append", choices=sorted(MODULES), help="run only these modules (e.g. server)"
     )
+    parser.add_argument(
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        default="default",
+        help="default: every module (see --only); city: only the city peak hour with a failover (PostgreSQL)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     figures: Figures = {"db": args.db, "quick": int(bool(args.quick))}
     failed: list[str] = []
-    for name, bench in MODULES.items():
+    for name, bench in SCENARIOS[args.scenario].items():
         if args.only and name not in args.only:
             continue
         t0 = time.perf_counter()
