@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("benchmarks.cli", "run the benchmarks and print the figures"),
     "stats": ("queue_server.stats.cli", "statistics: rebuild the rollups from the raw rows"),
     "purge": ("queue_server.runtime.purge_cmd", "delete phones, ID hashes, request ids past retention"),
+    "city": ("queue_server.city.cli", "the city link: a hall's credential at this city"),
+    "nats": ("queue_server.runtime.nats_cmd", "city broker: NATS nodes to try here, or a node's config"),
 }
 
 

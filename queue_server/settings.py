@@ -107,6 +107,37 @@ class Settings(BaseSettings):
         "($share/{group}/...), so several server instances of one deployment split them; give every "
         'instance the same group (e.g. "hallq-server"); empty (default): one instance reads them all',
     )
+    # The city-hosted topology (docs/city.md, "City-hosted topology"; queue_server/cluster/).
+    leases: bool = Field(
+        False,
+        description="serve the halls whose leases this instance holds in the database (several "
+        "instances share the halls, each hall served by one at a time, every write fenced); off "
+        "(default): serve the hall of `hall`",
+    )
+    lease_ttl_s: float = Field(
+        6.0,
+        ge=1.0,
+        le=120.0,
+        description="a hall's lease lapses this long after its holder's last renewal (renewed every "
+        "quarter of it), so a dead instance's halls move within ttl × 1.25",
+    )
+    # A hall appliance feeding its city (docs/city.md, "Hall appliance to city"; queue_server/city/).
+    city_url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="base URL of the city's hallq server (https://…): this server ships the hall's "
+        "changes there; unset (default): no city link",
+    )
+    city_credential_file: Path | None = Field(
+        None, description="file holding the hall's city credential (hallq city credential on the city)"
+    )
+    city_ca_file: Path | None = Field(
+        None, description="the CA of the city's HTTPS certificate (default: system CAs)"
+    )
+    city_ship_interval_s: float = Field(
+        5.0, gt=0, le=3600, description="how often an empty outbox is looked at again (the city view's lag)"
+    )
+    city_batch_size: int = Field(500, ge=1, le=5000, description="outbox rows per batch posted to the city")
     # Transport security (docs/security.md, "Transport: TLS, headers, limits").
     broker_ca_file: Path | None = Field(
         None, description="TLS to the broker: the CA of its certificate (mqtts://; default: system CAs)"
@@ -182,6 +213,12 @@ class Settings(BaseSettings):
         for cert, key in (("broker_cert_file", "broker_key_file"), ("http_cert_file", "http_key_file")):
             if (getattr(self, cert) is None) != (getattr(self, key) is None):
                 raise ValueError(f"{cert} and {key} go together")
+        return self
+
+    @model_validator(mode="after")
+    def _city_url_with_its_credential(self) -> Settings:
+        if self.city_url is not None and self.city_credential_file is None:
+            raise ValueError("city_url needs city_credential_file (hallq city credential on the city)")
         return self
 
     @model_validator(mode="after")

@@ -25,11 +25,13 @@ from .routes import (
     cases,
     catalog_admin,
     citizen,
+    city,
     console,
     documents,
     door,
     guide,
     hall,
+    health,
     live,
     materials,
     overview,
@@ -49,6 +51,7 @@ ROUTERS = (
     admin_hall,
     auth,
     hall,
+    health,
     tickets,
     windows,
     appointments,
@@ -70,6 +73,7 @@ ROUTERS = (
     catalog_pages,
     pages,
     policies,
+    city,
 )
 
 
@@ -90,6 +94,7 @@ def create_app(settings: Settings, services: Services, announcers: Iterable[Anno
     app.state.live_streams = StreamCaps()
     # A page from the kiosk's document camera is the one body bigger than a JSON request.
     larger = {**hardening.LARGER_BODIES, materials.UPLOAD_PREFIX: settings.material_image_max_bytes}
+    larger[city.INGEST_PATH] = city.BATCH_MAX_BYTES  # a hall appliance's batch of changes
     app.add_middleware(hardening.Hardening, streams=app.state.live_streams, larger=larger)
     for module in ROUTERS:
         app.include_router(module.router)

@@ -6,6 +6,13 @@ no longer-lived than the configured TTL, its person active and its version the a
 a password change raise the version). A person whose password must change may only change it
 (``SignedIn``); every other route answers 403 ``password_change_required`` until then. Permissions
 beyond "signed in, of this hall, this role" are the services' business (one place for every door).
+
+A token names the hall its person signed in at and stays bound to it: every route that reads a hall
+for its managers (overview, statistics, heatmap, evaluation, rotation, qualifications, alerts, device
+status, their exports) takes ``HallViewer``, which also lets a manager of a hall above (市/县/乡) read
+it; the live channel takes ``HallListener`` (the hall's own people, or such a viewer). Writes keep
+``HallStaff``/``HallSupervisor``: the hall's own people. A hall out of reach answers 403
+``not_authorized``.
 """
 
 from __future__ import annotations
@@ -186,6 +193,17 @@ def hall_viewer(hall: HallDep, staff: CurrentStaff, services: ServicesDep) -> St
 
 
 HallViewer = Annotated[StaffSession, Depends(hall_viewer)]
+
+
+def hall_listener(hall: HallDep, staff: CurrentStaff, services: ServicesDep) -> StaffSession:
+    """The live channel: anyone of the hall in the path (consoles, its managers), and the managers
+    who may view it from a hall above (``hall_viewer``), whose overview of a lower hall is live too."""
+    if staff.hall == hall:
+        return staff
+    return hall_viewer(hall, staff, services)
+
+
+HallListener = Annotated[StaffSession, Depends(hall_listener)]
 
 
 def hall_admin(staff: HallStaff) -> StaffSession:

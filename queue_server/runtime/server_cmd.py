@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy import Engine
 
+    from queue_server.city.shipper import CityShipper
+    from queue_server.cluster.keeper import LeaseKeeper
+    from queue_server.cluster.serve import Serving
     from queue_server.services import Services
     from queue_server.settings import Settings
     from queue_server.store.engine import DbTimeouts
@@ -172,6 +175,7 @@ def serve(settings: Settings) -> None:
     Expected failures on the way up raise :class:`StartupError`, after undoing what was started.
     """
     from queue_server.api import create_app
+    from queue_server.cluster.serve import held_halls
     from queue_server.runtime.broker import port_is_free
     from queue_server.runtime.heap import settle_heap
     from queue_server.runtime.http_server import HallqServer
@@ -191,28 +195,73 @@ def serve(settings: Settings) -> None:
         except (OSError, ValueError) as exc:  # the secret key file is missing or too short
             raise StartupError(f"secret key: {exc}") from None
         door = open_mqtt(settings, services)
+        keeper = None
+        shipper = None
         try:
             app = create_app(settings, services, door.announcers)
             vendor.check()  # a missing chart library is logged at start, not at the first page view
+            # The city topology: this instance's share of the halls, every write fenced.
+            keeper, app.state.serving = serving(settings, services, door)
             # Supervision tells the announcers create_app attached: it starts after them.
-            services.supervision.start()
+            services.supervision.start(held_halls(keeper) if keeper is not None else None)
             services.retention.start()  # phones, ID hashes, old request ids: deleted hourly
             services.reminders.start()  # appointment reminders before each slot (the notifier)
+            # A hall appliance with a city: its changes shipped there (docs/city.md).
+            app.state.city_shipper = shipper = start_city_link(settings, engine)
             config = http_config(settings, app)
             settle_heap()  # everything is up: keep it out of the collector's pauses
             # Ctrl-C / SIGTERM: uvicorn stops; HallqServer ends the open live streams first, so the
             # shutdown does not wait for them to reach their maximum age.
             HallqServer(config, app).run()
         finally:
+            if shipper is not None:
+                shipper.stop()
             services.reminders.stop()
             services.retention.stop()
             services.supervision.stop()
+            if keeper is not None:
+                keeper.stop()  # the halls handed over before the door says offline
             door.stop()
             # How many writes each committed transaction carried: the operator's (and the benchmark's)
             # view of the group commit under the day's load.
             log.info("group commit: %s", json.dumps(sorted(services.runner.batch_sizes.items())))
     finally:
         engine.dispose()
+
+
+def serving(settings: Settings, services: Services, door: Door) -> tuple[LeaseKeeper | None, Serving]:
+    """With ``leases``, the lease keeper started (queue_server/cluster/); what the readiness probes read."""
+    from queue_server.cluster.serve import HallDoor, Serving, start_leases
+
+    hall_door = getattr(door, "bridge", None)
+    hall_door = hall_door if isinstance(hall_door, HallDoor) else None
+    keeper = start_leases(settings, services, hall_door) if settings.leases else None
+    return keeper, Serving(settings.instance, hall_door, keeper)
+
+
+def start_city_link(settings: Settings, engine: Engine) -> CityShipper | None:
+    """With ``city_url``, the shipper of the hall's outbox to the city, started (queue_server/city/)."""
+    if settings.city_url is None or settings.city_credential_file is None:
+        return None
+    from queue_server.city.shipper import make_shipper
+
+    if engine.dialect.name != "sqlite":
+        # A hall on PostgreSQL is city-hosted: it has no outbox (city/capture.py), nothing to ship.
+        raise StartupError("city_url is for a hall appliance on SQLite; this database is not SQLite")
+    try:
+        shipper = make_shipper(
+            engine,
+            settings.hall,
+            settings.city_url,
+            settings.city_credential_file,
+            ca_file=settings.city_ca_file,
+            batch_size=settings.city_batch_size,
+            interval_s=settings.city_ship_interval_s,
+        )
+    except (OSError, IndexError) as exc:
+        raise StartupError(f"city credential {settings.city_credential_file}: {exc or 'empty'}") from None
+    shipper.start()
+    return shipper
 
 
 def db_timeouts(settings: Settings) -> DbTimeouts:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from queue_server.city.capture import ensure as ensure_city_triggers
 from queue_server.stats.triggers import ensure as ensure_stats_triggers
 from queue_server.store.engine import DbTimeouts, make_engine
 
@@ -43,6 +44,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
         # A migration that copied a table (SQLite) took the statistics triggers with it.
         ensure_stats_triggers(conn)
+        ensure_city_triggers(conn)  # and the city link's outbox triggers (city/capture.py)
 
 
 def init_db(url: str, timeouts: DbTimeouts | None = None) -> Engine:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
-from queue_server.api.deps import HallDep, HallStaff, ServicesDep
+from queue_server.api.deps import HallDep, HallListener, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
 from queue_server.web import sse
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["live"], responses=PROBLEM_RESPONSES)
 @router.get("/api/halls/{hall}/live", summary="live events of the hall (text/event-stream)")
 async def live(
     hall: HallDep,
-    staff: HallStaff,
+    staff: HallListener,  # the hall's people, or a manager of a hall above (its overview)
     services: ServicesDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)] = None,
 ) -> StreamingResponse:

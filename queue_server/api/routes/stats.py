@@ -1,19 +1,21 @@
 """Statistics for managers: reports over any range of days up to a year, heatmaps, staff evaluation,
 rotation and qualification lists. Reports download as xlsx or CSV with ``format``. Reports, heatmaps
 and evaluations run in the statistics worker process (``services/views/stats_worker.py``) when the
-database can be opened from another process."""
+database can be opened from another process. Every route here reads: a manager of the hall or of a
+hall above it (``HallViewer``, ``services/people/scope.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
 
-from queue_server.api.deps import HallDep, HallSupervisor, HallViewer, ServicesDep
+from queue_server.api.deps import HallDep, HallViewer, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
 from queue_server.services import Services
 from queue_server.services.engine.access import require_supervisor
@@ -22,7 +24,7 @@ from queue_server.services.ports import Actor
 from queue_server.services.views import stats
 from queue_server.services.views.models import Evaluation, Heatmap, Qualifications, Rotation, StatsResult
 from queue_server.services.views.stats_worker import worker_for
-from queue_server.stats.export import table, to_csv, to_xlsx
+from queue_server.stats.export import table, to_csv, to_xlsx, with_subtotals
 
 router = APIRouter(prefix="/api/halls/{hall}", tags=["statistics"], responses=PROBLEM_RESPONSES)
 
@@ -81,7 +83,23 @@ def _report(
     return worker.run(hall, services.clock(), services.settings, fn)
 
 
-def _download(name: str, fmt: Format, rows: list[dict[str, Any]], total: dict[str, Any] | None) -> Response:
+def _json_from_worker(
+    services: Services, hall: str, actor: Actor, fn: Callable[[Tx], BaseModel]
+) -> Response | None:
+    """A JSON report as the worker's own JSON bytes (None: no worker, run it here): the server neither
+    unpickles its models nor encodes them again, off its interpreter lock (``views/stats_worker.py``)."""
+    require_supervisor(actor)
+    worker = worker_for(services.settings, services.engine)
+    if worker is None:
+        return None
+    return Response(
+        worker.run_json(hall, services.clock(), services.settings, fn), media_type="application/json"
+    )
+
+
+def _download(
+    name: str, fmt: Format, rows: Sequence[Mapping[str, Any]], total: dict[str, Any] | None
+) -> Response:
     header, body = table(rows, total)
     if fmt is Format.CSV:
         content, media = to_csv(header, body), "text/csv; charset=utf-8"
@@ -103,16 +121,21 @@ def statistics(
     group: Annotated[Group, Query(description="how the rows are grouped")] = Group.SERVICE,
     format: Annotated[Format, Query(description="json, or a download")] = Format.JSON,
 ) -> StatsResult | Response:
+    fn = partial(stats.statistics, date_from=date_from, date_to=date_to, group=group.value, actor=staff.actor)
+    if format is Format.JSON and (answer := _json_from_worker(services, hall, staff.actor, fn)) is not None:
+        return answer
     result = _report(
         services,
         hall,
         staff.actor,
-        partial(stats.statistics, date_from=date_from, date_to=date_to, group=group.value, actor=staff.actor),
+        fn,
         lambda: services.statistics(hall, date_from, date_to, group.value, actor=staff.actor),
     )
     if format is Format.JSON:
         return result
-    rows = [row.model_dump() for row in result.rows]
+    rows = with_subtotals(
+        [row.model_dump() for row in result.rows], [s.model_dump() for s in result.subtotals]
+    )
     name = f"stats-{hall}-{group.value}-{date_from}-{date_to}"
     return _download(name, format, rows, result.total.model_dump())
 
@@ -120,17 +143,20 @@ def statistics(
 @router.get("/stats/heatmap", response_model=Heatmap, summary="arrivals or mean wait per weekday and hour")
 def heatmap(
     hall: HallDep,
-    staff: HallSupervisor,
+    staff: HallViewer,
     services: ServicesDep,
     date_from: DateFrom,
     date_to: DateTo,
     measure: Annotated[HeatmapMeasure, Query()] = HeatmapMeasure.ARRIVALS,
-) -> Heatmap:
+) -> Heatmap | Response:
+    fn = partial(stats.heatmap, date_from=date_from, date_to=date_to, measure=measure.value)
+    if (answer := _json_from_worker(services, hall, staff.actor, fn)) is not None:
+        return answer
     return _report(
         services,
         hall,
         staff.actor,
-        partial(stats.heatmap, date_from=date_from, date_to=date_to, measure=measure.value),
+        fn,
         lambda: services.stats_heatmap(hall, date_from, date_to, measure.value, actor=staff.actor),
     )
 
@@ -140,17 +166,20 @@ def heatmap(
 )
 def evaluation(
     hall: HallDep,
-    staff: HallSupervisor,
+    staff: HallViewer,
     services: ServicesDep,
     date_from: DateFrom,
     date_to: DateTo,
     format: Annotated[Format, Query(description="json, or a download")] = Format.JSON,
 ) -> Evaluation | Response:
+    fn = partial(stats.evaluation, date_from=date_from, date_to=date_to)
+    if format is Format.JSON and (answer := _json_from_worker(services, hall, staff.actor, fn)) is not None:
+        return answer
     result = _report(
         services,
         hall,
         staff.actor,
-        partial(stats.evaluation, date_from=date_from, date_to=date_to),
+        fn,
         lambda: services.staff_evaluation(hall, date_from, date_to, actor=staff.actor),
     )
     if format is Format.JSON:
@@ -162,10 +191,10 @@ def evaluation(
 @router.get(
     "/stats/rotation", response_model=Rotation, summary="staff two years or more at one window (轮岗)"
 )
-def rotation(hall: HallDep, staff: HallSupervisor, services: ServicesDep) -> Rotation:
+def rotation(hall: HallDep, staff: HallViewer, services: ServicesDep) -> Rotation:
     return services.rotation_list(hall, actor=staff.actor)
 
 
 @router.get("/stats/qualifications", response_model=Qualifications, summary="qualifications and their expiry")
-def qualifications(hall: HallDep, staff: HallSupervisor, services: ServicesDep) -> Qualifications:
+def qualifications(hall: HallDep, staff: HallViewer, services: ServicesDep) -> Qualifications:
     return services.qualification_list(hall, actor=staff.actor)

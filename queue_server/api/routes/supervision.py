@@ -1,6 +1,11 @@
 """Supervision (电子监察) for managers: the hall's alerts, their acknowledgement with a note, and the
 status of every device. The same open alerts are retained on MQTT ``…/alerts`` and pushed on the live
-channel as event ``alerts``."""
+channel as event ``alerts``.
+
+Reading (alerts, device status) is open to the hall's managers and to those of a hall above it
+(``HallViewer``). Acknowledging stays with the hall's own managers (``HallSupervisor``): the note says
+what was done on the floor, the audit names a person of the hall, and a city or county manager who
+acknowledged a township's alert would silence its badge for the people who must act on it."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from queue_server.api.deps import HallDep, HallSupervisor, RequestId, ServicesDep
+from queue_server.api.deps import HallDep, HallSupervisor, HallViewer, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
 from queue_server.services.supervision.models import (
     AcknowledgeRequest,
@@ -24,7 +29,7 @@ router = APIRouter(prefix="/api/halls/{hall}", tags=["supervision"], responses=P
 @router.get("/alerts", response_model=AlertList, summary="supervision alerts (open, or all)")
 def alerts(
     hall: HallDep,
-    staff: HallSupervisor,
+    staff: HallViewer,
     services: ServicesDep,
     state: Annotated[
         AlertsWanted, Query(description="open: not yet resolved; all: with the resolved")
@@ -46,5 +51,5 @@ def acknowledge(
 
 
 @router.get("/devices/status", response_model=DeviceStatusList, summary="every device: online, paper, boots")
-def device_status(hall: HallDep, staff: HallSupervisor, services: ServicesDep) -> DeviceStatusList:
+def device_status(hall: HallDep, staff: HallViewer, services: ServicesDep) -> DeviceStatusList:
     return services.device_statuses(hall)

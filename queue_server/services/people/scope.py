@@ -8,6 +8,11 @@ hall comparison (group ``hall``) covers ``halls_at_or_below`` the hall of the re
 person within one hall only: two halls' managers may both be "manager", so a login never widens what
 anyone sees. A parent running on another server is not in this database: the scope stops at the
 halls stored here.
+
+Every managers' read of a hall goes through this one rule (``api/deps.py`` ``HallViewer``: overview,
+statistics and their exports, heatmap, evaluation, rotation, qualifications, alerts, device status,
+and the live channel behind the overview); writes stay with the hall's own people. The hall list is
+public (names, levels, parents: what each hall's own page shows anyway); ``visible`` is the reach.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class HallEntry(Reply):
 class HallList(Reply):
     halls: list[HallEntry]  # every hall in this database, by code
     visible: list[str] | None  # for a signed-in manager, the halls they may open, by code
+    home: str | None = None  # for a signed-in manager, the hall they signed in at (their token's)
 
 
 def hall_nodes(session: Session) -> list[HallNode]:
@@ -58,4 +64,5 @@ def hall_list(session: Session, home: str | None) -> HallList:
         HallEntry(code=h.code, name=h.name, level=h.level, parent=h.parent)
         for h in session.exec(select(Hall).order_by(col(Hall.code)))
     ]
-    return HallList(halls=halls, visible=None if home is None else sorted(at_or_below(nodes, home)))
+    visible = None if home is None else sorted(at_or_below(nodes, home))
+    return HallList(halls=halls, visible=visible, home=home)

@@ -246,6 +246,12 @@ class StatsRow(StatsFigures):
     label: str
 
 
+class StatsSubtotal(StatsRow):
+    """A county's subtotal (小计) in a city's comparison of halls: its hall and its townships."""
+
+    halls: list[str] = Field(description="the keys of the rows it adds up, in the rows' order")
+
+
 class StatsResult(Reply):
     hall: str
     date_from: date
@@ -253,6 +259,12 @@ class StatsResult(Reply):
     group: str
     rows: list[StatsRow]
     total: StatsFigures
+    subtotals: list[StatsSubtotal] = Field(
+        default_factory=list,
+        description="group hall of a city: a subtotal per county, each after its last row; counts and "
+        "minutes added up, mean wait, satisfaction and utilisation recomputed from them, medians, "
+        "percentiles, service level and mean handling left out (null: not derivable from the rows)",
+    )
 
 
 class Heatmap(Reply):

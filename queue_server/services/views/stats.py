@@ -4,22 +4,26 @@
 or mean waits per weekday and hour; ``evaluation`` is the staff report (考核); ``rotation`` and
 ``qualifications`` are the lists of people due to rotate and of qualifications running out. Comparing
 halls (group ``hall``) covers the hall of the report and every hall below it (市/县/乡,
-``people/scope.py``).
+``people/scope.py``); a city's comparison comes grouped by county with a subtotal each
+(``hall_subtotals.py``).
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from queue_server.domain.hierarchy import HallNode, at_or_below
 from queue_server.errors import BadRequestError
 from queue_server.services.engine.rules import hall_calendar, hall_schedule
 from queue_server.services.engine.tx import Tx, pk
 from queue_server.services.people.scope import halls_at_or_below
 from queue_server.services.people.staff import ROTATION_YEARS
 from queue_server.services.ports import Actor
+from queue_server.services.views import hall_subtotals
 from queue_server.services.views.models import (
     Evaluation,
     EvaluationRow,
@@ -31,6 +35,7 @@ from queue_server.services.views.models import (
     StatsFigures,
     StatsResult,
     StatsRow,
+    StatsSubtotal,
 )
 from queue_server.services.views.staff_lists import overdue_cases_by_staff, rotation_due, stints
 from queue_server.stats import query
@@ -75,8 +80,12 @@ def statistics(
     _check_range(date_from, date_to)
     if group not in GROUPS:
         raise BadRequestError("未知的分组方式。", field="group", allowed=list(GROUPS))
-    ctx, scope = _context(tx, _halls(tx, group, actor))
+    halls = _halls(tx, group, actor)
+    ctx, scope = _context(tx, halls)
     rows, total = report(tx.conn, ctx, _scope(scope, date_from, date_to), group)
+    subtotals: list[dict[str, Any]] = []
+    if group == "hall" and tx.hall.level == "city":
+        rows, subtotals = _by_county(tx, halls, rows)
     return StatsResult(
         hall=tx.hall.code,
         date_from=date_from,
@@ -84,7 +93,18 @@ def statistics(
         group=group,
         rows=[StatsRow.model_validate(row) for row in rows],
         total=StatsFigures.model_validate(total),
+        subtotals=[StatsSubtotal.model_validate(s) for s in subtotals],
     )
+
+
+def _by_county(
+    tx: Tx, halls: list[Hall], rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A city's comparison: its halls in tree order, a subtotal per county (``hall_subtotals.py``)."""
+    nodes = {h.code: HallNode(h.code, h.level, h.parent) for h in halls}
+    order = at_or_below(nodes.values(), tx.hall.code)
+    keys = {h.code: str(pk(h)) for h in halls}
+    return hall_subtotals.by_county(nodes, order, keys, {h.code: h.name for h in halls}, rows)
 
 
 def heatmap(tx: Tx, date_from: date, date_to: date, measure: str) -> Heatmap:

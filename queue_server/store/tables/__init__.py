@@ -2,6 +2,7 @@
 
 from queue_server.store.tables import (
     casework,  # noqa: F401  (the window's tables, for Alembic)
+    city,  # noqa: F401  (the city link's outbox and maps, for Alembic)
     materials,  # noqa: F401  (pages captured at the kiosk, for Alembic)
     stats,  # noqa: F401  (statistics rollups, for Alembic)
 )
@@ -11,6 +12,7 @@ from queue_server.store.tables.audit import Event, RequestLog
 from queue_server.store.tables.booking import AppointmentReminder, BookingCapacity, HallBooking
 from queue_server.store.tables.catalog import Department, Hall, Material, Matter, Service
 from queue_server.store.tables.catalog_versions import MatterDraft, MatterStep
+from queue_server.store.tables.cluster import ClusterMember, HallLease
 from queue_server.store.tables.floor import Device, Pause, Staff, Window, WindowService, WindowShift
 from queue_server.store.tables.queue import (
     LANE_MILITARY,
@@ -38,11 +40,13 @@ __all__ = [
     "BookingCapacity",
     "Call",
     "Case",
+    "ClusterMember",
     "Department",
     "Device",
     "Event",
     "Hall",
     "HallBooking",
+    "HallLease",
     "HallSequence",
     "HallSupervision",
     "Material",

@@ -1,4 +1,5 @@
 /* What the managers' overview, statistics and evaluation pages share: signing in, the hall's name,
+   the hall switcher (a city or county manager reads the halls below theirs: ?hall= of this page),
    messages, dates in the hall's time zone, number formats, tables and export links. */
 "use strict";
 
@@ -19,8 +20,8 @@ const mgr = (() => {
 
   function showLogin() { $("main").hidden = true; $("login").hidden = false; }
 
-  /* An API this server does not offer (an older server): 404 (every page here is signed in to its own
-     hall, so nothing else is missing), 405 or 501. */
+  /* An API this server does not offer (an older server): 404 (a hall out of reach answers 403, so
+     nothing else is missing), 405 or 501. */
   function missing(e) {
     return e && (e.status === 404 || e.status === 405 || e.status === 501);
   }
@@ -51,19 +52,93 @@ const mgr = (() => {
     return data;
   }
 
+  // --- the halls: the switcher and the sign-in's hall ------------------------------------------------
+
+  const LEVEL_ZH = { city: "市", county: "县", township: "乡" };
+  // The pages that read a hall below one's own; the others (case supervision, catalogue, settings) are
+  // of the hall one signed in at.
+  const VIEWER_PAGES = ["/console/overview", "/console/stats", "/console/evaluation"];
+  const HOME_KEY = "hallq.managerHome"; // where this browser's manager last signed in
+  const state = { home: hall, halls: [] };
+
+  /* The halls of ``codes`` in tree order (each followed by the halls below it, by code), with depth. */
+  function tree(halls, codes) {
+    const shown = halls.filter((h) => codes.includes(h.code));
+    const inside = new Set(shown.map((h) => h.code));
+    const children = (parent) => shown.filter((h) => h.parent === parent).sort((a, b) => (a.code < b.code ? -1 : 1));
+    const out = [];
+    const walk = (h, depth) => { out.push({ hall: h, depth: depth }); for (const c of children(h.code)) walk(c, depth + 1); };
+    for (const root of shown.filter((h) => !inside.has(h.parent))) walk(root, 0);
+    return out;
+  }
+
+  function option(h, depth, selected) {
+    const text = "\u3000".repeat(depth) + h.name + "（" + (LEVEL_ZH[h.level] || h.level) + "）";
+    return el("option", { value: h.code, "data-level": h.level, selected: selected, text: text });
+  }
+
+  /* The sign-in form names the hall one signs in at: this page's, or where this browser's manager
+     last signed in (a city manager reading a township signs in at the city). */
+  async function fillLoginHalls() {
+    if (!$("login-hall")) return; // a page without the managers' sign-in form
+    const list = await api("GET", "/api/halls").catch(() => null);
+    if (!list || list.halls.length < 2) return;
+    let home = hall;
+    try { home = window.localStorage.getItem(HOME_KEY) || hall; } catch (e) { home = hall; }
+    if (!list.halls.some((h) => h.code === home)) home = hall;
+    const select = clear($("login-hall"));
+    for (const { hall: h, depth } of tree(list.halls, list.halls.map((x) => x.code))) select.append(option(h, depth, h.code === home));
+    $("login-hall-box").hidden = false;
+  }
+
+  /* The switcher lists the halls the server says this manager may read (``visible``). */
+  async function fillSwitcher() {
+    if (!$("hall-switch")) return; // a page without the managers' bar
+    const list = await api("GET", "/api/halls").catch(() => null);
+    if (!list || !list.visible) return;
+    state.home = list.home || hall;
+    state.halls = list.halls;
+    try { window.localStorage.setItem(HOME_KEY, state.home); } catch (e) { /* private mode: no memory */ }
+    const select = clear($("hall-switch"));
+    for (const { hall: h, depth } of tree(list.halls, list.visible)) select.append(option(h, depth, h.code === hall));
+    select.disabled = select.options.length < 2;
+    $("hall-switch-box").hidden = false;
+    // The pages of one's own hall alone always open at it.
+    for (const a of document.querySelectorAll(".bar nav.pages a")) {
+      const url = new URL(a.href, window.location.href);
+      if (!VIEWER_PAGES.includes(url.pathname)) { url.searchParams.set("hall", state.home); a.href = url.pathname + url.search; }
+    }
+  }
+
+  function switchTo(code) {
+    const url = new URL(window.location.href);
+    url.searchParams.set("hall", code);
+    window.location.assign(url.pathname + url.search);
+  }
+
+  /* Whether this page shows the hall one signed in at (else a hall below it, read only). */
+  function ownHall() { return state.home === hall; }
+
   function boot(onReady) {
     $("login-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const f = event.target;
+      const at = f.hall && f.hall.value ? f.hall.value : hall;
       try {
-        await api("POST", "/api/auth/token", { hall: hall, login: f.login.value.trim(), password: f.password.value });
+        await api("POST", "/api/auth/token", { hall: at, login: f.login.value.trim(), password: f.password.value });
         start();
       } catch (e) { $("login-error").textContent = e.message; }
     });
+    // Pages without the managers' bar (the guide desk, the hall settings) have no switcher.
+    const switcher = $("hall-switch");
+    if (switcher) switcher.addEventListener("change", (event) => switchTo(event.target.value));
     let started = false;
     async function start() {
       const me = await api("GET", "/api/auth/me").catch(() => null);
-      if (!me) return showLogin();
+      if (!me) { fillLoginHalls(); return showLogin(); }
+      // The switcher first (it knows whether this page is one's own hall: ownHall), then the page is
+      // shown and started in one go: a page shown before its script built it could be clicked half-made.
+      await fillSwitcher();
       $("login").hidden = true;
       $("main").hidden = false;
       $("who").textContent = me.name;
@@ -127,5 +202,5 @@ const mgr = (() => {
       .map(([k, v]) => encodeURIComponent(k) + "=" + encodeURIComponent(v)).join("&");
   }
 
-  return { hall, base, $, say, guard, load, missing, boot, preset, dateTime, minutes, percent, count, table, exports, query };
+  return { hall, base, $, say, guard, load, missing, boot, ownHall, preset, dateTime, minutes, percent, count, table, exports, query };
 })();

@@ -1,11 +1,12 @@
 /* The managers' live overview: windows, waiting per service, today's totals, open supervision alerts
-   (acknowledged here with a note) and devices. Refetched on every live event (a burst makes one
-   fetch); minutes are counted here from the server's times, so they grow without a refetch. */
+   (acknowledged here with a note by the hall's own managers; read only from a hall above) and devices.
+   Refetched on every live event (a burst makes one fetch); minutes are counted here from the server's
+   times, so they grow without a refetch. */
 "use strict";
 
 (() => {
   const { api, el, clear, live } = hallq;
-  const { base, $, say, guard, load, boot, dateTime } = mgr;
+  const { base, $, say, guard, load, boot, ownHall, dateTime } = mgr;
 
   const STATUS_ZH = { idle: "空闲", calling: "呼叫中", serving: "办理中", paused: "暂停", closed: "关闭" };
   const MODE_ZH = { open: "办公中", extended: "延时服务", closed: "非办公时间", weekend: "周末服务", lunch_break: "午休" };
@@ -120,6 +121,9 @@
     item.append(el("div", { class: "meta", text: "发生于 " + dateTime(a.raised_at) + (where ? " · " + where : "") }));
     if (a.acknowledged_at) {
       item.append(el("div", { class: "acked", text: "已确认：" + (a.acknowledged_by || "") + " " + dateTime(a.acknowledged_at) + (a.note ? " · " + a.note : "") }));
+    } else if (!ownHall()) {
+      // A hall below one's own: its own managers acknowledge (they act on the floor); read only here.
+      item.append(el("div", { class: "meta pending", text: "待该大厅值班长确认" }));
     } else {
       const form = el("form", { class: "ack" },
         el("input", { name: "note", placeholder: "处理说明", maxlength: 500, required: true, size: 24 }),

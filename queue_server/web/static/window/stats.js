@@ -63,9 +63,24 @@
     if (!data) return;
     $("stats-exports").append(exports(url, "stats-export"));
     const columns = [{ key: "label", label: GROUP_ZH[data.group] || "分组", fmt: (v, r) => v || r.key }, ...COLUMNS];
-    clear(box).append(table(columns, data.rows, data.total, (r) => ({ "data-key": r.key })));
+    const attrs = (r) => (r.halls ? { "data-subtotal": r.key, class: "subtotal" } : { "data-key": r.key });
+    clear(box).append(table(columns, withSubtotals(data.rows, data.subtotals || []), data.total, attrs));
     if (!data.rows.length) box.append(el("p", { class: "empty", text: "该时段没有数据" }));
     drawVolume(data);
+  }
+
+  /* A city's comparison of halls: each county's subtotal (小计) after the last of its halls' rows, as in
+     the downloads. */
+  function withSubtotals(rows, subtotals) {
+    const after = new Map();
+    for (const sub of subtotals) {
+      const members = rows.filter((r) => sub.halls.includes(r.key));
+      const last = members.length ? members[members.length - 1].key : "";
+      after.set(last, [...(after.get(last) || []), sub]);
+    }
+    const out = [];
+    for (const r of rows) out.push(r, ...(after.get(r.key) || []));
+    return out.concat(after.get("") || []);
   }
 
   function drawVolume(data) {
