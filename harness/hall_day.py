@@ -196,10 +196,16 @@ class Memory:
     first_end: int = 0
     restarted_at: float | None = None  # monotonic
     samples: list[int] = field(default_factory=list)  # the restarted server's, from its baseline on
+    # The restarted server's own warm-up: when it came back after ``warm_from`` (a slow restart on a
+    # loaded machine), a sample taken at once is of a cold process (its imports and caches not yet
+    # filled by traffic), and the growth measured from it is the warm-up, not a leak.
+    restart_warm_s: float = 2.0
 
     def watch(self, server: HallqServer) -> None:
         """Sample the restarted server once it has warmed up (the first such sample is the baseline)."""
-        if self.restarted_at is not None and time.monotonic() >= max(self.restarted_at, self.warm_from):
+        if self.restarted_at is None:
+            return
+        if time.monotonic() >= max(self.restarted_at + self.restart_warm_s, self.warm_from):
             self.samples.append(server.rss_kb())
 
     @property
