@@ -378,6 +378,9 @@ def _day(report: DayReport, broker: MosquittoBroker, server: HallqServer) -> Non
     report.day_elapsed_s = time.monotonic() - t0
     if events:
         report.errors.append(f"the day ended before {len(events)} of its outages")
+    for person in report.staff:
+        # The first few are enough to read; the rest repeat (a window stuck asks "next" again and again).
+        report.errors += [f"window {person.window}: refused {line}" for line in person.refused[:3]]
     calls = sum(len(person.calls) for person in report.staff)
 
     def every_call_shown() -> bool:

@@ -233,6 +233,7 @@ class WindowStaff:
     patience_s: float  # how long one request may take, outages included
     calls: list[CallEvent] = field(default_factory=list)
     refusals: Counter[str] = field(default_factory=Counter)
+    refused: list[str] = field(default_factory=list)  # "op request-id code: message", for the report
     resent: int = 0
 
     def __post_init__(self) -> None:
@@ -254,9 +255,8 @@ class WindowStaff:
         while time.monotonic() < until:
             resp = self.ask(Op.WINDOW_NEXT)
             if not resp.ok:
-                code = resp.error.code if resp.error else "?"
-                if code != ErrorCode.QUEUE_EMPTY:
-                    self.refusals[code] += 1
+                if not resp.error or resp.error.code != ErrorCode.QUEUE_EMPTY:
+                    self._refused(Op.WINDOW_NEXT, resp)
                 if no_more_tickets.is_set():
                     return
                 time.sleep(self.service_s / 4)  # idle: look at the queue again shortly
@@ -265,9 +265,9 @@ class WindowStaff:
             if call is not None:
                 self.calls.append(call)
             time.sleep(self.service_s / 10)  # the citizen walks up
-            self._expect_ok(self.ask(Op.WINDOW_START))
+            self._expect_ok(Op.WINDOW_START, self.ask(Op.WINDOW_START))
             time.sleep(min(self._rng.expovariate(1 / self.service_s), 4 * self.service_s))
-            self._expect_ok(self.ask(Op.WINDOW_FINISH))
+            self._expect_ok(Op.WINDOW_FINISH, self.ask(Op.WINDOW_FINISH))
         raise TimeoutError(f"window {self.window}: the day did not end in time")
 
     def ask(self, op: Op, args: dict[str, Any] | None = None) -> Response:
@@ -282,9 +282,17 @@ class WindowStaff:
                     raise
                 self.resent += 1
 
-    def _expect_ok(self, resp: Response) -> None:
+    def _expect_ok(self, op: Op, resp: Response) -> None:
         if not resp.ok:
-            self.refusals[resp.error.code if resp.error else "?"] += 1
+            self._refused(op, resp)
+
+    def _refused(self, op: Op, resp: Response) -> None:
+        # Every step of this script is one the server should take: a refusal is a finding of the day
+        # (a call left hanging at a window shows first as the next "next" refused, the window not idle).
+        code = resp.error.code if resp.error else "?"
+        message = resp.error.message if resp.error else ""
+        self.refusals[code] += 1
+        self.refused.append(f"{op.value} {resp.id} {code}: {message}")
 
 
 @dataclass
