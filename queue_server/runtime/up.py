@@ -250,9 +250,13 @@ def start_reminders(services: Services) -> ReminderJob:
 
 def make_app(settings: Settings, services: Services, door: MqttDoor) -> FastAPI:
     from queue_server.api import create_app
+    from queue_server.runtime.server_cmd import serving
 
     # create_app attaches the bridge's announcer to the services: calls and state reach the screens.
-    return create_app(settings, services, door.announcers)
+    app = create_app(settings, services, door.announcers)
+    # The readiness probes read what ``hallq server`` gives them: the hall served, the broker link.
+    _keeper, app.state.serving = serving(settings, services, door)
+    return app
 
 
 @dataclass

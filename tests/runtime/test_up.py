@@ -172,6 +172,12 @@ def test_up_serves_http_and_mqtt_and_stops_cleanly(hall_up: Up, tmp_path: Path) 
         assert "paths" in json.load(resp)
     catalog = mqtt_request(hall_up.mqtt_port, "demo-kiosk-1", "catalog.get", {})
     assert catalog["ok"] is True
+    # What a load balancer asks: ready, the demo hall served here (the broker link up), no leases.
+    ready = httpx.get(f"http://127.0.0.1:{hall_up.http_port}/api/health/ready", timeout=10)
+    assert ready.status_code == 200
+    assert ready.json() | {"instance": ""} == {
+        "ready": True, "instance": "", "leases": False, "halls": ["demo"], "members": None
+    }  # fmt: skip
     bad = mqtt_request(hall_up.mqtt_port, "demo-kiosk-1", "ticket.fly", {})
     assert bad["ok"] is False
 
