@@ -123,7 +123,7 @@ def build_identity(args: argparse.Namespace) -> DisplayIdentity:
         hall=args.hall or hall,
         device_id=args.device_id or device_id,
         window=args.window or window,
-        broker=BrokerAddress.parse(args.broker) if args.broker else broker,
+        broker=broker.overridden_by(args.broker),
     )
 
 

@@ -114,9 +114,7 @@ def build_identity(args: argparse.Namespace) -> KioskIdentity:
     return KioskIdentity(
         hall=args.hall or (file.device.hall if file is not None else "demo"),
         device_id=args.device_id or (file.device.id if file is not None else "kiosk-1"),
-        broker=BrokerAddress.parse(args.broker)
-        if args.broker
-        else (file.broker.address if file is not None else BrokerAddress()),
+        broker=(file.broker.address if file is not None else BrokerAddress()).overridden_by(args.broker),
         printer_width=args.printer_width or width,
         printer=args.printer or (file.printer.connection if file is not None and file.printer else None),
     )

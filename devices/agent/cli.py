@@ -61,15 +61,19 @@ def build_config(args: argparse.Namespace) -> Any:
             device[key] = value
     if args.broker is not None:
         address = BrokerAddress.parse(args.broker)
+        kept = raw.get("broker", {})
+        account = (address.username, address.password)
+        if account == (None, None):  # a URL without an account keeps the file's (as kiosks do)
+            account = (kept.get("username"), kept.get("password"))
         raw["broker"] = {
             "host": address.host,
             "port": address.port,
-            "username": address.username,
-            "password": address.password,
+            "username": account[0],
+            "password": account[1],
             # mqtts:// keeps the file's certificate files (a URL cannot carry them)
             "tls": address.tls is not None,
             "alternates": [f"{host}:{port}" for host, port in address.alternates],
-            **{k: v for k, v in raw.get("broker", {}).items() if k in ("cafile", "certfile", "keyfile")},
+            **{k: v for k, v in kept.items() if k in ("cafile", "certfile", "keyfile")},
         }
     if args.data_dir is not None:
         raw.setdefault("agent", {})["data_dir"] = args.data_dir

@@ -80,6 +80,20 @@ class BrokerAddress:
         alternates = tuple((n.host, n.port) for n in nodes[1:])
         return replace(first, username=username, password=password, alternates=alternates)
 
+    def overridden_by(self, url: str | None) -> BrokerAddress:
+        """What a device's ``--broker URL`` option means over this address (its device file's): the
+        URL's nodes and scheme; ``mqtts://`` keeps this address's certificate files and a URL without
+        an account keeps this address's account, since a URL cannot carry files and an operator
+        pointing a device at another node should not have to retype its password on a command line."""
+        if not url:
+            return self
+        given = BrokerAddress.parse(url)
+        if given.tls is not None and self.tls is not None:
+            given = replace(given, tls=self.tls)
+        if given.username is None and given.password is None:
+            given = replace(given, username=self.username, password=self.password)
+        return given
+
     def with_tls(self, tls: TlsFiles | None) -> BrokerAddress:
         """The same address over TLS with ``tls`` (unchanged when None)."""
         if tls is None:

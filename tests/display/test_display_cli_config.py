@@ -55,7 +55,10 @@ def test_a_window_display_file_gives_its_window_and_options_override(tmp_path: P
         _args("--config", str(path), "--window", "9", "--hall", "h2", "--device-id", "d2", "--broker", "h:1")
     )
     assert (ident.hall, ident.device_id, ident.window) == ("h2", "d2", "9")
-    assert ident.broker == BrokerAddress("h", 1)
+    filed = build_identity(_args("--config", str(path))).broker
+    # Another node, the same account (the URL names none): the file's credential is not retyped.
+    assert ident.broker == BrokerAddress("h", 1, filed.username, filed.password)
+    assert filed.username == WIN_SCREEN.id
 
 
 def test_without_a_file_the_environment_defaults_stay(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,11 +89,17 @@ def test_a_tls_file_gives_the_broker_its_certificate_files_beside_it(tmp_path: P
     path = _write(tmp_path / "device.toml", HALL_SCREEN, BrokerSettings(host="10.0.0.2", tls=tls))
     broker = build_identity(_args("--config", str(path))).broker
     assert (broker.host, broker.port) == ("10.0.0.2", 8883)
-    assert broker.tls == TlsFiles(
+    files = TlsFiles(
         str(tmp_path / "ca.crt"),
         str(tmp_path / f"{HALL_SCREEN.id}.crt"),
         str(tmp_path / f"{HALL_SCREEN.id}.key"),
     )
+    assert broker.tls == files
+    # --broker pointing the screen at another node keeps the file's certificate files (a URL has none).
+    moved = build_identity(_args("--config", str(path), "--broker", "mqtts://10.0.0.3:8884")).broker
+    assert (moved.host, moved.port, moved.tls) == ("10.0.0.3", 8884, files)
+    plain = build_identity(_args("--config", str(path), "--broker", "mqtt://10.0.0.3")).broker
+    assert plain.tls is None  # plain MQTT asked for: no TLS
 
 
 def test_a_kiosk_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -58,6 +58,23 @@ def test_options_override_the_file(tmp_path: Path) -> None:
     assert ident.broker == BrokerAddress("127.0.0.1", 1999, "u", "p")
 
 
+def test_a_broker_url_without_an_account_keeps_the_files_account_and_certificates(tmp_path: Path) -> None:
+    cred = new_credential(KIOSK.id)
+    certs = ensure_certificates("gy01", [KIOSK.id], ["10.0.0.2"])
+    (tmp_path / "ca.crt").write_text(certs.ca.cert)
+    (tmp_path / f"{KIOSK.id}.crt").write_text(certs.clients[KIOSK.id].cert)
+    (tmp_path / f"{KIOSK.id}.key").write_text(certs.clients[KIOSK.id].key)
+    path = _write(tmp_path / "device.toml", KIOSK, cred, tls=TLS)
+    filed = build_identity(_args("--config", str(path))).broker
+    broker = build_identity(
+        _args("--config", str(path), "--broker", "mqtts://10.0.0.3:8884,mqtts://10.0.0.4")
+    ).broker
+    assert broker == BrokerAddress(
+        "10.0.0.3", 8884, KIOSK.id, cred.password, filed.tls, alternates=(("10.0.0.4", 8883),)
+    )
+    assert broker.tls is not None
+
+
 def test_without_a_file_the_defaults_stay() -> None:
     ident = build_identity(_args())
     assert (ident.hall, ident.device_id, ident.printer_width) == ("demo", "kiosk-1", 80)

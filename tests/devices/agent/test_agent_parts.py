@@ -301,6 +301,12 @@ def test_command_line_options_override_the_file(tmp_path: Path) -> None:
     assert config.data_dir() == tmp_path / "data"
     assert config.keypad is not None and config.keypad.path == "/dev/serial/by-id/keypad"
 
+    args.broker = "mqtt://10.0.0.3:1999"  # another node, no account in the URL: the file's account
+    moved = build_config(args).broker
+    assert (moved.host, moved.port, moved.username, moved.password) == (
+        "10.0.0.3", 1999, "demo-win-5-agent", "s3cret"
+    )  # fmt: skip
+
     bare = build_config(
         argparse.Namespace(config=None, hall=None, device_id=None, window=None, broker=None, data_dir=None)
     )
