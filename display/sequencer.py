@@ -13,7 +13,8 @@ any order, with duplicates) into one stream delivered exactly once, in ``seq`` o
 - a replay reply fills the gap; if the server no longer has a missing ``seq`` (its history is
   bounded), what is buffered is delivered anyway, in order, once the reply says nothing is left;
 - a replay that keeps failing (``give_up`` after ``max_attempts``) delivers the buffer the same way:
-  a late call on screen beats a frozen screen.
+  a late call on screen beats a frozen screen; with nothing buffered (only a retained state told of
+  missed calls) the replay is retried until the server answers, since nothing waits behind it.
 
 A server whose database was reset starts numbering again: a call with ``seq <= last`` that is newer
 (``ts``) than anything seen and not one we already have is taken as a new series (``rebased``).
@@ -116,8 +117,14 @@ class CallSequencer:
         return out
 
     def on_replay_failed(self, since: int) -> Outcome:
-        """``calls.since`` got no answer (server away). Retry, up to ``max_attempts``, then give up."""
+        """``calls.since`` got no answer (server away). Retry, up to ``max_attempts``, then give up.
+
+        With nothing held behind the gap (a retained state told of missed calls) nothing is frozen on
+        screen: the replay is retried for as long as the server is away, and nothing is given up."""
         self.replay_in_flight = None
+        if not self._buffer:
+            self._attempts = 0
+            return self._want_replay()
         self._attempts += 1
         if self._attempts >= self.max_attempts:
             self._attempts = 0

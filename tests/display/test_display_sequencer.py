@@ -99,6 +99,17 @@ def test_a_failing_replay_is_retried_then_the_buffer_is_delivered() -> None:
     assert s.gaps_given_up == 1
 
 
+def test_missed_calls_told_by_a_state_are_asked_for_until_the_server_answers() -> None:
+    s = CallSequencer(max_attempts=3)
+    s.on_state_seq(0)
+    assert s.on_state_seq(2).replay == Replay(0)  # calls 1 and 2 were made while we were away
+    for _ in range(10):  # the server is away far longer than max_attempts: nothing is held, keep asking
+        assert s.on_replay_failed(0).replay == Replay(0)
+    assert s.gaps_given_up == 0
+    out = s.on_replay(0, CallsSinceResult(calls=[call(1), call(2)]))
+    assert seqs_of(out.deliver) == [1, 2] and s.last == 2
+
+
 def test_reconnect_asks_what_was_missed() -> None:
     s = CallSequencer()
     assert not s.on_reconnect()  # nothing seen yet: nothing to ask
