@@ -48,9 +48,12 @@ class LeasedConfig(ServerConfig):
     """A server of the city topology: leases on, the ttl given."""
 
     lease_ttl_s: float = 6.0
+    broker_url: str = ""  # a broker list (a NATS cluster's nodes) instead of loopback's broker_port
 
     def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         leased = {"HALLQ_LEASES": "true", "HALLQ_LEASE_TTL_S": str(self.lease_ttl_s)}
+        if self.broker_url:
+            leased["HALLQ_BROKER_URL"] = self.broker_url
         return super().environment(leased | (extra or {}))
 
 
@@ -70,14 +73,23 @@ def prepare_halls(url: str, codes: list[str]) -> None:
 
 
 def start_servers(
-    url: str, port: int, workdir: Path, names: list[str], lease_ttl_s: float = 6.0
+    url: str,
+    port: int,
+    workdir: Path,
+    names: list[str],
+    lease_ttl_s: float = 6.0,
+    broker_urls: list[str] | None = None,
 ) -> dict[str, HallqServer]:
-    """``hallq server`` per name, started together (each returns once its health probe answers)."""
+    """``hallq server`` per name, started together (each returns once its health probe answers);
+    ``broker_urls``: each server's broker list (a cluster's nodes), else loopback's ``port``."""
     servers = {}
-    for name in names:
+    for i, name in enumerate(names):
         directory = workdir / name
         directory.mkdir()
-        config = LeasedConfig(url, port, "unused", directory, instance=name, lease_ttl_s=lease_ttl_s)
+        broker_url = broker_urls[i] if broker_urls else ""
+        config = LeasedConfig(
+            url, port, "unused", directory, instance=name, lease_ttl_s=lease_ttl_s, broker_url=broker_url
+        )
         servers[name] = HallqServer(config)
     with ThreadPoolExecutor(len(servers)) as pool:
         for started in [pool.submit(server.start) for server in servers.values()]:

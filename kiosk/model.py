@@ -91,6 +91,7 @@ class KioskModel:
             clock=clock,
             timeout_s=self.settings.issue_timeout_s,
             attempts=self.settings.issue_attempts,
+            patience_s=self.settings.issue_patience_s,
             max_age_s=self.settings.outbox_max_age_s,
             keep_s=self.settings.outbox_keep_s,
         )

@@ -158,6 +158,7 @@ class OptionsScreen:
 @dataclass(frozen=True, slots=True)
 class IssuingScreen:
     target_name: str
+    message: str = ""  # set when the first attempts went unanswered: the citizen is asked to wait
     view: View = View.ISSUING
 
 

@@ -8,6 +8,7 @@ open. It decides nothing about screens: each call returns an :class:`Outcome` th
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,7 @@ class TicketDesk:
         attempts: int,
         max_age_s: float,
         keep_s: float,
+        patience_s: float = 0.0,
     ) -> None:
         self.server = server
         self.outbox = outbox
@@ -78,14 +80,18 @@ class TicketDesk:
         self.clock = clock
         self.timeout_s = timeout_s
         self.attempts = attempts
+        # The total wait before giving up: past ``attempts`` × ``timeout_s`` the same id keeps going
+        # out every ``timeout_s`` (a city's server failing over takes 6–8 s), the citizen told to wait.
+        self.patience_s = max(patience_s, timeout_s * attempts)
         self.max_age_s = max_age_s
         self.keep_s = keep_s
 
-    def issue(self, op: Op, args: dict[str, Any]) -> Outcome:
-        """Journal a new request, then send it and print the answer."""
+    def issue(self, op: Op, args: dict[str, Any], on_wait: Callable[[], None] | None = None) -> Outcome:
+        """Journal a new request, then send it and print the answer. ``on_wait`` is called once when
+        the first attempts went unanswered and the desk keeps trying (the screen asks to wait)."""
         rid = self.server.new_request_id()
         self.outbox.add(rid, op.value, args, self._now())
-        return self._send_and_print(rid, op, args, recovered=False)
+        return self._send_and_print(rid, op, args, recovered=False, on_wait=on_wait)
 
     def recover(self, each: Callable[[Outcome], None]) -> None:
         """After a restart: resend in-flight requests (same id), print answered ones, once each."""
@@ -104,14 +110,39 @@ class TicketDesk:
             return self._print_answer(entry.request_id, entry.response, recovered=True)
         return self._send_and_print(entry.request_id, Op(entry.op), entry.args, recovered=True)
 
-    def _send_and_print(self, rid: str, op: Op, args: dict[str, Any], *, recovered: bool) -> Outcome:
+    def _request(
+        self, rid: str, op: Op, args: dict[str, Any], on_wait: Callable[[], None] | None
+    ) -> Response:
+        """The reply to ``rid``, resent with the same id for up to ``patience_s``; RequestTimeoutError
+        when none came. A reply lost between the two phases is not lost: the resend is answered from
+        the server's stored reply (its request log)."""
         try:
-            resp = self.server.request(
+            return self.server.request(
                 op.value, args, request_id=rid, timeout=self.timeout_s, attempts=self.attempts
             )
         except RequestTimeoutError:
+            more = math.ceil(self.patience_s / self.timeout_s - self.attempts - 1e-9)
+            if more <= 0:
+                raise
+        log.info("%s %s: no reply after %d attempts; %d more (same id)", op, rid, self.attempts, more)
+        if on_wait is not None:
+            on_wait()
+        return self.server.request(op.value, args, request_id=rid, timeout=self.timeout_s, attempts=more)
+
+    def _send_and_print(
+        self,
+        rid: str,
+        op: Op,
+        args: dict[str, Any],
+        *,
+        recovered: bool,
+        on_wait: Callable[[], None] | None = None,
+    ) -> Outcome:
+        try:
+            resp = self._request(rid, op, args, on_wait)
+        except RequestTimeoutError:
             log.warning(
-                "%s %s: no reply after %d attempts; citizen sent to the guide desk", op, rid, self.attempts
+                "%s %s: no reply within %.0f s; citizen sent to the guide desk", op, rid, self.patience_s
             )
             self.outbox.move(rid, EntryState.ABANDONED, self._now())
             return Unreachable()

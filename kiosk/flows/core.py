@@ -42,6 +42,8 @@ log = logging.getLogger(MODEL_LOGGER)
 Runner = Callable[[Callable[[], None]], None]
 
 GUIDE_DESK_TEXT = "请到导办台咨询"
+# Shown (and said) while a ticket request goes on past its first attempts.
+STILL_ISSUING_TEXT = "网络繁忙，正在继续为您取号，请稍候，不要离开"
 CODE_MAX = 32
 
 
@@ -55,8 +57,12 @@ class KioskSettings:
 
     # One attempt waits this long for the reply, then the same request id is sent again.
     issue_timeout_s: float = 1.0
-    # 3 x 1 s: "a request that cannot get through within a few seconds" goes to the guide desk.
+    # After 3 x 1 s without a reply the screen asks the citizen to wait ...
     issue_attempts: int = 3
+    # ... and the same id keeps going out until 15 s in all: a city's server failing over (its halls
+    # move in 6-8 s) or a broker node lost (up to ~10 s) is outlasted, and the ticket the dead server
+    # committed is answered from its stored reply and printed. Then the guide desk.
+    issue_patience_s: float = 15.0
     probe_timeout_s: float = 2.0
     probe_every_s: float = 30.0
     probe_retry_s: float = 5.0

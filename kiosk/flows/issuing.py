@@ -40,7 +40,7 @@ from queue_server.protocol.messages import (
     TicketResult,
 )
 
-from .core import GUIDE_DESK_TEXT, MODEL_LOGGER, KioskCore
+from .core import GUIDE_DESK_TEXT, MODEL_LOGGER, STILL_ISSUING_TEXT, KioskCore
 from .health import ServiceHealth
 
 log = logging.getLogger(MODEL_LOGGER)
@@ -152,7 +152,7 @@ class TicketFlow:
             if not self.health.printer_ready():
                 self.core.finish(GuideDeskScreen(f"打印机暂不可用，{GUIDE_DESK_TEXT}"))
                 return
-            self._show(self.ports.desk.issue(op, args))
+            self._show(self.ports.desk.issue(op, args, on_wait=self._still_issuing))
         except Exception:
             log.exception("%s failed unexpectedly", op.value)
             self.core.finish(GuideDeskScreen(f"系统异常，{GUIDE_DESK_TEXT}"))
@@ -169,6 +169,16 @@ class TicketFlow:
                 s.busy = False
 
     # --- internals --------------------------------------------------------------------------------
+
+    def _still_issuing(self) -> None:
+        """No reply yet after the first attempts: the desk goes on (same id); the citizen is asked
+        to stay rather than walk off and leave a ticket the server may hold unprinted."""
+        with self.state.lock:
+            screen = self.state.screen
+            target = screen.target_name if isinstance(screen, IssuingScreen) else ""
+            self.core.set(IssuingScreen(target, STILL_ISSUING_TEXT), prompt=False)
+            self.core.say(STILL_ISSUING_TEXT)
+        self.core.notify()
 
     def _show(self, outcome: Outcome) -> None:
         if isinstance(outcome, AlreadyPrinting):

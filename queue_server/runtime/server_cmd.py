@@ -240,7 +240,17 @@ def serving(settings: Settings, services: Services, door: Door) -> tuple[LeaseKe
 
 
 def start_city_link(settings: Settings, engine: Engine) -> CityShipper | None:
-    """With ``city_url``, the shipper of the hall's outbox to the city, started (queue_server/city/)."""
+    """With ``city_url``, the shipper of the hall's outbox to the city, started (queue_server/city/).
+    On SQLite the hall is linked (outbox triggers on, its history seeded once) or unlinked to match."""
+    from datetime import UTC, datetime
+
+    from queue_server.city import capture
+
+    wanted = settings.city_url is not None and settings.city_credential_file is not None
+    if engine.dialect.name == "sqlite":
+        seeded = capture.configure(engine, settings.hall, wanted, datetime.now(UTC))
+        if seeded is not None:
+            log.info("city link: hall %s linked, its history (%d rows) queued", settings.hall, seeded)
     if settings.city_url is None or settings.city_credential_file is None:
         return None
     from queue_server.city.shipper import make_shipper

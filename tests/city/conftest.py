@@ -1,7 +1,9 @@
 """A hall appliance (SQLite file) and its city (PostgreSQL, a real uvicorn started when the test says).
 
 - ``appliance``: the small hall of harness/factories.py in the session's SQLite database, open
-  09:00–12:00 and 13:30–17:00 (the hours of tests/stats/test_fixed_day.py).
+  09:00–12:00 and 13:30–17:00 (the hours of tests/stats/test_fixed_day.py), linked to a city (its
+  outbox written, as ``hallq server`` with ``city_url`` links it); ``unlinked_appliance``: the same,
+  not linked (no outbox).
 - ``city``: the session's PostgreSQL database with two other halls loaded first (so the city's row
   ids differ from the hall's) and the same hall loaded as a city loads the hall's file; its HTTP app;
   ``start()`` serves it on the port reserved at once (``url``), so a shipper can be pointed at a city
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from fastapi import FastAPI
 
 from harness.factories import HallFixture, SharedDatabases, build_hall
 from queue_server.api import create_app
+from queue_server.city import capture
 from queue_server.city.credential import PURPOSE, make_credential
 from tests.conftest import free_port
 from tests.stats.test_fixed_day import HOURS
@@ -48,11 +52,17 @@ class City:
 
 
 @pytest.fixture
-def appliance(shared_sqlite_url: str, hall_code: str) -> Iterator[HallFixture]:
-    # The session's SQLite database: the outbox, the shipper and the status are all per hall.
+def unlinked_appliance(shared_sqlite_url: str, hall_code: str) -> Iterator[HallFixture]:
+    # The session's SQLite database: the link, the outbox, the shipper and the status are all per hall.
     hall = build_hall(shared_sqlite_url, code=hall_code, migrate=False, schedule=HOURS)
     yield hall
     hall.close()
+
+
+@pytest.fixture
+def appliance(unlinked_appliance: HallFixture) -> HallFixture:
+    capture.link(unlinked_appliance.engine, unlinked_appliance.hall_id, datetime.now(UTC))
+    return unlinked_appliance
 
 
 @pytest.fixture

@@ -1,16 +1,18 @@
-"""The hall's outbox (SQLite): every change of a shipped table in the transaction of the change, the
-history before migration 0019 put in first, the triggers back after a table copy; the credential
-command; ``hallq server``'s wiring of the shipper."""
+"""The hall's outbox (SQLite): written only for a hall linked to a city (no trigger at all on an
+appliance without one), every change of a shipped table in the transaction of the change, the history
+before the link seeded once, the triggers back after a table copy, migration 0021 on a database of
+the first 0019; the credential command; ``hallq server``'s wiring of the link and the shipper."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from harness.factories import HallFixture, build_hall, make_settings, seed_small_hall
@@ -31,6 +33,15 @@ def _outbox(hall: HallFixture) -> list[tuple[str, int]]:
         return [(str(t), int(r)) for t, r in rows]
 
 
+def _triggers(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {str(r[0]) for r in found if str(r[0]).startswith("city_outbox_")}
+
+
+ALL_TRIGGERS = {s.split()[2] for s in capture.create_statements()}
+
+
 def test_each_change_of_a_shipped_row_appends_to_the_outbox(hall: HallFixture) -> None:
     if hall.engine.dialect.name != "sqlite":
         with hall.engine.connect() as conn:
@@ -38,6 +49,7 @@ def test_each_change_of_a_shipped_row_appends_to_the_outbox(hall: HallFixture) -
         hall.issue("A")
         assert _outbox(hall) == []
         return
+    assert capture.link(hall.engine, hall.hall_id, datetime.now(UTC)) == 0  # no history yet
     ticket = hall.issue("A")
     staff = hall.open_window("1", "zhang")
     hall.services.call_next(hall.code, "1", actor=staff, request_id=hall.rid())
@@ -51,24 +63,81 @@ def test_each_change_of_a_shipped_row_appends_to_the_outbox(hall: HallFixture) -
     assert {"event", "window_shift"} <= {t for t, _ in rows}
 
 
-def test_the_history_before_the_link_goes_first_and_the_triggers_survive_a_table_copy(tmp_path: Path) -> None:
+def test_a_hall_not_linked_writes_no_outbox_beside_a_linked_one(
+    hall: HallFixture, make_hall: Callable[..., HallFixture]
+) -> None:
+    if hall.engine.dialect.name != "sqlite":
+        pytest.skip("the outbox is SQLite's (a hall appliance)")
+    other = make_hall()
+    capture.link(other.engine, other.hall_id, datetime.now(UTC))  # the triggers exist in this database
+    hall.issue("A")
+    staff = hall.open_window("1", "zhang")
+    hall.services.call_next(hall.code, "1", actor=staff, request_id=hall.rid())
+    other.issue("A")
+    assert _outbox(hall) == []  # their WHEN keeps the hall that is not linked out
+    assert [t for t, _ in _outbox(other)] == ["ticket", "event"]
+
+
+def test_the_link_seeds_the_history_once_and_the_triggers_follow_it(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(engine, "0018")
     now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
         hall = seed_small_hall(session, "old", now)
-        session.add_all([Event(hall_id=hall.id or 0, ts=now, kind="window_open") for _ in range(3)])
+        hall_id = hall.id or 0
+        session.add_all([Event(hall_id=hall_id, ts=now, kind="window_open") for _ in range(3)])
     upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM city_outbox").scalar() == 0
+    assert _triggers(engine) == set()  # not linked: no trigger runs on any write
+    assert capture.link(engine, hall_id, now) == 3  # the history, once
+    assert capture.link(engine, hall_id, now) is None  # linked already: nothing added
     with engine.begin() as conn:
         backlog = conn.execute(text("SELECT tbl, COUNT(*) FROM city_outbox GROUP BY tbl")).all()
         assert [tuple(r) for r in backlog] == [("event", 3)]
         # A later migration copying a table (alembic's batch mode) drops its triggers with it.
         conn.exec_driver_sql("DROP TRIGGER city_outbox_ticket_update")
     upgrade(engine)  # the end of every migration run re-creates what is missing
+    assert _triggers(engine) == ALL_TRIGGERS
+    assert capture.unlink(engine, hall_id)
+    assert _triggers(engine) == set()
     with engine.connect() as conn:
-        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    assert {s.split()[2] for s in capture.create_statements()} <= names
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM city_outbox").scalar() == 0
     engine.dispose()
+
+
+def test_migration_0021_keeps_the_outbox_of_a_shipping_hall_only(tmp_path: Path) -> None:
+    # A database that ran the first 0019: ungated triggers, every hall's history in the outbox.
+    engine = make_engine(f"sqlite:///{tmp_path / 'v19.db'}")
+    upgrade(engine, "0020")
+    now = datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        shipping, idle = [seed_small_hall(session, code, now).id or 0 for code in ("ships", "idle")]
+    with engine.begin() as conn:
+        for statement in _first_0019_triggers():
+            conn.exec_driver_sql(statement)
+        for hall_id in (shipping, idle):
+            conn.execute(
+                text("INSERT INTO city_outbox (hall_id, tbl, row_id, at_s) VALUES (:h, 'event', 1, 0)"),
+                [{"h": hall_id}, {"h": hall_id}],
+            )
+        conn.execute(text("INSERT INTO city_shipped (hall_id, acked_seq) VALUES (:h, 1)"), {"h": shipping})
+    upgrade(engine)
+    with engine.connect() as conn:
+        left = conn.exec_driver_sql("SELECT hall_id, COUNT(*) FROM city_outbox GROUP BY hall_id").all()
+        linked = [r[0] for r in conn.exec_driver_sql("SELECT hall_id FROM city_link")]
+    assert [tuple(r) for r in left] == [(shipping, 2)] and linked == [shipping]
+    assert _triggers(engine) == ALL_TRIGGERS
+    with engine.connect() as conn:  # gated now: the same statements as a link creates
+        sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'city_outbox_event_insert'")
+        assert "city_link" in str(sql.scalar())
+    engine.dispose()
+
+
+def _first_0019_triggers() -> list[str]:
+    # The first 0019's triggers were today's without their WHEN: every hall's every write.
+    gate = f" WHEN {capture.LINKED}"
+    return [statement.replace(gate, "") for statement in capture.create_statements()]
 
 
 def test_hallq_city_credential_writes_the_halls_credential(tmp_path: Path) -> None:
@@ -101,7 +170,20 @@ def test_hallq_city_credential_writes_the_halls_credential(tmp_path: Path) -> No
 def test_hallq_server_ships_only_from_a_sqlite_appliance(tmp_path: Path, pg_url: str) -> None:
     credential = tmp_path / "c"
     credential.write_text("h.x\n")
-    assert start_city_link(make_settings(), make_engine("sqlite://")) is None  # no city_url: no link
+    hall = build_hall(f"sqlite:///{tmp_path / 'h.db'}", code="solo")
+    try:
+        hall.issue("A")
+        linked = make_settings(hall="solo", city_url="http://127.0.0.1:9", city_credential_file=credential)
+        shipper = start_city_link(linked, hall.engine)  # links the hall: its history queued
+        assert shipper is not None
+        shipper.stop()
+        assert capture.linked(hall.engine, hall.hall_id) and len(_outbox(hall)) == 2
+        # Started again without city_url: no link, no shipper, the outbox gone with the triggers.
+        assert start_city_link(make_settings(hall="solo"), hall.engine) is None
+        assert not capture.linked(hall.engine, hall.hall_id)
+        assert _outbox(hall) == [] and _triggers(hall.engine) == set()
+    finally:
+        hall.close()
     settings = make_settings(city_url="https://city.example", city_credential_file=credential)
     engine = make_engine(pg_url)
     with pytest.raises(StartupError, match="SQLite"):
@@ -111,11 +193,14 @@ def test_hallq_server_ships_only_from_a_sqlite_appliance(tmp_path: Path, pg_url:
         make_settings(city_url="https://city.example")
 
 
-def test_an_appliance_hall_needs_no_city_to_serve(tmp_path: Path) -> None:
-    # The outbox costs the hall one small row per change and nothing else: issuing works without a city.
+def test_an_appliance_hall_without_a_city_writes_no_outbox(tmp_path: Path) -> None:
+    # Issue 13: ~2% of the CPU of an issue went to an outbox nobody read. Without a link: no trigger.
     hall = build_hall(f"sqlite:///{tmp_path / 'h.db'}", code="solo")
     try:
-        hall.issue("A")
-        assert [t for t, _ in _outbox(hall)] == ["ticket", "event"]
+        for _ in range(3):
+            hall.issue("A")
+        staff = hall.open_window("1", "zhang")
+        hall.services.call_next(hall.code, "1", actor=staff, request_id=hall.rid())
+        assert _outbox(hall) == [] and _triggers(hall.engine) == set()
     finally:
         hall.close()

@@ -16,9 +16,11 @@ from datetime import date, datetime, time
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from harness.factories import PASSWORD, SHANGHAI, HallFixture
 from harness.waiting import eventually
+from queue_server.city import capture
 from queue_server.city.shipper import CityShipper, make_shipper
 from queue_server.city.status import link_status
 from queue_server.errors import HallqError
@@ -166,3 +168,38 @@ def _manager_client(city: City) -> Any:
     )
     assert reply.status_code == 200, reply.text
     return client
+
+
+def test_a_hall_linked_after_a_day_of_service_ends_with_the_city_exact(
+    unlinked_appliance: HallFixture, city: City, credential_file: Any
+) -> None:
+    hall = unlinked_appliance
+    _play_the_day(hall)
+    _busy_day(hall, time(10, 30))
+    assert _outbox_rows(hall) == 0  # a day without a link: nothing written for a city
+    hall_figures = _figures(hall)
+    city.hall.clock.set(hall.clock())
+    city.start()
+    # The configure step (hallq server with city_url does it at start): the day seeded into the outbox.
+    seeded = capture.link(hall.engine, hall.hall_id, datetime.now(SHANGHAI))
+    assert seeded is not None and seeded == _outbox_rows(hall) > 150  # one per row, not per change
+    assert capture.link(hall.engine, hall.hall_id, datetime.now(SHANGHAI)) is None  # once
+    shipper = _shipper(hall, city, credential_file)
+    shipper.batch_size = 100  # several batches, each acknowledged and pruned
+    assert shipper.ship_once() == 100
+    acked = link_status(hall.engine, hall.code, datetime.now(SHANGHAI), None, None)
+    assert acked.acked_seq > 0 and _outbox_rows(hall) == seeded - 100  # the acknowledged rows gone
+    shipper.drain()
+    assert _outbox_rows(hall) == 0
+    assert _figures(city.hall) == hall_figures
+    # A change after the link travels as any other, and a second seed would change nothing at the city.
+    hall.issue("A")
+    assert _outbox_rows(hall) == 2 and shipper.drain() == 2
+    hall_figures = _figures(hall)
+    assert _figures(city.hall) == hall_figures
+
+
+def _outbox_rows(hall: HallFixture) -> int:
+    with hall.engine.connect() as conn:
+        found = conn.execute(text("SELECT COUNT(*) FROM city_outbox WHERE hall_id = :h"), {"h": hall.hall_id})
+        return int(found.scalar() or 0)

@@ -31,7 +31,15 @@ from queue_server.store.tables import Call, Hall, Ticket
 KIOSK = "demo-kiosk-1"
 DISPLAY = "demo-hall-display"
 RETRY_S = 1.0  # a device resends an unanswered request (same id) after this long
-GIVE_UP_S = 30.0
+# A NATS node's loss stalled a hall for up to 53 s on the loaded machine (docs/city.md): the server's
+# subscriptions refused while JetStream re-elected; a device keeps resending past that.
+GIVE_UP_S = 120.0
+
+Broker = int | BrokerAddress  # a Mosquitto's port on loopback, or a cluster's nodes
+
+
+def address(broker: Broker) -> BrokerAddress:
+    return broker if isinstance(broker, BrokerAddress) else BrokerAddress("127.0.0.1", broker)
 
 
 def readiness(server: HallqServer) -> dict[str, Any]:
@@ -78,7 +86,7 @@ class Answer:
 class Device:
     """A device of one hall: requests with an id, resent with the same id until answered."""
 
-    def __init__(self, port: int, hall: str, device_id: str) -> None:
+    def __init__(self, port: Broker, hall: str, device_id: str) -> None:
         self.hall = hall
         self.device_id = device_id
         self._req = topics.dev_req(hall, device_id)
@@ -86,7 +94,7 @@ class Device:
         self._lock = threading.Lock()
         self.unavailable = 0
         client_id = f"{device_id}-{hall}-{uuid.uuid4().hex[:4]}"
-        self.link = MqttLink(client_id, BrokerAddress("127.0.0.1", port))
+        self.link = MqttLink(client_id, address(port))
         self.link.subscribe(topics.dev_resp(hall, device_id), self._on_reply)
         self.link.start()
         if not self.link.wait_connected(10) or not self.link.wait_subscribed(10):
@@ -134,7 +142,7 @@ class HallTraffic:
     """One hall at work: a kiosk issuing, the window agent calling, a display recording the calls."""
 
     hall: str
-    port: int
+    port: Broker
     tickets: list[Answer] = field(default_factory=list)
     calls: list[Answer] = field(default_factory=list)
     shown: list[int] = field(default_factory=list)  # the seq of every call the display received, in order
@@ -144,9 +152,7 @@ class HallTraffic:
     def __post_init__(self) -> None:
         self.kiosk = Device(self.port, self.hall, KIOSK)
         self.agent = Device(self.port, self.hall, AGENT)
-        self.display = MqttLink(
-            f"display-{self.hall}-{uuid.uuid4().hex[:4]}", BrokerAddress("127.0.0.1", self.port)
-        )
+        self.display = MqttLink(f"display-{self.hall}-{uuid.uuid4().hex[:4]}", address(self.port))
         self.display.subscribe(topics.calls(self.hall), self._on_call)
         self.display.start()
         if not self.display.wait_connected(10) or not self.display.wait_subscribed(10):
@@ -224,7 +230,7 @@ def stored(url: str, hall: str) -> tuple[list[tuple[str, int]], list[int]]:
         engine.dispose()
 
 
-def calls_since(port: int, hall: str, seq: int) -> list[int]:
+def calls_since(port: Broker, hall: str, seq: int) -> list[int]:
     """What a display asks after a gap: ``calls.since`` (the seqs the server has after ``seq``)."""
     display = Device(port, hall, DISPLAY)
     try:
@@ -234,7 +240,7 @@ def calls_since(port: int, hall: str, seq: int) -> list[int]:
         display.close()
 
 
-def retained_seq(port: int, hall: str) -> int | None:
+def retained_seq(port: Broker, hall: str) -> int | None:
     """The ``seq`` of the hall's retained state, as a display that starts now reads it."""
     got: list[int] = []
     arrived = threading.Event()
@@ -243,7 +249,7 @@ def retained_seq(port: int, hall: str) -> int | None:
         got.append(int(json.loads(msg.payload)["seq"]))
         arrived.set()
 
-    link = MqttLink(f"state-{hall}-{uuid.uuid4().hex[:4]}", BrokerAddress("127.0.0.1", port))
+    link = MqttLink(f"state-{hall}-{uuid.uuid4().hex[:4]}", address(port))
     link.subscribe(topics.state(hall), on_state)
     link.start()
     try:

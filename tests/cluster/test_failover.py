@@ -38,6 +38,7 @@ from queue_server.services.queue.tickets import scoped_key
 from queue_server.store import init_db
 from queue_server.store.tables import Ticket
 from tests.cluster.city import (
+    Broker,
     Device,
     HallTraffic,
     calls_since,
@@ -104,7 +105,7 @@ def _all_served_after(traffic: dict[str, HallTraffic], halls: set[str], moment: 
     return max(s for s in served if s is not None) if all(served) else None
 
 
-def _check_hall(url: str, port: int, hall: HallTraffic) -> int:
+def _check_hall(url: str, port: Broker, hall: HallTraffic) -> int:
     """No ticket lost or doubled, gap-free numbers, calls once and in order; the gaps a display filled."""
     assert not hall.errors, hall.errors
     received = [a.reply["result"]["ticket_id"] for a in hall.tickets]

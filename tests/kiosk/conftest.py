@@ -37,7 +37,8 @@ MORNING = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 # reply would be asked for again (same id, so still one ticket, but a test counting requests sees two).
 STEADY = KioskSettings(issue_timeout_s=2.0, issue_attempts=3, probe_timeout_s=3.0)
 # For tests of a server that does not answer, whose timeouts are what they wait for.
-FAST = KioskSettings(issue_timeout_s=0.5, issue_attempts=3, probe_timeout_s=0.5)
+# Its patience (2.5 s) goes past the first attempts (1.5 s), so the waiting screen is passed too.
+FAST = KioskSettings(issue_timeout_s=0.5, issue_attempts=3, issue_patience_s=2.5, probe_timeout_s=0.5)
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:

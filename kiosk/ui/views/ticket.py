@@ -67,7 +67,7 @@ class TicketViews(Kit):
         col = BoxLayout(orientation="vertical", padding=PAD * 2, spacing=30)
         col.add_widget(Widget())
         col.add_widget(self.label(s.target_name, 48, halign="center", bold=True))
-        col.add_widget(self.label("正在处理，请稍候…", 60, halign="center"))
+        col.add_widget(self.label(s.message or "正在处理，请稍候…", 60, halign="center"))
         col.add_widget(Widget())
         return col
 

@@ -1,6 +1,7 @@
 """The city link (``queue_server/city/``): the hall's outbox and progress, the city's map and progress.
 
-On a hall appliance (SQLite) triggers append one ``city_outbox`` row per insert or update of a shipped
+On a hall appliance (SQLite) linked to a city (a ``city_link`` row, written when ``hallq server``
+starts with ``city_url``) triggers append one ``city_outbox`` row per insert or update of a shipped
 table, in the transaction of the change (``city/capture.py``); the shipper posts the rows' images to
 the city and records the city's acknowledgement in ``city_shipped``. On the city ``city_row_map``
 maps each shipped row (hall, table, the hall's row id) to the city's own row and the outbox position
@@ -55,4 +56,14 @@ CITY_ROW_MAP = Table(
     Column("hall_row_id", Integer(), primary_key=True),
     Column("row_id", Integer(), nullable=False),
     Column("version", Integer(), nullable=False),
+)
+
+# The halls of this database linked to a city (a hall appliance started with ``city_url``): the outbox
+# triggers exist only while a row is here, and write only for the halls here (``city/capture.py``).
+CITY_LINK = Table(
+    "city_link",
+    SQLModel.metadata,
+    Column("hall_id", Integer(), primary_key=True),
+    Column("linked_at", UTCDateTime(), nullable=False),
+    Column("seeded", Integer(), nullable=False, server_default="0"),  # outbox rows of the history
 )

@@ -4,21 +4,20 @@ Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-07 13:00:00.000000
 
-The city link (``queue_server/city/``, docs/city.md):
+The city link (``queue_server/city/``, docs/city.md): on every database ``city_outbox`` and
+``city_shipped`` (a hall appliance's changes waiting for the city, and the position the city
+acknowledged), ``city_row_map`` and ``city_received`` (a city's map of each hall's rows to its own,
+and the position it acknowledged to each hall).
 
-- on every database: ``city_outbox`` and ``city_shipped`` (a hall appliance's changes waiting for the
-  city, and the position the city acknowledged), ``city_row_map`` and ``city_received`` (a city's map of
-  each hall's rows to its own, and the position it acknowledged to each hall);
-- on SQLite (a hall appliance): the triggers that append to the outbox in the transaction of each
-  change (``city/capture.py``), and every existing row of the shipped tables put in the outbox first,
-  so a hall linked to a city after months of service ships its whole history.
+This revision first also put every SQLite database's history in the outbox and created its triggers,
+linked to a city or not; since 0021 the triggers and the history come with the link
+(``city/capture.py``), and 0021 takes them off databases that ran this revision without a link.
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-from queue_server.city import capture
 from queue_server.store.tables.city import CITY_OUTBOX, CITY_RECEIVED, CITY_ROW_MAP, CITY_SHIPPED
 
 revision: str = "0019"
@@ -33,17 +32,18 @@ def upgrade() -> None:
     bind = op.get_bind()
     for table in _TABLES:
         table.create(bind, checkfirst=True)
-    if bind.dialect.name == "sqlite":
-        for statement in capture.backfill_statements():
-            op.execute(statement)
-        for statement in capture.create_statements():
-            op.execute(statement)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        for statement in capture.drop_statements():
+        for statement in _drop_triggers():
             op.execute(statement)
     for table in reversed(_TABLES):
         table.drop(bind, checkfirst=True)
+
+
+def _drop_triggers() -> list[str]:
+    # The triggers of the first version of this revision, on databases that ran it (frozen names).
+    tables = ("appointment", "ticket", "case_file", "rating", "pause", "window_shift", "event")
+    return [f"DROP TRIGGER IF EXISTS city_outbox_{t}_{op}" for t in tables for op in ("insert", "update")]
