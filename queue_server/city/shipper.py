@@ -16,7 +16,7 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 INGEST_PATH = "/api/city/batches"
 MAX_BACKOFF_S = 60.0  # an outage is retried at least once a minute: the lag figure stays near the truth
 FIRST_BACKOFF_S = 1.0
+UNAUTHORIZED = 401  # the credential refused: forged, or revoked by the city (city/credential.py)
 
 
 class CityLinkError(Exception):
@@ -105,8 +106,12 @@ class CityShipper:
         interval_s: float = 5.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         backoff_s: tuple[float, float] = (FIRST_BACKOFF_S, MAX_BACKOFF_S),
+        credential_file: Path | None = None,
     ) -> None:
         self.engine = engine
+        # Read again when the city refuses the credential (401): after a revocation the operator
+        # writes the new one there, and the shipper takes it without a restart.
+        self.credential_file = credential_file
         self.hall = hall
         self.client = client
         self.batch_size = batch_size
@@ -124,12 +129,31 @@ class CityShipper:
         if batch is None:
             self.state.pending = 0
             return 0
-        answer = self.client.post(batch.payload())
+        try:
+            answer = self.client.post(batch.payload())
+        except CityLinkError as exc:
+            if exc.status != UNAUTHORIZED or not self._credential_renewed():
+                raise
+            answer = self.client.post(batch.payload())
         seq = int(answer["seq"])
         self.state.pending = acknowledge(self.engine, self.hall, seq, self.clock())
         self.state.shipped_rows += int(answer.get("applied", 0))
         self.state.last_ok = self.clock()
         return batch.count
+
+    def _credential_renewed(self) -> bool:
+        """Whether the credential file now holds another credential than the one refused (taken)."""
+        if self.credential_file is None:
+            return False
+        try:
+            fresh = read_credential(self.credential_file)
+        except (OSError, IndexError):
+            return False
+        if fresh == self.client.credential:
+            return False
+        log.info("city link: the credential was refused; using the new one in %s", self.credential_file)
+        self.client = replace(self.client, credential=fresh)
+        return True
 
     def drain(self) -> int:
         """Ship until nothing waits (tests, ``hallq city ship``); how many outbox rows went."""
@@ -187,5 +211,10 @@ class CityShipper:
 def make_shipper(engine: Engine, hall: str, url: str, credential_file: Path, **kw: Any) -> CityShipper:
     """A shipper with the credential read from its file (the first line)."""
     ca_file = kw.pop("ca_file", None)
-    credential = credential_file.read_text(encoding="utf-8").strip().splitlines()[0]
-    return CityShipper(engine, hall, CityClient(url, credential, ca_file), **kw)
+    client = CityClient(url, read_credential(credential_file), ca_file)
+    return CityShipper(engine, hall, client, credential_file=credential_file, **kw)
+
+
+def read_credential(path: Path) -> str:
+    """The credential in ``path`` (its first line; IndexError when the file is empty)."""
+    return path.read_text(encoding="utf-8").strip().splitlines()[0]

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from harness.factories import HallFixture, build_hall, make_settings, seed_small_hall
 from harness.processes import hallq_command
 from queue_server.city import capture
-from queue_server.city.credential import PURPOSE, hall_of, make_credential
+from queue_server.city.credential import PURPOSE, Proof, make_credential, proof_of
 from queue_server.runtime.server_cmd import StartupError, start_city_link
 from queue_server.store import make_engine
 from queue_server.store.migrate import upgrade
@@ -140,31 +140,44 @@ def _first_0019_triggers() -> list[str]:
     return [statement.replace(gate, "") for statement in capture.create_statements()]
 
 
-def test_hallq_city_credential_writes_the_halls_credential(tmp_path: Path) -> None:
+def test_hallq_city_credential_and_revoke_write_the_halls_current_credential(tmp_path: Path) -> None:
     secret = tmp_path / "secret.key"
     secret.write_text("ab" * 32)
     secret.chmod(0o600)
-    out = tmp_path / "hall.credential"
+    database = f"sqlite:///{tmp_path / 'city.db'}"
+    build_hall(database, code="county-a").close()
     env = {  # the city server's own environment
         **os.environ,
         "HALLQ_SECRET_KEY_FILE": str(secret),
         "HALLQ_ENVIRONMENT": "production",
         "HALLQ_BROKER_URL": "mqtt://hallq-server:pw@127.0.0.1:1883",
+        "HALLQ_DATABASE_URL": database,
     }
-    done = subprocess.run(
-        [*hallq_command(), "city", "credential", "--hall", "county-a", "--out", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+
+    def city(*argv: str) -> subprocess.CompletedProcess[str]:
+        command = [*hallq_command(), "city", *argv]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    key = make_settings(secret_key_file=secret).derive_key(PURPOSE)
+    out = tmp_path / "hall.credential"
+    done = city("credential", "--hall", "county-a", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert out.stat().st_mode & 0o777 == 0o600
-    key = make_settings(secret_key_file=secret).derive_key(PURPOSE)
-    credential = out.read_text().strip()
-    assert hall_of(key, credential) == "county-a" and credential == make_credential(key, "county-a")
-    assert hall_of(key, credential.replace("county-a", "county-b")) is None
+    first = out.read_text().strip()
+    assert proof_of(key, first) == Proof("county-a", 0) and first == make_credential(key, "county-a")
+    assert proof_of(key, first.replace("county-a", "county-b")) is None
+    assert proof_of(key, first.replace("county-a.0.", "county-a.1.")) is None  # no generation forged
+
+    revoked = city("revoke", "--hall", "county-a")
+    assert revoked.returncode == 0, revoked.stderr
+    second = revoked.stdout.strip().splitlines()[-1]
+    assert proof_of(key, second) == Proof("county-a", 1)
+    again = city("credential", "--hall", "county-a")
+    assert again.stdout.strip() == second  # the current one from now on
+
+    unknown = city("revoke", "--hall", "county-z")
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
+    assert "no hall 'county-z'" in unknown.stderr
 
 
 def test_hallq_server_ships_only_from_a_sqlite_appliance(tmp_path: Path, pg_url: str) -> None:

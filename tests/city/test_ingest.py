@@ -3,6 +3,7 @@ order; a batch that cannot be applied writes nothing; only the hall's own creden
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from harness.factories import PASSWORD, HallFixture
 from queue_server.city.batch import read_batch, table
 from queue_server.city.credential import PURPOSE, make_credential
+from queue_server.city.generations import current_generation, revoke
 from queue_server.city.shipper import INGEST_PATH, CityClient, CityLinkError, make_shipper
 from tests.city.conftest import City
 from tests.city.test_outage_day import _figures
@@ -109,6 +111,44 @@ def test_only_the_halls_own_credential_is_taken(played: HallFixture, city: City)
     assert _city_rows(city, "ticket") == 0
     assert post(f"Bearer {make_credential(key, played.code)}").status_code == 200
     assert _city_rows(city, "ticket") > 0
+
+
+def test_a_revoked_credential_is_refused_and_the_new_one_taken(played: HallFixture, city: City) -> None:
+    batch = read_batch(played.engine, played.code, 50)
+    assert batch is not None
+    key = city.hall.settings.derive_key(PURPOSE)
+
+    def post(credential: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {credential}"}
+        return httpx.post(city.url + INGEST_PATH, json=batch.payload(), headers=headers, timeout=30)
+
+    old = make_credential(key, played.code)
+    with city.hall.engine.begin() as conn:
+        assert revoke(conn, played.code, datetime.now(UTC)) == 1
+        assert revoke(conn, "no-such-hall", datetime.now(UTC)) is None
+        others = [current_generation(conn, h.code) for h in city.others]
+    assert others == [0, 0]  # the other halls' credentials go on
+    refused = post(old)
+    assert refused.status_code == 401 and "吊销" in refused.json()["detail"]
+    assert _city_rows(city, "ticket") == 0
+    assert post(make_credential(key, played.code, 1)).status_code == 200
+    assert _city_rows(city, "ticket") > 0
+
+
+def test_the_shipper_takes_the_new_credential_written_after_a_revocation(
+    played: HallFixture, city: City, credential_file: Path
+) -> None:
+    shipper = make_shipper(played.engine, played.code, city.url, credential_file, batch_size=50)
+    with city.hall.engine.begin() as conn:
+        generation = revoke(conn, played.code, datetime.now(UTC))
+    assert generation is not None
+    with pytest.raises(CityLinkError) as refused:  # the file still holds the revoked one
+        shipper.ship_once()
+    assert refused.value.status == 401
+    key = city.hall.settings.derive_key(PURPOSE)
+    credential_file.write_text(make_credential(key, played.code, generation) + "\n")
+    assert shipper.drain() > 0  # refused once more, the file read again, taken: no restart
+    assert _figures(city.hall) == _figures(played)
 
 
 def test_the_link_status_shows_the_lag_to_managers_only(

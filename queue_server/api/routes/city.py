@@ -1,7 +1,8 @@
 """The city link (docs/city.md): the ingest a hall appliance posts its batches to, and the link's status.
 
-``POST /api/city/batches`` takes only a hall credential (``city/credential.py``), never a person's
-token, and only for the hall it names: a batch of another hall is refused (403).
+``POST /api/city/batches`` takes only a hall credential (``city/credential.py``) of the hall's current
+generation (a revoked one is refused, 401), never a person's token, and only for the hall it names: a
+batch of another hall is refused (403).
 ``GET /api/halls/{hall}/city`` shows, to the hall's managers and those above, what waits on the hall
 and what the city holds.
 """
@@ -17,7 +18,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from queue_server.api.deps import HallDep, HallViewer, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES, UnauthenticatedError
 from queue_server.city.apply import Applied, BatchIn, apply_batch
-from queue_server.city.credential import PURPOSE, hall_of
+from queue_server.city.credential import PURPOSE, proof_of
+from queue_server.city.generations import current_generation
 from queue_server.city.shipper import INGEST_PATH, CityShipper
 from queue_server.city.status import CityLink, link_status
 from queue_server.errors import NotAuthorizedError
@@ -43,11 +45,17 @@ def ingest(
 ) -> Applied:
     if credentials is None:
         raise UnauthenticatedError("需要大厅凭据。")
-    hall = hall_of(services.settings.derive_key(PURPOSE), credentials.credentials)
-    if hall is None:
+    proof = proof_of(services.settings.derive_key(PURPOSE), credentials.credentials)
+    if proof is None:
         raise UnauthenticatedError("大厅凭据无效。")
+    hall = proof.hall
     if hall != batch.hall:
         raise NotAuthorizedError("该凭据不能提交其他大厅的数据。", hall=batch.hall)
+    with services.engine.connect() as conn:
+        current = current_generation(conn, hall)
+    if current is not None and proof.generation != current:
+        log.warning("city ingest: hall %s sent a revoked credential (generation %d)", hall, proof.generation)
+        raise UnauthenticatedError("大厅凭据已被吊销，请向市级管理员领取新凭据。")
     applied = apply_batch(services.engine, batch, services.clock())
     log.info(
         "city ingest: hall %s positions %d..%d: %d rows applied, %d skipped",

@@ -67,3 +67,13 @@ CITY_LINK = Table(
     Column("linked_at", UTCDateTime(), nullable=False),
     Column("seeded", Integer(), nullable=False, server_default="0"),  # outbox rows of the history
 )
+
+# On the city: each hall's credential generation (``city/credential.py``); no row is generation 0. A
+# revocation moves it on, and only a credential of the current generation is taken.
+CITY_CREDENTIAL = Table(
+    "city_credential",
+    SQLModel.metadata,
+    Column("hall_id", Integer(), primary_key=True),
+    Column("generation", Integer(), nullable=False, server_default="0"),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+)
