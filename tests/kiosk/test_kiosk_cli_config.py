@@ -26,6 +26,14 @@ def _write(path: Path, entry: DeviceEntry, cred: Credential | None, tls: TlsSett
     return path
 
 
+def _certificates_beside(folder: Path) -> None:
+    """The CA and the kiosk's certificate and key where the device file names them (beside it)."""
+    certs = ensure_certificates("gy01", [KIOSK.id], ["10.0.0.2"])
+    (folder / "ca.crt").write_text(certs.ca.cert)
+    (folder / f"{KIOSK.id}.crt").write_text(certs.clients[KIOSK.id].cert)
+    (folder / f"{KIOSK.id}.key").write_text(certs.clients[KIOSK.id].key)
+
+
 def _args(*argv: str) -> argparse.Namespace:
     return build_parser(["kiosk", *argv]).parse_args(["kiosk", *argv])
 
@@ -60,10 +68,7 @@ def test_options_override_the_file(tmp_path: Path) -> None:
 
 def test_a_broker_url_without_an_account_keeps_the_files_account_and_certificates(tmp_path: Path) -> None:
     cred = new_credential(KIOSK.id)
-    certs = ensure_certificates("gy01", [KIOSK.id], ["10.0.0.2"])
-    (tmp_path / "ca.crt").write_text(certs.ca.cert)
-    (tmp_path / f"{KIOSK.id}.crt").write_text(certs.clients[KIOSK.id].cert)
-    (tmp_path / f"{KIOSK.id}.key").write_text(certs.clients[KIOSK.id].key)
+    _certificates_beside(tmp_path)
     path = _write(tmp_path / "device.toml", KIOSK, cred, tls=TLS)
     filed = build_identity(_args("--config", str(path))).broker
     broker = build_identity(
@@ -114,10 +119,7 @@ def test_tls_files_it_cannot_read_stop_the_kiosk_with_the_reason(
 
 
 def test_a_tls_broker_is_reached_with_the_files_beside_the_device_file(tmp_path: Path) -> None:
-    certs = ensure_certificates("gy01", [KIOSK.id], ["10.0.0.2"])
-    (tmp_path / "ca.crt").write_text(certs.ca.cert)
-    (tmp_path / f"{KIOSK.id}.crt").write_text(certs.clients[KIOSK.id].cert)
-    (tmp_path / f"{KIOSK.id}.key").write_text(certs.clients[KIOSK.id].key)
+    _certificates_beside(tmp_path)
     path = _write(tmp_path / "device.toml", KIOSK, None, tls=TLS)
     broker = build_identity(_args("--config", str(path))).broker
     assert broker.tls == TlsFiles(
