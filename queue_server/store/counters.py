@@ -11,7 +11,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+import sqlalchemy as sa
+from sqlalchemy import Connection, Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -86,3 +87,16 @@ def book_slot(session: Session, hall_id: int, service_id: int, day: date, half: 
 
 def _table(model: type[SQLModel]) -> Table:
     return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+def sequence_ids(conn: Connection, table: str, column: str, count: int) -> list[int]:
+    """``count`` new values of a PostgreSQL serial column's sequence, ascending, in one round trip
+    (ids for rows inserted later in the transaction; unused ones are gaps, as after a rollback)."""
+    return sorted(int(row[0]) for row in _SEQUENCE_IDS.rows(conn, {"t": table, "c": column, "n": count}))
+
+
+_SEQUENCE_IDS = Prepared(
+    sa.select(
+        sa.func.nextval(sa.func.pg_get_serial_sequence(sa.bindparam("t"), sa.bindparam("c")))
+    ).select_from(sa.func.generate_series(1, sa.bindparam("n")))
+)

@@ -15,6 +15,7 @@ defaults (refused when compiled, so a statement needing them cannot silently los
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +44,8 @@ class _Plan:
     results: tuple[Processor | None, ...]  # one per result column
     names: tuple[str, ...]  # result column names
     record: type[tuple[Any, ...]]  # a named tuple of the result columns
+    # An INSERT without RETURNING on psycopg as an INSERT of many rows (``_columns_insert``).
+    columns_insert: tuple[str, tuple[str, ...]] | None = None
 
     def bind(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         if self.defaults:
@@ -64,8 +67,11 @@ class _Plan:
 class Prepared:
     """A Core statement (SELECT, INSERT, UPDATE with bound parameters) for the hot path (module doc)."""
 
-    def __init__(self, statement: Statement) -> None:
+    def __init__(self, statement: Statement, *, rank: int = 0) -> None:
         self.statement = statement
+        # Deferred writes (services/engine/batch.py) go in by rank, lowest first: rows that others
+        # point at (a ticket, before its events) take a lower one.
+        self.rank = rank
         self._plans: dict[tuple[str, frozenset[str]], _Plan] = {}
         self._lock = threading.Lock()
 
@@ -121,12 +127,26 @@ class Prepared:
         return int(self._execute(conn, params)[1].rowcount)
 
     def run_many(self, conn: Connection, many: Iterable[Mapping[str, Any]]) -> None:
-        """Execute a write once per parameter set, in one driver call (all sets have the same names)."""
+        """Execute a write once per parameter set, in one driver call (all sets have the same names).
+
+        An INSERT on psycopg goes as ONE statement of all the rows (``_columns_insert``): psycopg's
+        ``executemany`` pipelines one statement per row, and their protocol work in Python cost more
+        than the rows' values."""
         batch = list(many)
         if not batch:
             return
         plan = self._plan(conn.dialect, batch[0])
-        _cursor(conn).executemany(plan.sql, [plan.bind(params) for params in batch])
+        if plan.columns_insert is None or len(batch) == 1:
+            _cursor(conn).executemany(plan.sql, [plan.bind(params) for params in batch])
+            return
+        sql, names = plan.columns_insert
+        columns: list[list[Any]] = [[] for _name in names]
+        for params in batch:
+            row = plan.bind(params)
+            assert isinstance(row, dict)  # columns_insert is made for named parameters only
+            for column, name in zip(columns, names, strict=True):
+                column.append(row[name])
+        _cursor(conn).execute(sql, columns)
 
     def _fetch(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, list[tuple[Any, ...]]]:
         plan, cursor = self._execute(conn, params)
@@ -183,7 +203,48 @@ class Prepared:
             ),
             names=names,
             record=namedtuple("Record", names, rename=True),  # the names are known only here
+            columns_insert=_columns_insert(state.statement, statement.table, dialect)
+            if isinstance(statement, Insert) and not columns and not compiled.positional
+            else None,
         )
+
+
+# A VALUES entry as SQLAlchemy renders it for psycopg: a named placeholder, maybe its type's cast.
+_PARAM = re.compile(r"%\((\w+)\)s(?:::([A-Z][A-Z0-9 _]*(?:\([0-9, ]+\))?))?")
+_LENGTH = re.compile(r"\([0-9, ]*\)")
+
+
+def _columns_insert(sql: str, table: Any, dialect: Dialect) -> tuple[str, tuple[str, ...]] | None:
+    """``INSERT INTO t (a, b) VALUES (%(a)s::T, %(b)s) [RETURNING …]`` as ``INSERT INTO t (a, b)
+    SELECT … FROM unnest(%b::T[], %b::U[]) WITH ORDINALITY … ORDER BY …`` (one array of values per
+    column, the rows in the arrays' order), and the parameter names in column order; SQLAlchemy's
+    implicit ``RETURNING`` of the key goes (nobody reads it). None for any other shape.
+
+    One array per column rather than ``VALUES (…), (…)``: psycopg parses a statement's text once
+    only while it has at most 50 parameters (16 tickets have 450), and binary arrays need no
+    quoting of their values.
+    """
+    start = sql.find(" VALUES (")
+    returning = sql.find(" RETURNING ", start)
+    row = sql[start + len(" VALUES (") : returning if returning >= 0 else len(sql)].rstrip()
+    if start < 0 or not row.endswith(")"):
+        return None
+    params = _PARAM.findall(row[:-1])
+    if not params or ", ".join(f"%({n})s" + (f"::{c}" if c else "") for n, c in params) != row[:-1]:
+        return None  # a literal or a function among the values: not this shape
+    columns = getattr(table, "c", {})
+    if any(name not in columns for name, _cast in params):
+        return None
+    # The element type without its length: the INSERT into the column checks it, as one row's does
+    # (a cast to VARCHAR(n) would cut a longer value instead).
+    types = [_LENGTH.sub("", columns[name].type.compile(dialect=dialect)) for name, _cast in params]
+    aliases = ", ".join(f"c{index}" for index in range(len(params)))
+    arrays = ", ".join(f"%b::{sql_type}[]" for sql_type in types)
+    select = (  # the text SQLAlchemy compiled from the statement and its column types; no value
+        f" SELECT {aliases} FROM unnest({arrays}) WITH ORDINALITY"  # noqa: S608
+        f" AS hallq_rows({aliases}, hallq_n) ORDER BY hallq_n"
+    )
+    return sql[:start] + select, tuple(name for name, _cast in params)
 
 
 def _cursor(conn: Connection, *, own: bool = False) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -129,3 +130,49 @@ def test_first_of_each_parameter_set_in_order_and_in_the_callers_transaction(eng
         assert by_name.first_each(conn, []) == []
         INSERT.run(conn, {"name": "three"})  # the connection goes on as before, in the same transaction
         assert conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar() == 3
+
+
+def test_many_rows_in_one_insert_as_one_by_one(engine: sa.Engine) -> None:
+    """``run_many`` of an INSERT (one multi-row statement on psycopg, executemany on SQLite) writes
+    the rows in order with the values and defaults one ``run`` each would have written."""
+    plain = Prepared(sa.insert(ITEM))
+    given: list[dict[str, Any]] = [
+        {"name": "甲", "day": date(2025, 3, 12), "at": AT, "data": {"k": [1, "二"]}},
+        {"name": "乙%s", "day": None, "at": None, "data": None, "flag": True},
+        {"name": "%(name)s", "day": date(2025, 3, 14), "at": AT, "data": ["%s"], "flag": False},
+    ]
+    keys = {key for row in given for key in row}
+    rows = [{**dict.fromkeys(keys), "flag": False, **row} for row in given]
+    with engine.begin() as conn:
+        plain.run_many(conn, rows)
+        plain.run_many(conn, rows[:1])
+        for row in rows:
+            plain.run(conn, row)
+    with engine.connect() as conn:
+        got = conn.execute(sa.select(ITEM).order_by(ITEM.c.id)).all()
+    values = [(r.name, r.state, r.flag, r.day, r.at, r.data) for r in got]
+    assert values[:3] == values[4:] and values[3] == values[0]
+    assert values[1] == ("乙%s", "new", True, None, None, None)
+    assert [r.id for r in got] == sorted(r.id for r in got)
+
+
+def test_many_rows_past_one_statements_text(engine: sa.Engine) -> None:
+    """More rows than one statement of cacheable text holds go in several, all of them, in order."""
+    plain = Prepared(sa.insert(ITEM))
+    with engine.begin() as conn:
+        plain.run_many(conn, [{"name": f"n{i}", "day": date(2025, 3, 12)} for i in range(500)])
+    with engine.connect() as conn:
+        names = conn.execute(sa.select(ITEM.c.name).order_by(ITEM.c.id)).scalars().all()
+    assert names == [f"n{i}" for i in range(500)]
+
+
+def test_many_rows_check_lengths_as_one_row_does(engine: sa.Engine) -> None:
+    """A value too long for its column is refused, not cut, in a many-row INSERT too (PostgreSQL:
+    SQLite does not check lengths)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps any length")
+    plain = Prepared(sa.insert(ITEM))
+    rows = [{"name": "short"}, {"name": "x" * 21}]
+    # The driver's own error, as from ``run``: Prepared runs on the driver's cursor.
+    with pytest.raises(Exception, match="too long"), engine.begin() as conn:
+        plain.run_many(conn, rows)

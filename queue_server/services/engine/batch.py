@@ -3,15 +3,18 @@
 The stored replies of all their request ids are read first. A ``BATCHED_OPS`` use case (a ticket
 issue) runs without a savepoint: it refuses before writing anything, shares a memo of what it read
 with the issues before it, and its events, counter and request-log rows wait in ``deferred`` to go in
-together (one multi-row INSERT per table). Any other use case runs in a savepoint of its own with its
-claim first, after the deferred rows are written (it may read them). A duplicate request id later in
-the batch gets the earlier one's reply. What the batch cannot decide (a lost race, a bug) is marked
-``alone``: the runner runs it again in a transaction of its own.
+together (one multi-row INSERT per table); on PostgreSQL its ticket row too when nothing reads it
+back in the transaction, its id drawn ahead from the sequence for the whole batch (``Tx.ticket_ids``).
+Any other use case runs in a savepoint of its own with its claim first, after the deferred rows are
+written (it may read them). A duplicate request id later in the batch gets the earlier one's reply.
+What the batch cannot decide (a lost race, a bug) is marked ``alone``: the runner runs it again in a
+transaction of its own.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +38,7 @@ from queue_server.services.engine.request_log import (
 )
 from queue_server.services.engine.tx import Deferred, Tx, pk
 from queue_server.services.usecases import UseCase
+from queue_server.store.counters import sequence_ids
 from queue_server.store.prepared import Prepared
 from queue_server.store.tables import Hall
 
@@ -65,6 +69,10 @@ class _Batch:
     memos: dict[str, dict[Hashable, Any]] = field(default_factory=dict)  # per hall: its issues' memo
     kept: dict[str, tuple[float, dict[Hashable, Any]]] = field(default_factory=dict)  # KeptReads.take
     deferred: list[Deferred] = field(default_factory=list)
+    # PostgreSQL: ticket ids drawn from the sequence for the issues of this batch (``Tx.ticket_ids``).
+    sequence_ids: bool = False
+    issues_left: int = 0  # BATCHED_OPS items not yet reached
+    ticket_ids: deque[int] = field(default_factory=deque)
 
     @property
     def conn(self) -> Connection:
@@ -84,6 +92,8 @@ class _Batch:
         self.replies = stored_replies(self.conn, self.halls, items)
 
     def decide(self, item: Write) -> None:
+        if item.op in BATCHED_OPS:
+            self.issues_left -= 1
         hall = self.halls.get(item.hall)
         if hall is None:
             return
@@ -114,6 +124,8 @@ class _Batch:
         memo = self.memos.setdefault(item.hall, {})
         tx = self.make_tx(self.session, hall, item, memo, self.kept[item.hall][1])
         tx.deferred = []
+        if self.sequence_ids:
+            tx.ticket_ids = self._next_ticket_id
         try:
             result = item.fn(tx)
         except HallqError as exc:
@@ -122,6 +134,13 @@ class _Batch:
             return None
         self.deferred.extend(tx.deferred)
         return tx, result
+
+    def _next_ticket_id(self) -> int:
+        """The next ticket id: enough for this issue and every one after it in the batch, in one
+        round trip (an issue refused or replayed later leaves a gap, as a rollback does)."""
+        if not self.ticket_ids:
+            self.ticket_ids.extend(sequence_ids(self.conn, "ticket", "id", self.issues_left + 1))
+        return self.ticket_ids.popleft()
 
     def _in_savepoint(self, item: Write, hall: Hall) -> tuple[Tx, BaseModel] | None:
         write_deferred(self.conn, self.deferred)
@@ -158,6 +177,8 @@ def write_together(
     """Decide ``items`` in one transaction (see the module doc); raises when it must be rolled back."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         batch = _Batch(session, kept_reads, make_tx, claimed, fence)
+        batch.sequence_ids = session.get_bind().dialect.name == "postgresql"
+        batch.issues_left = sum(1 for item in items if item.op in BATCHED_OPS)
         batch.load_halls(items)
         for item in items:
             batch.decide(item)
@@ -171,13 +192,14 @@ def write_deferred(conn: Connection, deferred: list[Deferred]) -> None:
 
     The driver's ``executemany``: one C loop over the rows for SQLite, one pipeline (one round trip)
     for psycopg. For a write deferred with a key, only the last one of that key is made (a counter set
-    several times in a batch).
+    several times in a batch). Statements go in by ``Prepared.rank`` (tickets before their events),
+    then in the order first deferred.
     """
     if not deferred:
         return
     grouped: dict[Prepared, dict[Hashable, dict[str, Any]]] = {}
     for index, (statement, params, key) in enumerate(deferred):
         grouped.setdefault(statement, {})[index if key is None else key] = params
-    for statement, rows in grouped.items():
+    for statement, rows in sorted(grouped.items(), key=lambda group: group[0].rank):  # stable
         statement.run_many(conn, rows.values())
     deferred.clear()

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -46,7 +46,9 @@ class Write:
     error: BaseException | None = None
     changes: Changes | None = None  # what the committed use case changed
     alone: bool = False  # the batch could not decide it: run it in a transaction of its own
-    wake: threading.Event = field(default_factory=threading.Event)
+    # ``Runner.write``'s caller waits on it; None for a write with a ``callback`` (making an Event, a
+    # Condition and its lock, was 6 % of the GIL under 500 issues/s).
+    wake: threading.Event | None = None
     # write_async: called by the writer thread once decided, instead of waking a waiting caller.
     callback: Callable[[Write], None] | None = None
     # Whose request ids ``request_id`` is among, and the hash of its arguments (``request_log.py``).
@@ -161,7 +163,8 @@ class GroupCommit:
             if not written.decided:  # the commit was interrupted: each tries alone
                 written.alone = True
             if written.callback is None:
-                written.wake.set()
+                if written.wake is not None:
+                    written.wake.set()
                 continue
             try:
                 written.callback(written)

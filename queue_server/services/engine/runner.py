@@ -117,8 +117,9 @@ class Runner:
             # wait for ourselves. A transaction of its own, as before group commit.
             self._write_alone(item)
         else:
+            wake = item.wake = threading.Event()
             self._commits.submit(self._key(hall), item)
-            item.wake.wait()
+            wake.wait()
         self._settle(item)
         if item.error is not None:
             raise item.error
@@ -141,7 +142,7 @@ class Runner:
 
         def decided(item: Write) -> None:
             self._settle(item, inline=False)  # on the writer thread: the hall state is built elsewhere
-            done(cast(R | None, item.result), item.error)
+            done(cast("R | None", item.result), item.error)
 
         item = _keyed(
             Write(hall, op, fn, model, request_id, device_id, actor, self.clock(), callback=decided)

@@ -75,6 +75,10 @@ class Tx:
     # (events, counters drawn from the memo) wait here and go to the database together, one
     # executemany per statement, before anything else runs in the transaction.
     deferred: list[Deferred] | None = None
+    # Set by the runner in a PostgreSQL batch: the next ticket id, drawn from the ticket table's
+    # sequence a batch at a time, so that a ticket's INSERT can wait with the deferred writes instead
+    # of a round trip of its own for ``RETURNING id`` (``tickets.issue``).
+    ticket_ids: Callable[[], int] | None = None
 
     @cached_property
     def conn(self) -> Connection:

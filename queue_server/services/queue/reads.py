@@ -212,6 +212,14 @@ def people_ahead_of_new(tx: Tx, ticket: QueuedTicket, service: Service) -> int:
     return ahead or 0
 
 
+def reads_back_new(tx: Tx, service_id: int, day: date) -> bool:
+    """Whether ``people_ahead_of_new`` reads the database for the next ticket of this queue in this
+    transaction (the queue length, or the exact position among the tickets): if not, that ticket's row
+    may be inserted later in the transaction (``tickets.issue`` defers it in a batch)."""
+    waiting = tx.memo.get(("waiting", service_id, day))
+    return waiting is None or waiting <= EXACT_POSITION_LIMIT
+
+
 def waiting_counts(conn: Connection, hall_id: int, day: date) -> dict[int, int]:
     """Waiting tickets per service id on ``day`` (from queue_length: one row per service)."""
     rows = _WAITING_COUNTS.rows(conn, {"hall_id": hall_id, "day": day})

@@ -158,7 +158,7 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
         "queued_at": tx.now,
     }
     ticket = NewTicket(
-        id=_INSERT_TICKET.scalar(tx.conn, values),
+        id=_insert_ticket(tx, values, deferrable=args.id_hash is None),
         service_id=service_id,
         service_day=tx.today,
         number=values["number"],
@@ -183,6 +183,20 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
     )
     tx.changes.hall_changed = True
     return ticket_result(tx, ticket, service, matter, appointment)
+
+
+def _insert_ticket(tx: Tx, values: dict[str, Any], *, deferrable: bool) -> int:
+    """Insert the ticket row; its id. In a PostgreSQL batch the id comes from ``Tx.ticket_ids`` and,
+    when nothing in the transaction reads the row back before the deferred writes go in (no exact
+    position to rank, no per-ID count: ``deferrable``), the INSERT waits with them: no round trip."""
+    if tx.ticket_ids is None:
+        return int(_INSERT_TICKET.scalar(tx.conn, values))
+    values["id"] = tx.ticket_ids()
+    if deferrable and not reads.reads_back_new(tx, values["service_id"], values["service_day"]):
+        tx.defer(_INSERT_TICKET_ROW, values)
+    else:
+        _INSERT_TICKET_ROW.run(tx.conn, values)
+    return int(values["id"])
 
 
 def ticket_result(
@@ -444,6 +458,7 @@ _T: Table = SQLModel.metadata.tables[Ticket.__tablename__]
 _M: Table = SQLModel.metadata.tables[Material.__tablename__]
 _C: Table = SQLModel.metadata.tables[TicketCounter.__tablename__]
 _INSERT_TICKET = Prepared(sa.insert(_T).returning(_T.c.id))
+_INSERT_TICKET_ROW = Prepared(sa.insert(_T), rank=-1)  # with its id; before the events naming it
 # (Bound parameter names must differ from the column names in an UPDATE.)
 _SET_COUNTER = Prepared(
     sa.update(_C)

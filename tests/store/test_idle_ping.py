@@ -1,0 +1,59 @@
+"""Pooled PostgreSQL connections are pinged at checkout only after being idle (``store/engine.py``).
+
+A backend ended by the server (as a restart does) while its connection sat in the pool: pinged, the
+pool notices and hands out a fresh connection; not pinged (used a moment ago), the first statement
+fails and the next checkout gets a fresh one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
+
+from queue_server.store.engine import ping_when_idle
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(admin: Engine, pid: int) -> None:
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+
+
+@pytest.fixture
+def admin(pg_url: str) -> Iterator[Engine]:
+    engine = create_engine(pg_url)
+    yield engine
+    engine.dispose()
+
+
+def test_an_idle_connection_is_pinged_and_replaced(pg_url: str, admin: Engine) -> None:
+    engine = create_engine(pg_url, pool_size=1, max_overflow=0)
+    ping_when_idle(engine, 0.0)  # every checkout finds the connection idle long enough
+    try:
+        first = _backend_pid(engine)
+        _terminate(admin, first)
+        second = _backend_pid(engine)  # would raise without the ping
+        assert second != first
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged(pg_url: str, admin: Engine) -> None:
+    engine = create_engine(pg_url, pool_size=1, max_overflow=0)
+    ping_when_idle(engine, 3600.0)
+    try:
+        first = _backend_pid(engine)
+        _terminate(admin, first)
+        with pytest.raises(DBAPIError) as raised:
+            _backend_pid(engine)
+        assert raised.value.connection_invalidated  # the pool drops it …
+        assert _backend_pid(engine) != first  # … and the next checkout connects afresh
+    finally:
+        engine.dispose()
