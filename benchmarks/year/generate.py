@@ -4,8 +4,9 @@ The full size is 300 service days (the working days and the Saturdays of weekend
 ``--end``, newest first) at about 7,000 tickets a working day and 40 % of that on a Saturday: over
 two million tickets with their calls, events, appointments, ratings, rectifications, cases, pauses
 and window shifts. ``--quick`` makes 20 days of 300. Deterministic: the same seed, scale and end day
-give the same rows (each day draws from its own generator seeded by the seed and the day). Rows go in
-by chunks of days, one transaction each, with a progress line per chunk on stderr.
+give the same rows (each day draws from its own generator seeded by the seed and the day). The rows
+are made in a child process (``produce.py``) while this one writes the previous chunk of days, one
+transaction each (``write.py``), with a progress line per chunk on stderr.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select
 from sqlmodel import SQLModel, col
 
-from benchmarks.year.arrivals import Arrivals
 from benchmarks.year.hall import YEAR_HALL, HallInfo, load_year_hall
-from benchmarks.year.rows import COLUMNS, COUNTER_COLUMNS, TABLE_ORDER, Ids, Row, counter_rows, day_rows
-from benchmarks.year.simulate import simulate
+from benchmarks.year.produce import Job, Produced
+from benchmarks.year.rows import COLUMNS, COUNTER_COLUMNS, TABLE_ORDER, Ids
 from benchmarks.year.write import insert_small, writer_for
 from queue_server.store import init_db
 from queue_server.store.tables import Ticket
@@ -95,24 +95,12 @@ def generate(
     days = service_days(hall, last, scale.days)
     ids = _ids(engine, hall)
     citizens = _citizens(seed, 200_000 if scale is FULL else 5_000)
-    tickets = rows = 0
     booked = min(1.0, scale.per_day / FULL.per_day)
-    with writer_for(engine) as writer:
-        for chunk in _chunks(days, scale.chunk_days):
-            tables: dict[str, list[Row]] = {table: [] for table in TABLE_ORDER}
-            for day in chunk:
-                rng = random.Random(seed * 1_000_003 + day.toordinal())
-                rest = not hall.calendar.is_working_day(day)
-                record = simulate(
-                    hall,
-                    day,
-                    rest,
-                    volume(day, rest, scale.per_day, rng),
-                    rng,
-                    Arrivals(hall, rng, citizens, booked),
-                )
-                for table, day_table in day_rows(hall, record, ids, now).items():
-                    tables[table].extend(day_table)
+    chunks = list(_chunks(days, scale.chunk_days))
+    job = Job(hall, chunks, ids, citizens, seed, scale.per_day, booked, now, volume)
+    tickets = rows = 0
+    with Produced(job) as produced, writer_for(engine) as writer:
+        for chunk, tables in zip(chunks, produced.chunks(), strict=True):
             writer.write_chunk({t: (COLUMNS[t], tables[t]) for t in TABLE_ORDER})
             tickets += len(tables["ticket"])
             rows += sum(len(r) for r in tables.values())
@@ -120,8 +108,10 @@ def generate(
                 done = days.index(chunk[-1]) + 1
                 took = time.perf_counter() - t0
                 progress(f"year: {done}/{len(days)} days, {tickets:,} tickets, {rows:,} rows, {took:.0f} s")
+        if progress is not None:
+            progress("year: creating the indexes and the rollup triggers again")
         writer.finish(TABLE_ORDER)
-    for table, counter in counter_rows(hall, ids).items():
+    for table, counter in produced.counters.items():
         insert_small(engine, table, COUNTER_COLUMNS[table], counter)
     return Generated(tickets, rows, len(days), days[0], days[-1], time.perf_counter() - t0)
 

@@ -10,6 +10,9 @@ The statistics rollups are NOT kept during the load (their triggers would run on
 SQLite the rollup triggers are dropped for the load and created again by ``finish``, on PostgreSQL
 each chunk's transaction turns them off (``SET LOCAL hallq.stats = 'off'``). The rollups of the
 written days must then be rebuilt: ``hallq stats rebuild`` (the statistics benchmark does, and times it).
+On SQLite the written tables' own indexes are dropped for the load too and created again by ``finish``
+(one sort each instead of a dozen B-trees kept row by row), with the load's pragmas (``_LOAD_PRAGMAS``)
+on the writer's connection only.
 """
 
 from __future__ import annotations
@@ -52,11 +55,37 @@ def _kinds(table: str, columns: Sequence[str]) -> tuple[list[int], list[int]]:
     return stamps, days
 
 
+# For the load only, on the writer's own connection (given back to the pool as it was, ``finish``):
+# no foreign key look-ups (the generator writes parents before children), no fsync per chunk (a
+# crashed load is generated again), and a page cache of 256 MiB so that the indexes of the big tables
+# are not spilled and read back between chunks. Measured on 5 days of the full size: see docs/managers.md.
+_LOAD_PRAGMAS = ("PRAGMA foreign_keys=OFF", "PRAGMA synchronous=OFF", "PRAGMA cache_size=-262144")
+_KEPT_PRAGMAS = ("foreign_keys", "synchronous", "cache_size")
+
+
 class SqliteWriter:
     def __init__(self, engine: Engine) -> None:
         self.raw = engine.raw_connection()
-        self.conn: Any = self.raw.driver_connection
+        conn: Any = self.raw.driver_connection
+        self.conn = conn
+        self.kept = [f"PRAGMA {p}={conn.execute(f'PRAGMA {p}').fetchone()[0]}" for p in _KEPT_PRAGMAS]
+        for pragma in _LOAD_PRAGMAS:
+            conn.execute(pragma)
         self._ddl(drop_statements(dialect_of("sqlite")))
+        self.indexes: list[str] | None = None  # the written tables' own indexes, dropped for the load
+
+    def _drop_indexes(self, tables: Iterable[str]) -> None:
+        """Drop the named indexes of ``tables`` (kept to create again in ``finish``): one sort per
+        index at the end costs a fraction of keeping a dozen B-trees per ticket row by row. The
+        indexes of UNIQUE and PRIMARY KEY constraints stay (they have no SQL of their own)."""
+        names = list(tables)
+        marks = ", ".join("?" * len(names))
+        found = self.conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",  # noqa: S608, E501
+            names,
+        ).fetchall()
+        self.indexes = [sql for _name, sql in found]
+        self._ddl(f'DROP INDEX "{name}"' for name, _sql in found)
 
     def _ddl(self, statements: Iterable[str]) -> None:
         cur = self.conn.cursor()
@@ -72,6 +101,8 @@ class SqliteWriter:
             cur.close()
 
     def write_chunk(self, tables: Mapping[str, tuple[Sequence[str], Sequence[Row]]]) -> None:
+        if self.indexes is None:
+            self._drop_indexes(tables)
         cur = self.conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -93,8 +124,10 @@ class SqliteWriter:
 
     def finish(self, tables: Iterable[str]) -> None:
         try:
-            self._ddl(create_statements(dialect_of("sqlite")))
+            self._ddl([*(self.indexes or ()), *create_statements(dialect_of("sqlite"))])
         finally:
+            for pragma in self.kept:
+                self.conn.execute(pragma)
             self.raw.close()
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
 from sqlmodel import col, select
 
 from queue_server.store import tables as t
@@ -19,6 +18,10 @@ from .load_base import FORM_ZH, _Base
 
 
 def _initials(text: str) -> str:
+    # Imported here, when a hall file is loaded: pypinyin reads its dictionaries at import, about 55 MB
+    # of resident memory the running server would otherwise carry from its start (docs/managers.md).
+    from pypinyin import Style, lazy_pinyin
+
     parts = lazy_pinyin(text, style=Style.FIRST_LETTER, errors="default")
     return "".join(ch for p in parts for ch in p if ch.isascii() and ch.isalnum()).lower()[:64]
 
