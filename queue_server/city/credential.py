@@ -49,4 +49,3 @@ def proof_of(key: bytes, credential: str) -> Proof | None:
     # Bytes: a header may carry any character, and compare_digest takes only ASCII text.
     genuine = hmac.compare_digest(mac.encode(), _mac(key, hall, generation).encode())
     return Proof(hall, generation) if genuine else None
-
