@@ -18,7 +18,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from queue_server.protocol.address import BrokerAddress
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_config(args: argparse.Namespace) -> Any:
     """The AgentConfig from ``--config`` and the override options."""
-    from devices.agent.config import AgentConfig, load_config
-    from queue_server.protocol.client import BrokerAddress
+    from devices.agent.config import AgentConfig, BrokerSection, load_config
 
     raw: dict[str, Any]
     if args.config is not None:
@@ -60,24 +62,28 @@ def build_config(args: argparse.Namespace) -> Any:
         if value is not None:
             device[key] = value
     if args.broker is not None:
-        address = BrokerAddress.parse(args.broker)
-        kept = raw.get("broker", {})
-        account = (address.username, address.password)
-        if account == (None, None):  # a URL without an account keeps the file's (as kiosks do)
-            account = (kept.get("username"), kept.get("password"))
-        raw["broker"] = {
-            "host": address.host,
-            "port": address.port,
-            "username": account[0],
-            "password": account[1],
-            # mqtts:// keeps the file's certificate files (a URL cannot carry them)
-            "tls": address.tls is not None,
-            "alternates": [f"{host}:{port}" for host, port in address.alternates],
-            **{k: v for k, v in kept.items() if k in ("cafile", "certfile", "keyfile")},
-        }
+        # The same rule as the kiosk's and the display's (``BrokerAddress.overridden_by``).
+        filed = BrokerSection.model_validate(raw.get("broker", {})).address
+        raw["broker"] = _broker_table(filed.overridden_by(args.broker))
     if args.data_dir is not None:
         raw.setdefault("agent", {})["data_dir"] = args.data_dir
     return AgentConfig.model_validate(raw)
+
+
+def _broker_table(address: BrokerAddress) -> dict[str, Any]:
+    """``address`` as the device file's ``[broker]`` table."""
+    tls = address.tls
+    return {
+        "host": address.host,
+        "port": address.port,
+        "username": address.username,
+        "password": address.password,
+        "tls": tls is not None,
+        "alternates": [f"{host}:{port}" for host, port in address.alternates],
+        "cafile": tls.cafile if tls else None,
+        "certfile": tls.certfile if tls else None,
+        "keyfile": tls.keyfile if tls else None,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
