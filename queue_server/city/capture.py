@@ -114,15 +114,10 @@ def unlink(engine: Engine, hall_id: int) -> bool:
         return bool(was)
 
 
-def linked(engine: Engine, hall_id: int) -> bool:
-    with engine.connect() as conn:
-        found = conn.execute(text("SELECT 1 FROM city_link WHERE hall_id = :h"), {"h": hall_id}).first()
-        return found is not None
-
-
 def configure(engine: Engine, code: str, city: bool, now: datetime) -> int | None:
     """At ``hallq server``'s start on SQLite: the hall ``code`` linked when the settings name a city
     (its history seeded the first time: the outbox rows it made), unlinked when they do not."""
+    # Here, not at the top: batch imports the store package, whose migrate module imports this one.
     from queue_server.city.batch import hall_id_of
 
     with engine.connect() as conn:
