@@ -250,12 +250,13 @@ def start_reminders(services: Services) -> ReminderJob:
 
 def make_app(settings: Settings, services: Services, door: MqttDoor) -> FastAPI:
     from queue_server.api import create_app
-    from queue_server.runtime.server_cmd import serving
+    from queue_server.cluster.serve import Serving
 
     # create_app attaches the bridge's announcer to the services: calls and state reach the screens.
     app = create_app(settings, services, door.announcers)
     # The readiness probes read what ``hallq server`` gives them: the hall served, the broker link.
-    _keeper, app.state.serving = serving(settings, services, door)
+    # Never leases here (one demo hall on SQLite), whatever the shell's settings say.
+    app.state.serving = Serving(settings.instance, door.bridge)
     return app
 
 
