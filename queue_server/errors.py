@@ -77,6 +77,12 @@ class QueueEmptyError(HallqError):
 
 
 class UnavailableError(HallqError):
-    """The database did not answer in time (partition, server down): try again later (HTTP 503)."""
+    """The database did not answer in time (partition, server down), or the hall is not served here
+    now: try again later (HTTP 503)."""
 
     code = ErrorCode.UNAVAILABLE
+
+
+class DatabaseUnavailableError(UnavailableError):
+    """The database itself failed the statement (no answer in time, the connection lost): unlike a
+    refusal of one request, the whole transaction is lost with it (a batch must not go on)."""

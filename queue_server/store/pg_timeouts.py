@@ -28,7 +28,7 @@ from psycopg.abc import PQGen
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 
-from queue_server.errors import UnavailableError
+from queue_server.errors import DatabaseUnavailableError
 
 from .engine import DbTimeouts
 
@@ -104,4 +104,4 @@ def _unavailable(context: ExceptionContext) -> None:
         log.warning(
             "database unavailable: %s", str(original).strip().splitlines()[0] if str(original) else original
         )
-        raise UnavailableError(reason="database") from original
+        raise DatabaseUnavailableError(reason="database") from original

@@ -11,6 +11,12 @@ It runs on the DBAPI connection the SQLAlchemy ``Connection`` holds, so it is in
 (begun by the engine's ``begin`` hook) and committed or rolled back with it. What it does not do:
 engine events per statement (hallq has none), expanding ``IN`` parameters and Python-callable column
 defaults (refused when compiled, so a statement needing them cannot silently lose them).
+
+A driver error is handed to SQLAlchemy as if it had run the statement (``_translated``): callers see
+the same ``sqlalchemy.exc`` types either way (the runner retries an ``OperationalError``: a deadlock),
+the engine's ``handle_error`` hooks run (``store/pg_timeouts.py``: a lost connection is
+``UnavailableError``), and a connection the database ended is invalidated, not pooled again. Raw, a
+connection ended by ``pg_terminate_backend`` (a hall moved to another instance) answered ``internal``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,12 +121,13 @@ class Prepared:
         if pipeline is None:
             return [self.first(conn, params) for params in many]
         cursors = []
-        with pipeline():
-            for params in many:
-                cursor = _cursor(conn, own=True)
-                cursor.execute(plan.sql, plan.bind(params))
-                cursors.append(cursor)
-        found = (plan.rows(cursor.fetchall()) for cursor in cursors)
+        with _translated(conn, plan.sql):
+            with pipeline():
+                for params in many:
+                    cursor = _cursor(conn, own=True)
+                    cursor.execute(plan.sql, plan.bind(params))
+                    cursors.append(cursor)
+            found = [plan.rows(cursor.fetchall()) for cursor in cursors]
         return [rows[0] if rows else None for rows in found]
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
@@ -137,7 +145,8 @@ class Prepared:
             return
         plan = self._plan(conn.dialect, batch[0])
         if plan.columns_insert is None or len(batch) == 1:
-            _cursor(conn).executemany(plan.sql, [plan.bind(params) for params in batch])
+            with _translated(conn, plan.sql):
+                _cursor(conn).executemany(plan.sql, [plan.bind(params) for params in batch])
             return
         sql, names = plan.columns_insert
         columns: list[list[Any]] = [[] for _name in names]
@@ -146,17 +155,22 @@ class Prepared:
             assert isinstance(row, dict)  # columns_insert is made for named parameters only
             for column, name in zip(columns, names, strict=True):
                 column.append(row[name])
-        _cursor(conn).execute(sql, columns)
+        with _translated(conn, sql):
+            _cursor(conn).execute(sql, columns)
 
     def _fetch(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, list[tuple[Any, ...]]]:
-        plan, cursor = self._execute(conn, params)
-        return plan, plan.rows(cursor.fetchall())
+        plan = self._plan(conn.dialect, params)
+        with _translated(conn, plan.sql):
+            cursor = _cursor(conn)
+            cursor.execute(plan.sql, plan.bind(params))
+            return plan, plan.rows(cursor.fetchall())
 
     def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
-        """The statement run once on a new cursor of ``conn``: (its plan, the cursor)."""
+        """The statement run once on the cursor of ``conn``: (its plan, the cursor)."""
         plan = self._plan(conn.dialect, params)
-        cursor = _cursor(conn)
-        cursor.execute(plan.sql, plan.bind(params))
+        with _translated(conn, plan.sql):
+            cursor = _cursor(conn)
+            cursor.execute(plan.sql, plan.bind(params))
         return plan, cursor
 
     def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
@@ -245,6 +259,17 @@ def _columns_insert(sql: str, table: Any, dialect: Dialect) -> tuple[str, tuple[
         f" AS hallq_rows({aliases}, hallq_n) ORDER BY hallq_n"
     )
     return sql[:start] + select, tuple(name for name, _cast in params)
+
+
+@contextmanager
+def _translated(conn: Connection, sql: str) -> Iterator[None]:
+    """Driver errors of a statement run on the raw cursor, raised as SQLAlchemy raises its own (see
+    the module doc): through ``Connection._handle_dbapi_exception``, the one place SQLAlchemy maps a
+    DBAPI error (its hooks, the disconnect check and invalidation, the exception types)."""
+    try:
+        yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        conn._handle_dbapi_exception(exc, sql, None, None, None)
 
 
 def _cursor(conn: Connection, *, own: bool = False) -> Any:

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, literal_column, select, text
 from sqlalchemy.exc import DBAPIError
 
-from queue_server.store.engine import ping_when_idle
+from queue_server.errors import UnavailableError
+from queue_server.store.engine import DbTimeouts, ping_when_idle
+from queue_server.store.pg_timeouts import install_timeouts
+from queue_server.store.prepared import Prepared
 
 
 def _backend_pid(engine: Engine) -> int:
@@ -55,5 +58,38 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(pg_url: str, admin: Engine
             _backend_pid(engine)
         assert raised.value.connection_invalidated  # the pool drops it …
         assert _backend_pid(engine) != first  # … and the next checkout connects afresh
+    finally:
+        engine.dispose()
+
+
+def test_a_prepared_statement_on_an_ended_connection_fails_as_sqlalchemys_would(
+    pg_url: str, admin: Engine
+) -> None:
+    # The hot-path statements run on the driver's cursor (store/prepared.py). Raw, the driver's own
+    # error escaped: the runner did not see an OperationalError to retry, the hook that makes a lost
+    # database ``unavailable`` did not run, and the request was answered ``internal``.
+    engine = create_engine(pg_url, pool_size=1, max_overflow=0)  # never pinged: the ended one is reused
+    install_timeouts(engine, DbTimeouts(connect_s=5, statement_s=5))  # what hallq server's engine has
+    statement = Prepared(select(literal_column("1")))
+    try:
+        first = _backend_pid(engine)
+        _terminate(admin, first)
+        with engine.connect() as conn, pytest.raises(UnavailableError):
+            statement.first(conn, {})
+        with engine.connect() as conn:  # the pool dropped the ended connection
+            assert statement.first(conn, {}) == (1,)
+        assert _backend_pid(engine) != first
+    finally:
+        engine.dispose()
+
+
+def test_a_prepared_statements_refusal_keeps_sqlalchemys_type(pg_url: str) -> None:
+    engine = create_engine(pg_url)
+    statement = Prepared(select(literal_column("1 / 0")))
+    try:
+        with engine.connect() as conn, pytest.raises(DBAPIError) as raised:
+            statement.first(conn, {})
+        assert "division by zero" in str(raised.value.orig)
+        assert not raised.value.connection_invalidated
     finally:
         engine.dispose()

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
-from queue_server.errors import HallqError
+from queue_server.errors import DatabaseUnavailableError, HallqError
 from queue_server.services.engine.group_commit import Write
 from queue_server.services.engine.kept import KeptReads
 from queue_server.services.engine.lookup import hall_row
@@ -85,6 +85,8 @@ class _Batch:
                 if self.fence is not None:  # once per hall and batch (cluster/fence.py)
                     self.fence(self.conn, hall)
                 self.halls[code] = hall
+            except DatabaseUnavailableError:
+                raise  # not a refusal of this item: the batch's transaction is lost
             except HallqError as exc:
                 for item in items:
                     if item.hall == code:
@@ -128,6 +130,8 @@ class _Batch:
             tx.ticket_ids = self._next_ticket_id
         try:
             result = item.fn(tx)
+        except DatabaseUnavailableError:
+            raise  # not a refusal of this item: the batch's transaction is lost
         except HallqError as exc:
             # Refused: nothing written, the memo as it was (the BATCHED_OPS contract).
             item.error = exc
@@ -151,6 +155,8 @@ class _Batch:
         savepoint = self.session.begin_nested()
         try:
             result = self.claimed(tx, item)
+        except DatabaseUnavailableError:
+            raise  # not a refusal of this item: the batch's transaction is lost
         except HallqError as exc:
             savepoint.rollback()
             item.error = exc

@@ -20,6 +20,7 @@ from queue_server.domain.refusals import RefusalCode
 from queue_server.domain.schedule import issue_verdict
 from queue_server.errors import (
     BadRequestError,
+    DatabaseUnavailableError,
     HallqError,
     InvalidStateError,
     NotAuthorizedError,
@@ -124,6 +125,8 @@ def issue(tx: Tx, args: TicketIssueArgs, options: IssueOptions = IssueOptions())
             # 0 or NULL: no limit (the hall's [policies] id_daily_limit = 0)
             _refuse(limits.check_id_limit(_tickets_for_id(tx, service, args.id_hash), limit or None))
         grant = _priority(tx, args) if options.priority is None else options.priority
+    except DatabaseUnavailableError:
+        raise  # the transaction is lost with the connection: nothing to give back
     except HallqError:
         if bumped:
             give_back_ticket_seq(tx.session, tx.hall_id, service_id, tx.today)
