@@ -28,14 +28,17 @@ from queue_server.protocol.messages import (
     ResultReply,
     TicketIssueArgs,
     TicketStatusArgs,
-    WindowFinishArgs,
-    WindowPauseArgs,
     parse_args,
 )
 from queue_server.services.engine.request_log import RequestKey, fingerprint
-from queue_server.services.ports import Actor, HallServices, Role
+from queue_server.services.ports import HallServices
 
 log = logging.getLogger(__name__)
+
+# Answered from the services' writer thread once committed: the caller holds nothing meanwhile (a
+# window op held one of a server's few MQTT workers for its write and the reads after it, so in a busy
+# city the agents' calls starved behind the kiosks' tickets).
+_QUEUED_OPS = WINDOW_OPS | {Op.TICKET_ISSUE}
 
 # Past this size a payload is not even parsed to find its id: it cannot be a request of ours, and
 # parsing megabytes on behalf of a misbehaving client is what it would want.
@@ -77,15 +80,17 @@ def read_request(hall: str, device_id: str, payload: bytes) -> Incoming | None:
 
 def never_blocks(incoming: Incoming) -> bool:
     """Whether answering it never waits for the database: a ``bad_request`` reply is sent as it is, a
-    ``ticket.issue`` only queued for the services' writer thread (``issue_ticket_async``)."""
-    return not isinstance(incoming, ParsedRequest) or incoming.op is Op.TICKET_ISSUE
+    ``ticket.issue`` or a window agent's ``window.*`` only queued for the services' writer thread
+    (``issue_ticket_async``, ``window_op_async``)."""
+    return not isinstance(incoming, ParsedRequest) or incoming.op in _QUEUED_OPS
 
 
 def answer_request(
     services: HallServices, hall: str, device_id: str, incoming: Incoming, reply: Callable[[Reply], None]
 ) -> None:
-    """Answer a read request through ``reply``, exactly once: now, or for ``ticket.issue`` from the
-    services' writer thread once the ticket is committed (the caller's thread is free at once)."""
+    """Answer a read request through ``reply``, exactly once: now, or for ``ticket.issue`` and the
+    window operations from the services' writer thread once committed (the caller's thread is free at
+    once)."""
     if not isinstance(incoming, ParsedRequest):
         reply(incoming)
         return
@@ -93,7 +98,7 @@ def answer_request(
     # The id scoped to this device by the services, with the hash of what it asks: the same id with
     # other arguments answers ``conflict`` instead of the first reply (engine/request_log.py).
     rid = RequestKey(incoming.id, fingerprint(op.value, args.model_dump_json()))
-    if not isinstance(args, TicketIssueArgs):
+    if op not in _QUEUED_OPS:
         reply(_answer(services, hall, device_id, rid, op, args))
         return
 
@@ -101,7 +106,10 @@ def answer_request(
         reply(_outcome(rid, op, hall, device_id, result, exc))
 
     try:
-        services.issue_ticket_async(hall, args, done, request_id=rid, device_id=device_id)
+        if isinstance(args, TicketIssueArgs):
+            services.issue_ticket_async(hall, args, done, request_id=rid, device_id=device_id)
+        else:
+            services.window_op_async(hall, device_id, op, args, done, request_id=rid)
     except Exception as exc:  # not even queued: answered here, once
         reply(_outcome(rid, op, hall, device_id, None, exc))
 
@@ -134,8 +142,6 @@ def _failure(request_id: str, exc: HallqError) -> Response:
 
 
 def _run(services: HallServices, hall: str, device_id: str, rid: str, op: Op, args: BaseModel) -> BaseModel:
-    if op in WINDOW_OPS:
-        return _window_op(services, hall, device_id, rid, op, args)
     match args:
         case CatalogGetArgs():
             return services.catalog(hall, args.etag)
@@ -152,30 +158,4 @@ def _run(services: HallServices, hall: str, device_id: str, rid: str, op: Op, ar
             if window is None:
                 raise NotAuthorizedError(device=device_id, op=op.value)
             return services.submit_rating(hall, window, args, device_id=device_id, request_id=rid)
-    raise TypeError(f"no handler for {op.value} with {type(args).__name__}")
-
-
-def _window_op(
-    services: HallServices, hall: str, device_id: str, rid: str, op: Op, args: BaseModel
-) -> BaseModel:
-    # Only the agent bound to a window by its configuration may act for that window (docs/design/PROTOCOL.md).
-    window = services.device_window(hall, device_id)
-    if window is None:
-        raise NotAuthorizedError(device=device_id, op=op.value)
-    actor = Actor(Role.DEVICE, device_id, window)
-    match op:
-        case Op.WINDOW_NEXT:
-            return services.call_next(hall, window, actor=actor, request_id=rid)
-        case Op.WINDOW_RECALL:
-            return services.recall(hall, window, actor=actor, request_id=rid)
-        case Op.WINDOW_START:
-            return services.start(hall, window, actor=actor, request_id=rid)
-        case Op.WINDOW_NO_SHOW:
-            return services.no_show(hall, window, actor=actor, request_id=rid)
-        case Op.WINDOW_FINISH if isinstance(args, WindowFinishArgs):
-            return services.finish(hall, window, args.outcome, actor=actor, request_id=rid)
-        case Op.WINDOW_PAUSE if isinstance(args, WindowPauseArgs):
-            return services.pause(hall, window, args.reason, actor=actor, request_id=rid)
-        case Op.WINDOW_RESUME:
-            return services.resume(hall, window, actor=actor, request_id=rid)
     raise TypeError(f"no handler for {op.value} with {type(args).__name__}")

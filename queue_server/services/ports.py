@@ -24,6 +24,7 @@ from queue_server.protocol.messages import (
     CatalogResult,
     DeviceConfig,
     HallState,
+    Op,
     RatingEvent,
     RatingSubmitArgs,
     TicketIssueArgs,
@@ -35,6 +36,8 @@ from queue_server.protocol.messages import (
 
 # The outcome of an asynchronous ticket issue: the ticket, or the refusal (HallqError) or failure.
 IssueDone = Callable[[TicketResult | None, BaseException | None], None]
+# The outcome of an asynchronous window operation, likewise.
+WindowOpDone = Callable[[WindowOpResult | None, BaseException | None], None]
 
 
 class Role(StrEnum):
@@ -111,23 +114,21 @@ class HallServices(Protocol):
         """The window a window agent is bound to (None: not a window agent of this hall)."""
         ...
 
-    def call_next(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
-
-    def recall(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
-
-    def start(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
-
-    def finish(
-        self, hall: str, window: str, outcome: str | None, *, actor: Actor, request_id: str
-    ) -> WindowOpResult: ...
-
-    def no_show(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
-
-    def pause(
-        self, hall: str, window: str, reason: str, *, actor: Actor, request_id: str
-    ) -> WindowOpResult: ...
-
-    def resume(self, hall: str, window: str, *, actor: Actor, request_id: str) -> WindowOpResult: ...
+    def window_op_async(
+        self,
+        hall: str,
+        device_id: str,
+        op: Op,
+        args: BaseModel,
+        done: WindowOpDone,
+        *,
+        request_id: str,
+    ) -> None:
+        """A window agent's ``window.*`` request (``op``, its parsed ``args``) on the window its config
+        binds it to, without holding the caller, as ``issue_ticket_async``: the binding is read in the
+        write's own transaction (a device bound to no window: ``done(None, NotAuthorizedError)``), and
+        ``done`` follows from the services' writer thread once committed."""
+        ...
 
     def record_rating(self, hall: str, window: str, rating: RatingEvent, *, device_id: str) -> None: ...
 

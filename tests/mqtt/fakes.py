@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from queue_server.errors import (
     HallqError,
     InvalidStateError,
+    NotAuthorizedError,
     NotFoundError,
     QueueEmptyError,
     RefusedError,
@@ -31,6 +32,7 @@ from queue_server.protocol.messages import (
     DeviceConfig,
     ErrorCode,
     HallState,
+    Op,
     RatingEvent,
     RatingSubmitArgs,
     ServiceInfo,
@@ -39,12 +41,14 @@ from queue_server.protocol.messages import (
     TicketState,
     TicketStatusResult,
     WindowBrief,
+    WindowFinishArgs,
     WindowOpResult,
+    WindowPauseArgs,
     WindowState,
     WindowStatus,
 )
 from queue_server.services.engine.models import Ack
-from queue_server.services.ports import Actor, Announcer, IssueDone
+from queue_server.services.ports import Actor, Announcer, IssueDone, Role, WindowOpDone
 
 R = TypeVar("R")
 
@@ -267,6 +271,48 @@ class FakeHall:
 
     def device_window(self, hall: str, device_id: str) -> str | None:
         return AGENTS.get(device_id) if hall == self.hall else None
+
+    def window_op_async(
+        self,
+        hall: str,
+        device_id: str,
+        op: Op,
+        args: BaseModel,
+        done: WindowOpDone,
+        *,
+        request_id: str,
+    ) -> None:
+        """The real services' rule: the window from the device's binding, an unbound device refused."""
+        try:
+            window = self.device_window(hall, device_id)
+            if window is None:
+                raise NotAuthorizedError(device=device_id, op=op.value)
+            actor = Actor(Role.DEVICE, device_id, window)
+            result = self._agent_op(hall, window, op, args, actor, request_id)
+        except Exception as exc:
+            done(None, exc)
+        else:
+            done(result, None)
+
+    def _agent_op(
+        self, hall: str, window: str, op: Op, args: BaseModel, actor: Actor, request_id: str
+    ) -> WindowOpResult:
+        match op:
+            case Op.WINDOW_NEXT:
+                return self.call_next(hall, window, actor=actor, request_id=request_id)
+            case Op.WINDOW_RECALL:
+                return self.recall(hall, window, actor=actor, request_id=request_id)
+            case Op.WINDOW_START:
+                return self.start(hall, window, actor=actor, request_id=request_id)
+            case Op.WINDOW_NO_SHOW:
+                return self.no_show(hall, window, actor=actor, request_id=request_id)
+            case Op.WINDOW_FINISH if isinstance(args, WindowFinishArgs):
+                return self.finish(hall, window, args.outcome, actor=actor, request_id=request_id)
+            case Op.WINDOW_PAUSE if isinstance(args, WindowPauseArgs):
+                return self.pause(hall, window, args.reason, actor=actor, request_id=request_id)
+            case Op.WINDOW_RESUME:
+                return self.resume(hall, window, actor=actor, request_id=request_id)
+        raise TypeError(f"no window operation {op.value}")
 
     def _window_op(
         self, hall: str, window: str, request_id: str, act: Callable[[_Window], CallEvent | None]

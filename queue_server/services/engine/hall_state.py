@@ -1,4 +1,5 @@
-"""Building and announcing a hall's state after changes, coalesced, off the request path under load."""
+"""Building and announcing a hall's state (and its changed windows') after changes, coalesced, off the
+request path under load."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ class _Hall:
     busy: bool = False  # a build is running, or the background thread owns the hall
     dirty: bool = False  # a change committed since the running build began reading
     last: float = -math.inf  # monotonic end of the last build
+    windows: set[int] = field(default_factory=set)  # windows changed since the running build began reading
 
 
 class HallStatePublisher:
@@ -35,19 +37,27 @@ class HallStatePublisher:
     (``inline=False``, an asynchronous write) always goes to that background thread: the writer must
     not stop committing to build it. Builds of a hall never overlap and each begins after the
     previous one ended, so a state is never announced after a newer one.
+
+    A change may name the windows it changed (an asynchronous window operation: a window agent's
+    call): their states are built by the same build, before the hall's, so one hall's window states
+    too are never announced out of order by this publisher.
     """
 
-    def __init__(self, build: Callable[[str], None], interval: float = STATE_INTERVAL_S) -> None:
+    def __init__(
+        self, build: Callable[[str, frozenset[int]], None], interval: float = STATE_INTERVAL_S
+    ) -> None:
         self._build = build
         self._interval = interval
         self._cond = threading.Condition()
         self._halls: dict[str, _Hall] = {}
 
-    def changed(self, hall: str, *, inline: bool = True) -> None:
-        """Build and announce the hall's state after a committed change (see the class doc); with
-        ``inline`` False never in this thread (the services' writer thread must not pay for it)."""
+    def changed(self, hall: str, *, windows: Iterable[int] = (), inline: bool = True) -> None:
+        """Build and announce the hall's state (and the states of ``windows``) after a committed change
+        (see the class doc); with ``inline`` False never in this thread (the services' writer thread
+        must not pay for it)."""
         with self._cond:
             slot = self._halls.setdefault(hall, _Hall())
+            slot.windows.update(windows)
             if slot.busy:
                 slot.dirty = True
                 self._cond.notify_all()
@@ -110,7 +120,9 @@ class HallStatePublisher:
     def _run(self, hall: str, slot: _Hall) -> None:
         with self._cond:
             slot.dirty = False  # cleared before reading: a change committed from now on builds again
+            windows = frozenset(slot.windows)
+            slot.windows.clear()
         try:
-            self._build(hall)
+            self._build(hall, windows)
         except Exception:  # the build logs its own failures; this thread must survive anything
             log.exception("hall state of %s not announced", hall)

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from queue_server.errors import HallqError, UnavailableError
-from queue_server.protocol.messages import ErrorCode, WindowState
+from queue_server.protocol.messages import ErrorCode, HallState, WindowState
 from queue_server.services.engine.batch import BATCHED_OPS, write_together
 from queue_server.services.engine.group_commit import LINGER_S, MAX_BATCH, GroupCommit, Write
 from queue_server.services.engine.hall_state import HallStatePublisher
@@ -302,6 +302,11 @@ class Runner:
     def _announce_after_calls(self, hall: str, changes: Changes, *, inline: bool = True) -> None:
         if not self.announcers or not (changes.calls or changes.windows or changes.hall_changed):
             return
+        if not inline:
+            # The writer thread (an asynchronous write: a window agent's call) reads nothing more: the
+            # windows' states are built with the hall's, in the hall state's own thread.
+            self._hall_states.changed(hall, windows=changes.windows, inline=False)
+            return
         if changes.windows:
             try:
                 windows = self.read(hall, lambda tx: _window_states(tx, changes.windows))
@@ -311,7 +316,7 @@ class Runner:
             for window in windows:
                 for announcer in self.announcers:
                     _safely(announcer.window_changed, hall, window)
-        self._hall_states.changed(hall, inline=inline)
+        self._hall_states.changed(hall)
 
     def queued(self) -> int:
         """Writes waiting for a committing thread (tests use it to build a batch on purpose)."""
@@ -326,12 +331,21 @@ class Runner:
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         return self._hall_states.wait_idle(left)
 
-    def _announce_hall(self, hall: str) -> None:
+    def _announce_hall(self, hall: str, window_ids: frozenset[int]) -> None:
+        """The states of the changed windows and of the hall, read in one transaction, announced in
+        that order (a window's display first)."""
+
+        def build(tx: Tx) -> tuple[list[WindowState], HallState]:
+            return _window_states(tx, set(window_ids)), hall_state(tx, self.catalog_etag(tx))
+
         try:
-            state = self.read(hall, lambda tx: hall_state(tx, self.catalog_etag(tx)))
+            windows, state = self.read(hall, build)
         except Exception:
             log.exception("could not build the state of hall %s", hall)
             return
+        for window in windows:
+            for announcer in self.announcers:
+                _safely(announcer.window_changed, hall, window)
         for announcer in self.announcers:
             _safely(announcer.hall_changed, hall, state)
 

@@ -8,20 +8,25 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from queue_server.errors import NotAuthorizedError
 from queue_server.protocol.messages import (
     AppointmentCheckinArgs,
     CatalogResult,
+    Op,
     TicketIssueArgs,
     TicketResult,
     TicketStatusResult,
+    WindowFinishArgs,
     WindowOpResult,
+    WindowPauseArgs,
 )
 from queue_server.services.casework.models import (
     CaseRequest,
 )
 from queue_server.services.engine.base import FacadePart
 from queue_server.services.engine.tx import Tx
-from queue_server.services.ports import Actor, IssueDone
+from queue_server.services.people.devices import device_window
+from queue_server.services.ports import Actor, IssueDone, Role, WindowOpDone
 from queue_server.services.queue import appointments, calls, special, tickets, transfer, windows
 from queue_server.services.queue.models import (
     AppointmentResult,
@@ -152,6 +157,37 @@ class QueueUseCases(FacadePart):
         request_id: str | None,
     ) -> WindowOpResult:
         return self._write(hall, use_case, fn, WindowOpResult, actor, request_id)
+
+    def window_op_async(
+        self,
+        hall: str,
+        device_id: str,
+        op: Op,
+        args: BaseModel,
+        done: WindowOpDone,
+        *,
+        request_id: str,
+    ) -> None:
+        use_case, act = _agent_op(op, args)
+
+        def run(tx: Tx) -> WindowOpResult:
+            # Only the agent bound to a window by its configuration acts for it (docs/design/PROTOCOL.md):
+            # the window comes from the binding, read here, never from the request.
+            window = device_window(tx.conn, tx.hall_id, device_id)
+            if window is None:
+                raise NotAuthorizedError(device=device_id, op=op.value)
+            return act(tx, window, Actor(Role.DEVICE, device_id, window))
+
+        self.runner.write_async(
+            hall,
+            use_case,
+            run,
+            WindowOpResult,
+            done,
+            request_id=request_id,
+            device_id=device_id,
+            actor=Actor(Role.DEVICE, device_id),
+        )
 
     def call_next(self, hall: str, window: str, *, actor: Actor, request_id: str | None) -> WindowOpResult:
         return self._window_op(
@@ -289,3 +325,28 @@ class QueueUseCases(FacadePart):
             actor,
             request_id,
         )
+
+
+AgentAct = Callable[[Tx, str, Actor], WindowOpResult]
+
+
+def _agent_op(op: Op, args: BaseModel) -> tuple[UseCase, AgentAct]:
+    """What a window agent's ``window.*`` request does: its use case, and the act on its window."""
+    match op:
+        case Op.WINDOW_NEXT:
+            return UseCase.CALL_NEXT, calls.call_next
+        case Op.WINDOW_RECALL:
+            return UseCase.RECALL, calls.recall
+        case Op.WINDOW_START:
+            return UseCase.START, windows.start
+        case Op.WINDOW_NO_SHOW:
+            return UseCase.NO_SHOW, windows.no_show
+        case Op.WINDOW_FINISH if isinstance(args, WindowFinishArgs):
+            outcome = args.outcome
+            return UseCase.FINISH, lambda tx, window, actor: windows.finish(tx, window, outcome, actor)
+        case Op.WINDOW_PAUSE if isinstance(args, WindowPauseArgs):
+            reason = args.reason
+            return UseCase.PAUSE, lambda tx, window, actor: windows.pause(tx, window, reason, actor)
+        case Op.WINDOW_RESUME:
+            return UseCase.RESUME, windows.resume
+    raise TypeError(f"no window operation {op.value} with {type(args).__name__}")

@@ -1,0 +1,179 @@
+"""A window agent's operations, as the MQTT door asks for them: ``window_op_async`` (queued for the
+services' writer thread, the binding read in the write's own transaction)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from harness.factories import HallFixture, build_hall
+from harness.waiting import scaled
+from queue_server.errors import HallqError
+from queue_server.protocol.messages import (
+    CallEvent,
+    ErrorCode,
+    HallState,
+    NoArgs,
+    Op,
+    WindowFinishArgs,
+    WindowOpResult,
+    WindowPauseArgs,
+    WindowState,
+    WindowStatus,
+)
+from queue_server.services.engine.models import Ack
+from queue_server.services.engine.tx import Tx
+
+
+class Threads:
+    """Which thread made each kind of announcement."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, set[str]] = {}
+
+    def _saw(self, kind: str) -> None:
+        self.seen.setdefault(kind, set()).add(threading.current_thread().name)
+
+    def call_made(self, hall: str, call: CallEvent) -> None:
+        self._saw("call")
+
+    def window_changed(self, hall: str, window: WindowState) -> None:
+        self._saw("window")
+
+    def hall_changed(self, hall: str, state: HallState) -> None:
+        self._saw("hall")
+
+
+@pytest.fixture
+def hall(shared_url: str, hall_code: str) -> Iterator[HallFixture]:
+    """The small hall, its announcements recorded (and their threads: ``_threads``)."""
+    h = build_hall(shared_url, code=hall_code, migrate=False, record=True, announcers=(Threads(),))
+    yield h
+    h.close()
+
+
+def _threads(hall: HallFixture) -> Threads:
+    (found,) = (a for a in hall.services.runner.announcers if isinstance(a, Threads))
+    return found
+
+
+class Outcome:
+    """The one ``done`` call of an asynchronous window operation, and the thread that made it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[WindowOpResult | None, BaseException | None, str]] = []
+        self.arrived = threading.Event()
+
+    def __call__(self, result: WindowOpResult | None, exc: BaseException | None) -> None:
+        self.calls.append((result, exc, threading.current_thread().name))
+        self.arrived.set()
+
+    def result(self) -> WindowOpResult:
+        assert self.arrived.wait(scaled(10)), "no outcome"
+        ((result, exc, _thread),) = self.calls
+        assert exc is None, exc
+        assert result is not None
+        return result
+
+    def refusal(self) -> HallqError:
+        assert self.arrived.wait(scaled(10)), "no outcome"
+        ((result, exc, _thread),) = self.calls
+        assert result is None and isinstance(exc, HallqError), (result, exc)
+        return exc
+
+
+def _op(
+    hall: HallFixture, op: Op, args: BaseModel | None = None, *, device: str = "agent-1", rid: str = ""
+) -> Any:
+    outcome = Outcome()
+    hall.services.window_op_async(
+        hall.code, device, op, args or NoArgs(), outcome, request_id=rid or hall.rid()
+    )
+    return outcome
+
+
+def test_an_agents_call_returns_at_once_and_is_answered_from_the_writer(hall: HallFixture) -> None:
+    hall.open_window("1", "li")
+    ticket = hall.issue("A")
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(_tx: Tx) -> Ack:
+        entered.set()
+        release.wait(scaled(30))
+        return Ack()
+
+    runner = hall.services.runner
+    holder = threading.Thread(target=lambda: runner.write(hall.code, "test.hold", hold, Ack, request_id=None))
+    holder.start()
+    try:
+        assert entered.wait(scaled(10))
+        # The commit is held: a call that waited for it would hang here instead of returning.
+        outcome = _op(hall, Op.WINDOW_NEXT)
+        assert not outcome.arrived.is_set()
+    finally:
+        release.set()
+        holder.join(scaled(30))
+    called = outcome.result()
+    assert outcome.calls[0][2] == "hallq-writer"
+    assert called.ticket is not None and called.ticket.number == ticket.number
+    assert called.window.status is WindowStatus.CALLING
+    assert [c.ticket for c in hall.announcer.calls] == [ticket.number]
+
+
+def test_the_windows_state_is_announced_off_the_writer(hall: HallFixture) -> None:
+    hall.open_window("1", "li")
+    ticket = hall.issue("A")
+    hall.announcer.windows.clear()
+    _op(hall, Op.WINDOW_NEXT).result()
+    assert hall.services.runner.wait_idle(scaled(10))
+    # The call at once from the writer; the window's state with the hall's, from the state's thread:
+    # the writer goes on committing instead of reading them.
+    seen = _threads(hall).seen
+    assert seen["call"] == {"hallq-writer"}
+    assert "hallq-writer" not in seen["window"] and seen["window"] <= seen["hall"]
+    last = hall.announcer.windows[-1]
+    assert (last.window, last.status, last.ticket) == ("1", WindowStatus.CALLING, ticket.number)
+    assert hall.announcer.states[-1].windows["1"].ticket == ticket.number
+
+
+def test_every_window_op_acts_on_the_agents_own_window(hall: HallFixture) -> None:
+    hall.open_window("1", "li")
+    hall.open_window("2", "zhang")
+    first, second = hall.issue("A"), hall.issue("A")
+    assert _op(hall, Op.WINDOW_NEXT).result().window.window == "1"
+    assert _op(hall, Op.WINDOW_RECALL).result().call is not None
+    assert _op(hall, Op.WINDOW_START).result().window.status is WindowStatus.SERVING
+    done = _op(hall, Op.WINDOW_FINISH, WindowFinishArgs(outcome=None)).result()
+    assert done.window.status is WindowStatus.IDLE and done.ticket is not None
+    assert done.ticket.number == first.number
+    next_one = _op(hall, Op.WINDOW_NEXT).result().ticket
+    assert next_one is not None and next_one.number == second.number
+    assert _op(hall, Op.WINDOW_NO_SHOW).result().window.status is WindowStatus.IDLE
+    paused = _op(hall, Op.WINDOW_PAUSE, WindowPauseArgs(reason="午休")).result()
+    assert (paused.window.status, paused.window.pause_reason) == (WindowStatus.PAUSED, "午休")
+    assert _op(hall, Op.WINDOW_RESUME).result().window.status is WindowStatus.IDLE
+    # Window 2 was never touched: the request carries no window, the binding decides.
+    assert {c.window for c in hall.announcer.calls} == {"1"}
+
+
+def test_a_device_bound_to_no_window_is_refused_and_changes_nothing(hall: HallFixture) -> None:
+    hall.open_window("1", "li")
+    hall.issue("A")
+    refused = _op(hall, Op.WINDOW_NEXT, device="kiosk-1").refusal()
+    assert refused.code is ErrorCode.NOT_AUTHORIZED
+    assert not hall.announcer.calls
+    assert _op(hall, Op.WINDOW_NEXT, device="stranger").refusal().code is ErrorCode.NOT_AUTHORIZED
+
+
+def test_a_retransmitted_call_is_answered_again_and_called_once(hall: HallFixture) -> None:
+    hall.open_window("1", "li")
+    hall.issue("A")
+    hall.issue("A")
+    first = _op(hall, Op.WINDOW_NEXT, rid="agent-1-7").result()
+    again = _op(hall, Op.WINDOW_NEXT, rid="agent-1-7").result()
+    assert again == first
+    assert len(hall.announcer.calls) == 1
