@@ -215,6 +215,12 @@ def _display_latencies(traffic: CityTraffic, excluded: tuple[float, float] | Non
     return kept, missing
 
 
+def _refusals(traffic: CityTraffic) -> str:
+    refused = [*traffic.refused, *(r for r in traffic.kiosks.answered if not r.ok)]
+    counts = Counter(str(r.error) for r in refused)
+    return ", ".join(f"{code}:{n}" for code, n in counts.most_common()) or "none"
+
+
 def _quantiles(figures: Figures, name: str, seconds: list[float]) -> None:
     for q in (50, 99):
         figures[f"{name}_p{q}_ms"] = ms(seconds, q / 100) if seconds else "no sample"
@@ -242,6 +248,8 @@ def _figures(traffic: CityTraffic, failover: Failover, scale: Scale) -> Figures:
         ),
         "city_unavailable_replies": traffic.kiosks.unavailable + traffic.agents.unavailable,
         "city_requests_refused": len(traffic.refused) + len(traffic.kiosks.answered) - len(issues),
+        # What they were refused with: "code:requests" pairs, kiosks' and agents' together.
+        "city_refusals": _refusals(traffic),
         "city_requests_unanswered": traffic.pending(),
         "city_halls_moved": len(failover.moved),
         "city_failover_s": round(served_s, 3) if served_s is not None else "not served again",
