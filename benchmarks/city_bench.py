@@ -217,7 +217,7 @@ def _display_latencies(traffic: CityTraffic, excluded: tuple[float, float] | Non
 
 def _refusals(traffic: CityTraffic) -> str:
     refused = [*traffic.refused, *(r for r in traffic.kiosks.answered if not r.ok)]
-    counts = Counter(str(r.error) for r in refused)
+    counts = Counter(f"{r.op}/{r.error}" for r in refused)
     return ", ".join(f"{code}:{n}" for code, n in counts.most_common()) or "none"
 
 

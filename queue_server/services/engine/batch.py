@@ -31,8 +31,10 @@ from queue_server.services.engine.request_log import (
     CLAIM,
     Stored,
     StoredKey,
+    kept_refusal,
     key_of,
     log_row,
+    refusal_row,
     replay,
     stored_replies,
 )
@@ -110,13 +112,18 @@ class _Batch:
         run = self._batched if item.op in BATCHED_OPS else self._in_savepoint
         decided = run(item, hall)
         if decided is None:
+            if item.request_id is not None and kept_refusal(item.error):
+                # Refused: its savepoint or its issue wrote nothing; its answer is kept all the same.
+                row = refusal_row(pk(hall), item, item.error)
+                self.deferred.append((CLAIM, row, None))
+                self.replies[key] = (item.op, item.fingerprint, row["response"])
             return
         tx, result = decided
         if item.request_id is not None:
             response = result.model_dump(mode="json")
             self.replies[key] = (item.op, item.fingerprint, response)
             if item.op in BATCHED_OPS:
-                self.deferred.append((CLAIM, log_row(tx, item, response), None))
+                self.deferred.append((CLAIM, log_row(tx.hall_id, item, response), None))
         item.result = result
         item.changes = tx.changes
 

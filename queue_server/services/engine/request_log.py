@@ -15,7 +15,8 @@ for the idempotency window (``Settings.request_log_days``), then ``retention.py`
 from __future__ import annotations
 
 import hashlib
-from typing import Any, TypeVar
+import json
+from typing import Any, TypeGuard, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -84,7 +85,7 @@ def stored_reply(conn: Connection, hall_id: int, item: Write) -> Stored | None:
 
 def claim(tx: Tx, item: Write) -> None:
     # The unique (hall, scope, request id) row: a concurrent duplicate stops here.
-    CLAIM.run(tx.conn, log_row(tx, item, {}))
+    CLAIM.run(tx.conn, log_row(tx.hall_id, item, {}))
 
 
 def store_reply(tx: Tx, item: Write, result: BaseModel) -> None:
@@ -121,25 +122,50 @@ def key_of(hall_id: int, item: Write) -> StoredKey:
     return hall_id, item.scope, None if item.request_id is None else str(item.request_id)
 
 
-def log_row(tx: Tx, item: Write, response: Any) -> dict[str, Any]:
+def log_row(hall_id: int, item: Write, response: Any) -> dict[str, Any]:
     return {
-        "hall_id": tx.hall_id,
+        "hall_id": hall_id,
         "scope": item.scope,
         "request_id": str(item.request_id),
         "fingerprint": item.fingerprint,
-        "device_id": tx.device_id or "",
+        "device_id": item.device_id or "",
         "op": item.op,
         "response": response,
-        "ts": tx.now,
+        "ts": item.now,
     }
 
 
+# A refusal is kept as ``{"refusal": {code, message, detail}}``: no reply model has that one field.
+_REFUSAL = "refusal"
+
+
+def kept_refusal(exc: BaseException | None) -> TypeGuard[HallqError]:
+    """Whether a use case's failure is its request's answer, kept like a reply (docs/design/PROTOCOL.md,
+    "Ids and idempotency": the same id gets the same answer). Every refusal but ``unavailable``
+    ("try again": the resend is to be answered, by this instance later or by the hall's new holder).
+    Kept, a refused ``window.next`` resent after the agent had its ``queue_empty`` could no longer
+    call a ticket the agent never heard of (the window then refused every later call)."""
+    return isinstance(exc, HallqError) and exc.code is not ErrorCode.UNAVAILABLE
+
+
+def refusal_row(hall_id: int, item: Write, refusal: HallqError) -> dict[str, Any]:
+    """The request-log row answering ``item`` with ``refusal``."""
+    # The detail as its JSON reply shows it (a value JSON cannot hold becomes its text).
+    detail = json.loads(json.dumps(refusal.detail, default=str))
+    body = {"code": refusal.code.value, "message": refusal.message, "detail": detail}
+    return log_row(hall_id, item, {_REFUSAL: body})
+
+
 def replay(stored: Stored, item: Write, model: type[R]) -> R:
+    """The stored answer again: the reply, or the refusal raised again."""
     stored_op, stored_print, response = stored
     if stored_op != item.op:
         raise HallqError("该请求编号已用于其他操作。", code=ErrorCode.CONFLICT, op=stored_op)
     if stored_print and item.fingerprint and stored_print != item.fingerprint:
         raise HallqError("该请求编号已用于内容不同的请求。", code=ErrorCode.CONFLICT, reason="key_reused")
+    if isinstance(response, dict) and response.keys() == {_REFUSAL}:
+        refused = response[_REFUSAL]
+        raise HallqError(refused["message"], code=ErrorCode(refused["code"]), **refused["detail"])
     return model.model_validate(response)
 
 

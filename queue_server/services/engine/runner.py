@@ -36,15 +36,18 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from queue_server.errors import HallqError, UnavailableError
-from queue_server.protocol.messages import ErrorCode, HallState, WindowState
+from queue_server.protocol.messages import ErrorCode, HallState, WindowOpResult, WindowState
 from queue_server.services.engine.batch import BATCHED_OPS, write_together
 from queue_server.services.engine.group_commit import LINGER_S, MAX_BATCH, GroupCommit, Write
 from queue_server.services.engine.hall_state import HallStatePublisher
 from queue_server.services.engine.kept import KeptReads
 from queue_server.services.engine.lookup import hall_row
 from queue_server.services.engine.request_log import (
+    CLAIM,
     claim,
     fingerprint_of,
+    kept_refusal,
+    refusal_row,
     replay,
     scope_of,
     store_reply,
@@ -162,7 +165,7 @@ class Runner:
             item.reset()
             self._write_alone(item)
         if item.changes is not None:
-            self._announce_after_calls(item.hall, item.changes, inline=inline)
+            self._announce_after_calls(item.hall, item.changes, inline=inline, result=item.result)
         if item.error is None:
             for listener in self.committed:
                 _safely(listener, item.hall, item.op)
@@ -230,17 +233,10 @@ class Runner:
         request_id = item.request_id
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                    hall = hall_row(session.connection(), item.hall)
-                    if self.fence is not None:
-                        self.fence(session.connection(), hall)
-                    tx = self._tx(session, hall, item, {}, {})
-                    if request_id is not None:
-                        stored = stored_reply(tx.conn, tx.hall_id, item)
-                        if stored is not None:
-                            return replay(stored, item, item.model), None
-                    result = self._claimed(tx, item)
-                return result, tx.changes
+                return self._attempt(item)
+            except _KeptRefusalError as refused:
+                self._keep_refusal(item, refused.error)
+                raise refused.error from None
             except OperationalError:
                 # Deadlock victim or a lock wait that timed out: run the whole use case again.
                 if attempt == ATTEMPTS:
@@ -258,6 +254,39 @@ class Runner:
                 if attempt == ATTEMPTS:
                     raise HallqError(code=ErrorCode.CONFLICT) from None
         raise AssertionError("unreachable")
+
+    def _attempt(self, item: Write) -> tuple[BaseModel, Changes | None]:
+        """One try of ``_transaction``: the stored answer, or the use case with its claim."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            hall = hall_row(session.connection(), item.hall)
+            if self.fence is not None:
+                self.fence(session.connection(), hall)
+            tx = self._tx(session, hall, item, {}, {})
+            if item.request_id is not None:
+                stored = stored_reply(tx.conn, tx.hall_id, item)
+                if stored is not None:
+                    return replay(stored, item, item.model), None
+            try:
+                result = self._claimed(tx, item)
+            except HallqError as exc:
+                if item.request_id is None or not kept_refusal(exc):
+                    raise
+                raise _KeptRefusalError(exc) from exc  # out of the transaction: rolled back
+        return result, tx.changes
+
+    def _keep_refusal(self, item: Write, refusal: HallqError) -> None:
+        """A refused use case's answer kept under its request id (``request_log.kept_refusal``), in a
+        transaction of its own: the refused one was rolled back with whatever it had written. The
+        refusal is the answer either way: a failure here is logged, never raised."""
+        try:
+            with Session(self.engine) as session, session.begin():
+                hall = hall_row(session.connection(), item.hall)
+                if self.fence is not None:
+                    self.fence(session.connection(), hall)
+                CLAIM.run(session.connection(), refusal_row(pk(hall), item, refusal))
+        except Exception as exc:
+            if not _integrity_error(exc):  # else a duplicate was answered meanwhile: its answer stands
+                log.warning("the refusal of %s %s was not kept", item.op, item.request_id, exc_info=True)
 
     def _claimed(self, tx: Tx, item: Write) -> BaseModel:
         """The use case with its request id claimed first and its reply stored (see the module doc)."""
@@ -299,12 +328,19 @@ class Runner:
             # it the GIL now rather than after our window and hall states (a display is waiting).
             time.sleep(0)
 
-    def _announce_after_calls(self, hall: str, changes: Changes, *, inline: bool = True) -> None:
+    def _announce_after_calls(
+        self, hall: str, changes: Changes, *, inline: bool = True, result: BaseModel | None = None
+    ) -> None:
         if not self.announcers or not (changes.calls or changes.windows or changes.hall_changed):
             return
         if not inline:
             # The writer thread (an asynchronous write: a window agent's call) reads nothing more: the
-            # windows' states are built with the hall's, in the hall state's own thread.
+            # windows' states are built with the hall's, in the hall state's own thread. The op's own
+            # window goes out first, as its transaction left it (the reply carries that state too), so
+            # its retained state is current before the reply is sent, as after a synchronous write.
+            if isinstance(result, WindowOpResult):
+                for announcer in self.announcers:
+                    _safely(announcer.window_changed, hall, result.window)
             self._hall_states.changed(hall, windows=changes.windows, inline=False)
             return
         if changes.windows:
@@ -348,6 +384,15 @@ class Runner:
                 _safely(announcer.window_changed, hall, window)
         for announcer in self.announcers:
             _safely(announcer.hall_changed, hall, state)
+
+
+class _KeptRefusalError(Exception):
+    """A use case's kept refusal on its way out of the transaction it rolls back (a carrier: what
+    the caller gets is ``error``)."""
+
+    def __init__(self, error: HallqError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _integrity_error(exc: BaseException) -> bool:

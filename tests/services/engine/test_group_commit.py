@@ -11,8 +11,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, col, func, select
@@ -23,9 +25,11 @@ from queue_server.errors import HallqError
 from queue_server.protocol.messages import ErrorCode, TicketIssueArgs, TicketResult
 from queue_server.services.engine.models import Ack
 from queue_server.services.engine.tx import Tx
+from queue_server.services.ports import Actor, Role
 from queue_server.services.queue.models import SpecialTicket
 from queue_server.store import tables as t
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 ID_HASH = "9f" * 32  # a keyed hash as a kiosk sends it (never a clear ID number)
 
 
@@ -365,3 +369,41 @@ def test_async_refusal_and_retransmission(hall: HallFixture) -> None:
     # The synchronous door sees the same stored reply.
     args = TicketIssueArgs(service="A")
     assert hall.services.issue_ticket(hall.code, args, request_id="kiosk-2-1-1", device_id="k") == first
+
+
+def test_a_refusal_is_kept_under_its_request_id_alone_and_in_a_batch(
+    make_hall: Callable[..., HallFixture],
+) -> None:
+    """The same id gets the same answer, a refusal too (docs/design/PROTOCOL.md, "Ids and
+    idempotency"), though what refused it has changed since: kept by a transaction of its own (the
+    refused one rolled back) and, in a batch, beside the batch's other writes."""
+    week = {str(d): [["09:00", "12:00"], ["13:30", "17:00"]] for d in range(5)}
+    hall = make_hall(schedule=week)
+    hall.clock.set(datetime(2025, 3, 12, 16, 45, tzinfo=SHANGHAI))  # past the issue cut-off
+    hall.open_window("1", "li")
+    agent = Actor(Role.DEVICE, "agent-1", "1")
+
+    def call(request_id: str) -> Any:
+        return hall.services.call_next(hall.code, "1", actor=agent, request_id=request_id)
+
+    with pytest.raises(HallqError) as alone:
+        call("next-1")
+    assert alone.value.code is ErrorCode.QUEUE_EMPTY
+    with batch(hall) as queued:
+        queued.issue("A", request_id="issue-late")
+        queued.add(partial(call, "next-2"))
+    codes = [o.code if isinstance(o, HallqError) else o for o in queued.outcomes]
+    assert codes == [ErrorCode.CUTOFF_PASSED, ErrorCode.QUEUE_EMPTY]
+
+    hall.clock.set(datetime(2025, 3, 13, 10, 0, tzinfo=SHANGHAI))  # the next morning: open
+    assert hall.issue("A").number == "A001"  # a ticket waits for window 1
+    for request_id in ("next-1", "next-2"):
+        with pytest.raises(HallqError) as again:
+            call(request_id)
+        assert again.value.code is ErrorCode.QUEUE_EMPTY
+    args = TicketIssueArgs(service="A")
+    with pytest.raises(HallqError) as issue_again:
+        hall.services.issue_ticket(hall.code, args, request_id="issue-late", device_id="k")
+    assert issue_again.value.code is ErrorCode.CUTOFF_PASSED
+    assert _count(hall, t.Ticket, t.Ticket.hall_id == hall.hall_id) == 1
+    assert call("next-3").ticket is not None  # a new request is a new try

@@ -30,13 +30,16 @@ from queue_server.services.engine.tx import Tx
 
 
 class Threads:
-    """Which thread made each kind of announcement."""
+    """Each announcement in order: (kind, thread)."""
 
     def __init__(self) -> None:
-        self.seen: dict[str, set[str]] = {}
+        self.log: list[tuple[str, str]] = []
 
     def _saw(self, kind: str) -> None:
-        self.seen.setdefault(kind, set()).add(threading.current_thread().name)
+        self.log.append((kind, threading.current_thread().name))
+
+    def seen(self, kind: str) -> list[str]:
+        return [thread for k, thread in self.log if k == kind]
 
     def call_made(self, hall: str, call: CallEvent) -> None:
         self._saw("call")
@@ -124,17 +127,32 @@ def test_an_agents_call_returns_at_once_and_is_answered_from_the_writer(hall: Ha
     assert [c.ticket for c in hall.announcer.calls] == [ticket.number]
 
 
-def test_the_windows_state_is_announced_off_the_writer(hall: HallFixture) -> None:
+def test_the_windows_state_is_retained_before_the_reply_and_rebuilt_off_the_writer(hall: HallFixture) -> None:
     hall.open_window("1", "li")
     ticket = hall.issue("A")
     hall.announcer.windows.clear()
-    _op(hall, Op.WINDOW_NEXT).result()
+    threads = _threads(hall)
+    threads.log.clear()
+
+    def replied(result: WindowOpResult | None, exc: BaseException | None) -> None:
+        threads.log.append(("reply", threading.current_thread().name))
+        outcome(result, exc)
+
+    outcome = Outcome()
+    hall.services.window_op_async(hall.code, "agent-1", Op.WINDOW_NEXT, NoArgs(), replied, request_id="n-1")
+    result = outcome.result()
     assert hall.services.runner.wait_idle(scaled(10))
-    # The call at once from the writer; the window's state with the hall's, from the state's thread:
-    # the writer goes on committing instead of reading them.
-    seen = _threads(hall).seen
-    assert seen["call"] == {"hallq-writer"}
-    assert "hallq-writer" not in seen["window"] and seen["window"] <= seen["hall"]
+    # From the writer: the call, then the window as the transaction left it (no read: the reply's own
+    # state), then the reply; a device that acts and then looks finds the retained state current.
+    assert threads.log[:3] == [
+        ("call", "hallq-writer"),
+        ("window", "hallq-writer"),
+        ("reply", "hallq-writer"),
+    ]
+    assert hall.announcer.windows[0] == result.window
+    # Then the windows' states built with the hall's, off the writer, in the hall state's thread.
+    rebuilt = threads.seen("window")[1:]
+    assert rebuilt and "hallq-writer" not in rebuilt and set(rebuilt) <= set(threads.seen("hall"))
     last = hall.announcer.windows[-1]
     assert (last.window, last.status, last.ticket) == ("1", WindowStatus.CALLING, ticket.number)
     assert hall.announcer.states[-1].windows["1"].ticket == ticket.number
@@ -177,3 +195,16 @@ def test_a_retransmitted_call_is_answered_again_and_called_once(hall: HallFixtur
     again = _op(hall, Op.WINDOW_NEXT, rid="agent-1-7").result()
     assert again == first
     assert len(hall.announcer.calls) == 1
+
+
+def test_a_refused_call_resent_after_a_ticket_arrived_is_refused_again(hall: HallFixture) -> None:
+    # The agent had ``queue_empty`` for its request; its resend (same id, the reply having seemed
+    # slow) must not call the ticket issued since: the agent would never hear of that call, and the
+    # window, calling, would refuse every later ``window.next`` with ``invalid_state``.
+    hall.open_window("1", "li")
+    assert _op(hall, Op.WINDOW_NEXT, rid="agent-1-9").refusal().code is ErrorCode.QUEUE_EMPTY
+    hall.issue("A")
+    assert _op(hall, Op.WINDOW_NEXT, rid="agent-1-9").refusal().code is ErrorCode.QUEUE_EMPTY
+    assert not hall.announcer.calls
+    called = _op(hall, Op.WINDOW_NEXT, rid="agent-1-10").result()  # a new request calls it
+    assert called.call is not None and len(hall.announcer.calls) == 1
