@@ -16,6 +16,9 @@ rebuild``; a ``hallq server`` PROCESS (benchmarks/deployed.py) and a private Mos
   priority, hall) and both heatmaps (arrivals, wait_mean), each asked ``reps`` times after one
   unmeasured request; the figure is the p95 of the SLOWEST of them, named in
   ``stats_{range}_slowest``. Request to last byte of the body, on one kept-alive connection.
+- ``stats_{day,month,year}_worker_cpu_ms``: the statistics worker's CPU (user + system, from
+  ``/proc``) per report of the range, over the same requests: what the reports cost whatever else the
+  machine runs (the worker runs at nice 19, so on a busy machine the p95 above is mostly waiting).
 - ``stats_rss_mb``: VmRSS of the server and of its child processes together (the statistics worker
   that answers the reports, docs/managers.md), right after the year reports; ``stats_server_rss_mb``
   and ``stats_worker_rss_mb``: the two parts.
@@ -26,6 +29,10 @@ rebuild``; a ``hallq server`` PROCESS (benchmarks/deployed.py) and a private Mos
   reports completed meanwhile. A reply missing for over 10 s makes the p99 a string saying so.
   ``issue_at_250_p{50,99}_no_stats_ms``: the same offer just before, with no report running (the
   write path alone, after an unmeasured warm-up offer), so that the two effects can be told apart.
+
+``--url URL`` measures the reports and the memory (``--issue``: the issuing too) on a database
+generated and rebuilt before, without generating it again (``run_kept``), with ``--reps`` requests
+per report; ``stats_server_rss_start_mb`` is the server's memory before the first request.
 
 A report the server does not have (FastAPI's 404 "Not Found") is listed in ``stats_{range}_not_served``;
 if none of a range answers, the report figures are strings saying so, not numbers.
@@ -43,12 +50,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from benchmarks.bench_hall import HALL, prepare, wait_for_opening_hours
-from benchmarks.deployed import ServerProcess, hallq_server, server_environment
+from benchmarks.deployed import ServerProcess, hallq_server, process_cpu_s, server_environment
 from benchmarks.figures import Figures, ms
 from benchmarks.issue_load import issue_offered
 from benchmarks.kiosk_fleet import Kiosks
@@ -267,18 +276,45 @@ def run(quick: bool, db: str) -> Figures:
     return figures
 
 
+_EXTENT = (
+    "SELECT MIN(service_day), MAX(service_day) FROM ticket t "
+    "JOIN hall h ON h.id = t.hall_id WHERE h.code = :code"
+)
+
+
+def run_kept(url: str, reps: int, issue: bool) -> Figures:
+    """The report, memory (and with ``issue``, issuing) figures on a database generated and rebuilt
+    before (``python -m benchmarks.year.generate`` and ``hallq stats rebuild``, after
+    ``bench_hall.prepare`` for the issuing): no generation, no rebuild. The year hall's first and last
+    days are read from its tickets."""
+    sizes = replace(FULL_SIZES, reps=reps)
+    engine = init_db(url)
+    try:
+        with engine.connect() as conn:
+            first, last = conn.execute(text(_EXTENT), {"code": YEAR_HALL}).one()
+    finally:
+        engine.dispose()
+    days = [d if isinstance(d, date) else date.fromisoformat(str(d)) for d in (first, last)]
+    generated = Generated(0, 0, 0, days[0], days[1], 0.0)
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hallq-bench-stats-")))
+        broker = stack.enter_context(running_mosquitto(workdir / "broker"))
+        kiosks = stack.enter_context(Kiosks(broker.port, workdir)) if issue else None
+        server = stack.enter_context(hallq_server(url, broker.port, HALL, workdir))
+        figures: Figures = {"stats_server_rss_start_mb": round(server.rss_mb(), 1)}
+        if kiosks is not None:
+            return figures | _reports(server, kiosks, generated, sizes)
+        manager = Manager(server.http_port)
+        try:
+            return figures | _measured(server, manager, generated, sizes)
+        finally:
+            manager.close()
+
+
 def _reports(server: ServerProcess, kiosks: Kiosks, generated: Generated, sizes: Sizes) -> Figures:
     manager = Manager(server.http_port)
-    figures: Figures = {}
     try:
-        for name, (first, last) in ranges(generated).items():
-            _say(f"{name} reports ({first}..{last})")
-            figures.update(measure_range(manager, name, first, last, sizes.reps))
-        # The reports' memory is the server's and its statistics worker's together.
-        server_mb, worker_mb = server.rss_mb(), _children_rss_mb(server.pid)
-        figures["stats_rss_mb"] = round(server_mb + worker_mb, 1)
-        figures["stats_server_rss_mb"] = round(server_mb, 1)
-        figures["stats_worker_rss_mb"] = round(worker_mb, 1)
+        figures = _measured(server, manager, generated, sizes)
     except StatsMissingError as exc:
         missing = f"not measured: the server has no statistics API of this shape ({exc})"
         return dict.fromkeys(("stats_day_p95_ms", "stats_month_p95_ms", "stats_year_p95_ms"), missing)
@@ -291,15 +327,43 @@ def _reports(server: ServerProcess, kiosks: Kiosks, generated: Generated, sizes:
     return figures
 
 
+def _measured(server: ServerProcess, manager: Manager, generated: Generated, sizes: Sizes) -> Figures:
+    """Each range's reports, the worker's CPU per report (``stats_{range}_worker_cpu_ms``: what the
+    reports cost whatever else the machine runs), then the memory."""
+    figures: Figures = {}
+    for name, (first, last) in ranges(generated).items():
+        _say(f"{name} reports ({first}..{last})")
+        paths = report_paths(first, last)
+        manager.get(paths["group=day"])  # the worker is started (its imports) before its CPU is counted
+        cpu = _children_cpu_s(server.pid)
+        figures.update(measure_range(manager, name, first, last, sizes.reps))
+        asked = len(paths) * (sizes.reps + 1)
+        figures[f"stats_{name}_worker_cpu_ms"] = round((_children_cpu_s(server.pid) - cpu) * 1000 / asked, 1)
+    # The reports' memory is the server's and its statistics worker's together.
+    server_mb, worker_mb = server.rss_mb(), _children_rss_mb(server.pid)
+    figures["stats_rss_mb"] = round(server_mb + worker_mb, 1)
+    figures["stats_server_rss_mb"] = round(server_mb, 1)
+    figures["stats_worker_rss_mb"] = round(worker_mb, 1)
+    return figures
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for t in Path(f"/proc/{pid}/task").glob("*/children") for c in t.read_text().split()]
+
+
+def _children_cpu_s(pid: int) -> float:
+    """CPU seconds of the server's child processes (the statistics worker)."""
+    return sum(process_cpu_s(child) for child in _children(pid))
+
+
 def _children_rss_mb(pid: int) -> float:
     """VmRSS of the server's child processes (the statistics worker, which answers the reports)."""
     total = 0
-    for children in Path(f"/proc/{pid}/task").glob("*/children"):
-        for child in children.read_text().split():
-            with contextlib.suppress(OSError):
-                for line in Path(f"/proc/{child}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+    for child in _children(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
     return total / 1024
 
 
@@ -313,8 +377,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--url", help="a database generated and rebuilt before: only the reports and memory (no generation)"
+    )
+    parser.add_argument("--reps", type=int, default=FULL_SIZES.reps, help="with --url: requests per report")
+    parser.add_argument("--issue", action="store_true", help="with --url: the issuing figures too")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.quick, args.db), indent=2))
+    figures = run_kept(args.url, args.reps, args.issue) if args.url else run(args.quick, args.db)
+    print(json.dumps(figures, indent=2))
     return 0
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
-from queue_server.stats.buckets import percentile_ms
+from queue_server.stats.buckets import percentiles_ms
 from queue_server.stats.rollups import TICKETS, hist_columns
 
 Sums = MutableMapping[str, Any]
@@ -24,6 +24,8 @@ Sums = MutableMapping[str, Any]
 TICKET_SUMS: tuple[str, ...] = (*TICKETS.measure_names, "abandoned", "live_late")
 WAIT_HIST = hist_columns("w")
 HAND_HIST = hist_columns("h")
+_PERCENTILES = (50.0, 90.0, 95.0)  # median, p90, p95
+_ZEROS = (0,) * len(WAIT_HIST)  # the default of each histogram column
 
 
 def add(into: Sums, row: Mapping[str, Any]) -> None:
@@ -39,9 +41,26 @@ def add(into: Sums, row: Mapping[str, Any]) -> None:
 
 
 def total(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    """The sum of rows of sums, as ``add`` would leave it: None skipped, nested dicts summed key by
+    key (the names' order may differ: figures are read by name). Column by column, a transpose and a
+    ``sum``, both in C, rather than value by value: a year grouped by day sums ~300 rows of ~95
+    columns (with the other changes of docs/managers.md, "Profiled on the full year", 5-10 % less CPU
+    per year report). Rows come in a few shapes (the SQL's
+    columns, some figures added to some rows): each shape is transposed at once, so a column's values
+    are not added in the order of the rows, which is exact for what the rollups hold: integers (or
+    PostgreSQL's integral NUMERIC sums)."""
+    shapes: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for row in rows:
-        add(out, row)
+        shapes.setdefault(tuple(row), []).append(row)
+    columns: dict[str, list[Any]] = {}
+    for names, group in shapes.items():
+        for name, column in zip(names, zip(*(row.values() for row in group), strict=True), strict=True):
+            columns.setdefault(name, []).extend(column)
+    out: dict[str, Any] = {}
+    for name, found in columns.items():
+        values = [v for v in found if v is not None] if None in found else found
+        if values:
+            out[name] = total(values) if isinstance(values[0], Mapping) else sum(values, 0)
     return out
 
 
@@ -55,31 +74,36 @@ def _ratio(part: float, whole: float) -> float | None:
 
 def ticket_figures(t: Mapping[str, Any]) -> dict[str, Any]:
     """The ticket figures of one report row from its summed ``stats_ticket`` measures."""
-    wait = [int(t.get(c, 0)) for c in WAIT_HIST]
-    hand = [int(t.get(c, 0)) for c in HAND_HIST]
-    visits, handled = int(t.get("visits", 0)), int(t.get("handled", 0))
-    abandoned = int(t.get("abandoned", 0))
-    denominator = visits + int(t.get("late_uncalled", 0)) + abandoned + int(t.get("live_late", 0))
+    get = t.get
+    wait_median, wait_p90, wait_p95 = percentiles_ms(
+        list(map(int, map(get, WAIT_HIST, _ZEROS))), _PERCENTILES
+    )
+    hand_median, hand_p90, hand_p95 = percentiles_ms(
+        list(map(int, map(get, HAND_HIST, _ZEROS))), _PERCENTILES
+    )
+    visits, handled = int(get("visits", 0)), int(get("handled", 0))
+    abandoned = int(get("abandoned", 0))
+    denominator = visits + int(get("late_uncalled", 0)) + abandoned + int(get("live_late", 0))
     return {
-        "issued": int(t.get("issued", 0)),
+        "issued": int(get("issued", 0)),
         "visits": visits,
-        "served": int(t.get("served", 0)),
-        "no_show": int(t.get("no_show", 0)),
-        "transferred": int(t.get("transferred", 0)),
-        "voided": int(t.get("voided", 0)),
+        "served": int(get("served", 0)),
+        "no_show": int(get("no_show", 0)),
+        "transferred": int(get("transferred", 0)),
+        "voided": int(get("voided", 0)),
         "abandoned": abandoned,
-        "waiting": int(t.get("waiting", 0)) - abandoned,
-        "recalls": int(t.get("recalls", 0)),
-        "called_in_target": int(t.get("in_target", 0)),
-        "service_level": _ratio(int(t.get("in_target", 0)), denominator),
-        "wait_mean_s": _s(_ratio(int(t.get("wait_ms", 0)), visits)),
-        "wait_median_s": _s(percentile_ms(wait, 50)),
-        "wait_p90_s": _s(percentile_ms(wait, 90)),
-        "wait_p95_s": _s(percentile_ms(wait, 95)),
-        "handling_mean_s": _s(_ratio(int(t.get("hand_ms", 0)), handled)),
-        "handling_median_s": _s(percentile_ms(hand, 50)),
-        "handling_p90_s": _s(percentile_ms(hand, 90)),
-        "handling_p95_s": _s(percentile_ms(hand, 95)),
+        "waiting": int(get("waiting", 0)) - abandoned,
+        "recalls": int(get("recalls", 0)),
+        "called_in_target": int(get("in_target", 0)),
+        "service_level": _ratio(int(get("in_target", 0)), denominator),
+        "wait_mean_s": _s(_ratio(int(get("wait_ms", 0)), visits)),
+        "wait_median_s": _s(wait_median),
+        "wait_p90_s": _s(wait_p90),
+        "wait_p95_s": _s(wait_p95),
+        "handling_mean_s": _s(_ratio(int(get("hand_ms", 0)), handled)),
+        "handling_median_s": _s(hand_median),
+        "handling_p90_s": _s(hand_p90),
+        "handling_p95_s": _s(hand_p95),
     }
 
 

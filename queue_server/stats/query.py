@@ -194,10 +194,10 @@ def pauses_by_reason(conn: Connection, scope: Scope, by: str | None) -> dict[str
         "GROUP BY g, reason"
     )
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in conn.execute(_text(sql), _params(scope, **params)).mappings():
-        out.setdefault(key_text(row["g"]), {})[row["reason"]] = {
-            "pauses": int(row["pauses"] or 0),
-            "paused_ms": int(row["paused_ms"] or 0),
+    for g, reason, pauses, paused_ms in conn.execute(_text(sql), _params(scope, **params)).all():
+        out.setdefault(key_text(g), {})[reason] = {
+            "pauses": int(pauses or 0),
+            "paused_ms": int(paused_ms or 0),
         }
     return out
 
@@ -206,8 +206,8 @@ def cases_by_type(conn: Connection, scope: Scope, by: str | None) -> dict[str, d
     source, params = _source(CASES, scope, lambda day: f"{_group(CASES, by, day)} AS g, case_type, cases")
     sql = f"SELECT g, case_type, SUM(cases) AS n FROM ({source}) AS u GROUP BY g, case_type"
     out: dict[str, dict[str, int]] = {}
-    for row in conn.execute(_text(sql), _params(scope, **params)).mappings():
-        out.setdefault(key_text(row["g"]), {})[row["case_type"]] = int(row["n"] or 0)
+    for g, case_type, n in conn.execute(_text(sql), _params(scope, **params)).all():
+        out.setdefault(key_text(g), {})[case_type] = int(n or 0)
     return out
 
 

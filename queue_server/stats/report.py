@@ -83,22 +83,35 @@ def time_key(group: str, day: date) -> str:
 
 def _folder(group: str, ctx: Context) -> Callable[[str], str]:
     """Maps a rollup row's group value to the report's key."""
+    if group == "day":
+        return lambda day: day  # already the ISO date (``query.key_text``)
     if group in TIME_GROUPS:
-        return lambda day: time_key(group, date.fromisoformat(day))
+        # Each side read of a year names the same ~300 days again: each day's key is worked out once.
+        keys: dict[str, str] = {}
+
+        def time_fold(day: str) -> str:
+            key = keys.get(day)
+            if key is None:
+                key = keys[day] = time_key(group, date.fromisoformat(day))
+            return key
+
+        return time_fold
     if group == "department":
         return lambda service: str(ctx.names.service_department.get(int(service), 0))
     return lambda key: key
 
 
 def _fold(rows: Mapping[str, Mapping[str, Any]], fold: Callable[[str], str]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+    groups: dict[str, list[Mapping[str, Any]]] = {}
     for key, row in rows.items():
-        into = out.get(folded := fold(key))
-        if into is None:  # the first row of its key (every row, grouped by the rows' own key): copied
-            out[folded] = {name: value for name, value in row.items() if value is not None}
-        else:
-            measures.add(into, row)
-    return out
+        groups.setdefault(fold(key), []).append(row)
+    return {
+        # One row (every row, grouped by the rows' own key): copied; more: summed column by column.
+        key: {n: v for n, v in group[0].items() if v is not None}
+        if len(group) == 1
+        else measures.total(group)
+        for key, group in groups.items()
+    }
 
 
 def _days(scope: Scope) -> list[date]:

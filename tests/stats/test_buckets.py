@@ -17,6 +17,7 @@ from queue_server.stats.buckets import (
     bucket_range_ms,
     histogram,
     percentile_ms,
+    percentiles_ms,
 )
 
 MINUTE = 60_000
@@ -78,3 +79,18 @@ def test_histogram_counts_every_duration_once(durations: list[int]) -> None:
     counts = histogram(durations)
     assert sum(counts) == len(durations)
     assert kpi.mean([timedelta(milliseconds=d) for d in durations]) is not None
+
+
+@given(
+    st.lists(st.integers(min_value=-2, max_value=50), min_size=BUCKETS, max_size=BUCKETS),
+    st.lists(st.sampled_from([1, 25, 50, 90, 95, 99.5, 100]), min_size=1, max_size=4),
+)
+def test_percentiles_in_one_pass_are_each_percentile(counts: list[int], ps: list[float]) -> None:
+    """The reports read median, p90 and p95 at once (``percentiles_ms``): the same as one at a time,
+    also for empty histograms, in any order of ``ps``, and with a negative bucket (counted as empty)."""
+    assert percentiles_ms(counts, ps) == [percentile_ms(counts, p) for p in ps]
+
+
+def test_percentiles_refuse_what_percentile_refuses() -> None:
+    with pytest.raises(ValueError, match="within"):
+        percentiles_ms([1] * BUCKETS, [50, 0])
