@@ -10,6 +10,7 @@ shortcuts for the visits the tests walk through (the ``dh`` fixtures of tests/se
 from __future__ import annotations
 
 import html.parser
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,9 +19,12 @@ from typing import Any
 from devices.printer import NetworkTransportConfig, PrinterConfig
 from devices.simulators import TcpPrinterSimulator
 from harness.factories import FakeClock, HallFixture, build_hall
+from harness.waiting import scaled
 from queue_server.protocol.messages import TicketResult, WindowOpResult
 from queue_server.services import Services
 from queue_server.services.casework.models import CaseRequest, FinishResult
+from queue_server.services.engine.models import Ack
+from queue_server.services.engine.tx import Tx
 from queue_server.services.ports import Actor, Role
 
 
@@ -120,3 +124,25 @@ def citizen_token(ticket: TicketResult) -> str:
     """The secret of a ticket's citizen page: only in its ``citizen_url`` (the QR code), never its
     ``ticket_id`` (the public id displays show)."""
     return ticket.citizen_url.rsplit("/t/", 1)[1]
+
+
+@contextmanager
+def commit_held(hall: HallFixture) -> Iterator[None]:
+    """The hall's writer busy with a write that waits for the block to end: what the block queues
+    meanwhile is committed after it (together, where it can be batched)."""
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(_tx: Tx) -> Ack:
+        entered.set()
+        release.wait(scaled(30))
+        return Ack()
+
+    runner = hall.services.runner
+    holder = threading.Thread(target=lambda: runner.write(hall.code, "test.hold", hold, Ack, request_id=None))
+    holder.start()
+    try:
+        assert entered.wait(scaled(10))
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=scaled(30))

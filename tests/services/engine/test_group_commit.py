@@ -23,11 +23,11 @@ from harness.factories import HallFixture, build_hall
 from harness.waiting import eventually, scaled
 from queue_server.errors import HallqError
 from queue_server.protocol.messages import ErrorCode, TicketIssueArgs, TicketResult
-from queue_server.services.engine.models import Ack
 from queue_server.services.engine.tx import Tx
 from queue_server.services.ports import Actor, Role
 from queue_server.services.queue.models import SpecialTicket
 from queue_server.store import tables as t
+from tests.services.helpers import commit_held
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ID_HASH = "9f" * 32  # a keyed hash as a kiosk sends it (never a clear ID number)
@@ -74,25 +74,12 @@ class Batch:
 @contextmanager
 def batch(hall: HallFixture) -> Iterator[Batch]:
     """Hold the commit, queue the writes the block adds, then let them commit together."""
-    entered, release = threading.Event(), threading.Event()
-
-    def hold(_tx: Tx) -> Ack:
-        entered.set()
-        release.wait(scaled(30))
-        return Ack()
-
     runner = hall.services.runner
-    holder = threading.Thread(target=lambda: runner.write(hall.code, "test.hold", hold, Ack, request_id=None))
-    holder.start()
-    assert entered.wait(scaled(10))
     queued = Batch(hall)
-    try:
+    with commit_held(hall):
         yield queued
-    finally:
         before = runner.batch_sizes[len(queued.outcomes)]
-        release.set()
-        holder.join(timeout=scaled(30))
-        queued.join()
+    queued.join()
     assert runner.batch_sizes[len(queued.outcomes)] == before + 1, runner.batch_sizes
 
 

@@ -25,8 +25,7 @@ from queue_server.protocol.messages import (
     WindowState,
     WindowStatus,
 )
-from queue_server.services.engine.models import Ack
-from queue_server.services.engine.tx import Tx
+from tests.services.helpers import commit_held
 
 
 class Threads:
@@ -102,24 +101,10 @@ def _op(
 def test_an_agents_call_returns_at_once_and_is_answered_from_the_writer(hall: HallFixture) -> None:
     hall.open_window("1", "li")
     ticket = hall.issue("A")
-    entered, release = threading.Event(), threading.Event()
-
-    def hold(_tx: Tx) -> Ack:
-        entered.set()
-        release.wait(scaled(30))
-        return Ack()
-
-    runner = hall.services.runner
-    holder = threading.Thread(target=lambda: runner.write(hall.code, "test.hold", hold, Ack, request_id=None))
-    holder.start()
-    try:
-        assert entered.wait(scaled(10))
+    with commit_held(hall):
         # The commit is held: a call that waited for it would hang here instead of returning.
         outcome = _op(hall, Op.WINDOW_NEXT)
         assert not outcome.arrived.is_set()
-    finally:
-        release.set()
-        holder.join(scaled(30))
     called = outcome.result()
     assert outcome.calls[0][2] == "hallq-writer"
     assert called.ticket is not None and called.ticket.number == ticket.number
