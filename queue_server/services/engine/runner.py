@@ -334,14 +334,20 @@ class Runner:
         if not self.announcers or not (changes.calls or changes.windows or changes.hall_changed):
             return
         if not inline:
-            # The writer thread (an asynchronous write: a window agent's call) reads nothing more: the
-            # windows' states are built with the hall's, in the hall state's own thread. The op's own
-            # window goes out first, as its transaction left it (the reply carries that state too), so
-            # its retained state is current before the reply is sent, as after a synchronous write.
+            # The writer thread (an asynchronous write: a window agent's call) reads nothing more. The
+            # op's own window goes out now, as its transaction left it (the reply carries that state
+            # too), so its retained state is current before the reply is sent, as after a synchronous
+            # write; any other window changed is built with the hall's state, in that state's thread.
+            # Not the op's own again: a build read before this commit but stamped after it (its ts
+            # is the read's clock, the op's the time it was asked) would replace it with the state
+            # before.
+            others = changes.windows
             if isinstance(result, WindowOpResult):
                 for announcer in self.announcers:
                     _safely(announcer.window_changed, hall, result.window)
-            self._hall_states.changed(hall, windows=changes.windows, inline=False)
+                own = result.window.window
+                others = {w for w in others if changes.numbers.get(w) != own}
+            self._hall_states.changed(hall, windows=others, inline=False)
             return
         if changes.windows:
             try:

@@ -52,10 +52,12 @@ class Changes:
     calls: list[CallEvent] = field(default_factory=list)
     windows: set[int] = field(default_factory=set)
     hall_changed: bool = False
+    numbers: dict[int, str] = field(default_factory=dict)  # window id → number, of the windows touched
 
     def touch(self, window: Window | None = None) -> None:
         if window is not None:
             self.windows.add(pk(window))
+            self.numbers[pk(window)] = window.number
         self.hall_changed = True
 
 

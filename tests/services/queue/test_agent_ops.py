@@ -25,6 +25,9 @@ from queue_server.protocol.messages import (
     WindowState,
     WindowStatus,
 )
+from queue_server.services.engine.lookup import window_by_number
+from queue_server.services.engine.tx import Tx
+from queue_server.services.views.snapshots import window_state
 from tests.services.helpers import commit_held
 
 
@@ -112,7 +115,7 @@ def test_an_agents_call_returns_at_once_and_is_answered_from_the_writer(hall: Ha
     assert [c.ticket for c in hall.announcer.calls] == [ticket.number]
 
 
-def test_the_windows_state_is_retained_before_the_reply_and_rebuilt_off_the_writer(hall: HallFixture) -> None:
+def test_the_windows_state_is_retained_before_the_reply_and_not_built_again(hall: HallFixture) -> None:
     hall.open_window("1", "li")
     ticket = hall.issue("A")
     hall.announcer.windows.clear()
@@ -129,18 +132,46 @@ def test_the_windows_state_is_retained_before_the_reply_and_rebuilt_off_the_writ
     assert hall.services.runner.wait_idle(scaled(10))
     # From the writer: the call, then the window as the transaction left it (no read: the reply's own
     # state), then the reply; a device that acts and then looks finds the retained state current.
-    assert threads.log[:3] == [
-        ("call", "hallq-writer"),
-        ("window", "hallq-writer"),
-        ("reply", "hallq-writer"),
-    ]
-    assert hall.announcer.windows[0] == result.window
-    # Then the windows' states built with the hall's, off the writer, in the hall state's thread.
-    rebuilt = threads.seen("window")[1:]
-    assert rebuilt and "hallq-writer" not in rebuilt and set(rebuilt) <= set(threads.seen("hall"))
-    last = hall.announcer.windows[-1]
-    assert (last.window, last.status, last.ticket) == ("1", WindowStatus.CALLING, ticket.number)
+    writer = "hallq-writer"
+    assert threads.log[:3] == [("call", writer), ("window", writer), ("reply", writer)]
+    # Only then, off the writer, the hall's state, and not the window's again: a build stamped later
+    # than the op could replace the op's state with the one before it.
+    assert threads.seen("window") == [writer]
+    assert hall.announcer.windows == [result.window]
+    assert (result.window.status, result.window.ticket) == (WindowStatus.CALLING, ticket.number)
+    assert writer not in threads.seen("hall")
     assert hall.announcer.states[-1].windows["1"].ticket == ticket.number
+
+
+def test_the_other_windows_an_async_write_changed_are_built_off_the_writer(hall: HallFixture) -> None:
+    hall.open_window("1", "li")
+    hall.open_window("2", "zhang")
+    threads = _threads(hall)
+    threads.log.clear()
+    hall.announcer.windows.clear()
+
+    def touch_both(tx: Tx) -> WindowOpResult:
+        one, two = window_by_number(tx, "1"), window_by_number(tx, "2")
+        tx.changes.touch(one)
+        tx.changes.touch(two)
+        return WindowOpResult(window=window_state(tx, one))
+
+    outcome = Outcome()
+    runner = hall.services.runner
+    runner.write_async(hall.code, "test.touch", touch_both, WindowOpResult, outcome, request_id=None)
+    outcome.result()
+    assert runner.wait_idle(scaled(10))
+    announced = [
+        (w.window, thread)
+        for w, (_kind, thread) in zip(hall.announcer.windows, _windows(threads), strict=True)
+    ]
+    assert announced[0] == ("1", "hallq-writer")  # the op's own, from its result
+    assert [window for window, _ in announced[1:]] == ["2"]  # the other, read again …
+    assert announced[1][1] != "hallq-writer"  # … off the writer
+
+
+def _windows(threads: Threads) -> list[tuple[str, str]]:
+    return [entry for entry in threads.log if entry[0] == "window"]
 
 
 def test_every_window_op_acts_on_the_agents_own_window(hall: HallFixture) -> None:
