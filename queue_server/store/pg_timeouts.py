@@ -100,6 +100,11 @@ def _unavailable(context: ExceptionContext) -> None:
     lost = isinstance(original, psycopg.OperationalError) and (
         context.is_disconnect or context.connection is None
     )
+    if isinstance(original, pg_errors.IdleInTransactionSessionTimeout):
+        # The server ended a session left idle in its transaction: a process frozen mid-write (the
+        # fence's timeout, cluster/fence.py). An InternalError by its SQLSTATE class, but the session
+        # is gone like any lost connection: dropped from the pool, the request answered unavailable.
+        context.is_disconnect = lost = True
     if lost or isinstance(original, pg_errors.QueryCanceled):
         log.warning(
             "database unavailable: %s", str(original).strip().splitlines()[0] if str(original) else original

@@ -7,6 +7,7 @@ fails and the next checkout gets a fresh one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -91,5 +92,26 @@ def test_a_prepared_statements_refusal_keeps_sqlalchemys_type(pg_url: str) -> No
             statement.first(conn, {})
         assert "division by zero" in str(raised.value.orig)
         assert not raised.value.connection_invalidated
+    finally:
+        engine.dispose()
+
+
+def test_a_session_ended_idle_in_its_transaction_is_unavailable_not_internal(pg_url: str) -> None:
+    # A process frozen mid-write (SIGSTOP) wakes to find its session ended by the server's
+    # idle-in-transaction timeout (the lease fence sets one, cluster/fence.py): psycopg raises it as an
+    # InternalError, which the request answered ``internal`` (the paused-instance failover test).
+    engine = create_engine(pg_url, pool_size=1, max_overflow=0)
+    install_timeouts(engine, DbTimeouts(connect_s=5, statement_s=5))
+    statement = Prepared(select(literal_column("1")))
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SET idle_in_transaction_session_timeout = '50ms'"))
+            first = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            time.sleep(0.5)  # idle in the transaction the SET began: the server ends the session
+            with pytest.raises(UnavailableError):
+                statement.first(conn, {})
+        with engine.connect() as conn:  # the ended session was dropped from the pool
+            assert statement.first(conn, {}) == (1,)
+        assert _backend_pid(engine) != first
     finally:
         engine.dispose()
