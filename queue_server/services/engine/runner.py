@@ -402,8 +402,8 @@ class _KeptRefusalError(Exception):
 
 
 def _integrity_error(exc: BaseException) -> bool:
-    """A unique or foreign-key conflict: SQLAlchemy's, or the driver's own (PEP 249's name) from a
-    statement run straight on its cursor (``store/prepared.py``: the claim, a ticket's insert)."""
+    """A unique or foreign-key conflict: SQLAlchemy's (``store/prepared.py`` raises the driver's errors
+    as SQLAlchemy's too), or a driver's own, known by its PEP 249 name."""
     return isinstance(exc, IntegrityError) or any(k.__name__ == "IntegrityError" for k in type(exc).__mro__)
 
 
