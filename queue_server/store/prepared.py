@@ -159,10 +159,8 @@ class Prepared:
             _cursor(conn).execute(sql, columns)
 
     def _fetch(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, list[tuple[Any, ...]]]:
-        plan = self._plan(conn.dialect, params)
+        plan, cursor = self._execute(conn, params)
         with _translated(conn, plan.sql):
-            cursor = _cursor(conn)
-            cursor.execute(plan.sql, plan.bind(params))
             return plan, plan.rows(cursor.fetchall())
 
     def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:

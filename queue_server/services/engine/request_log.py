@@ -165,7 +165,9 @@ def replay(stored: Stored, item: Write, model: type[R]) -> R:
         raise HallqError("该请求编号已用于内容不同的请求。", code=ErrorCode.CONFLICT, reason="key_reused")
     if isinstance(response, dict) and response.keys() == {_REFUSAL}:
         refused = response[_REFUSAL]
-        raise HallqError(refused["message"], code=ErrorCode(refused["code"]), **refused["detail"])
+        error = HallqError(refused["message"], code=ErrorCode(refused["code"]))
+        error.detail = dict(refused["detail"])  # not as keywords: a detail may be named "code"
+        raise error
     return model.model_validate(response)
 
 

@@ -392,5 +392,8 @@ def test_a_refusal_is_kept_under_its_request_id_alone_and_in_a_batch(
     with pytest.raises(HallqError) as issue_again:
         hall.services.issue_ticket(hall.code, args, request_id="issue-late", device_id="k")
     assert issue_again.value.code is ErrorCode.CUTOFF_PASSED
+    first = queued.outcomes[0]
+    assert (issue_again.value.message, issue_again.value.detail) == (first.message, first.detail)
+    assert "next_open" in first.detail  # the detail came back whole
     assert _count(hall, t.Ticket, t.Ticket.hall_id == hall.hall_id) == 1
     assert call("next-3").ticket is not None  # a new request is a new try
