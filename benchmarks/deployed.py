@@ -53,10 +53,10 @@ class ServerProcess:
         return "(no log)"
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
+        rss = process_rss_mb(self.pid)
+        if rss is None:
+            raise RuntimeError("no VmRSS")
+        return rss
 
     def cpu_s(self) -> float:
         """CPU seconds (user + system) the server process has used so far."""
@@ -78,6 +78,16 @@ class ServerProcess:
         if not found:
             return None
         return [(int(size), int(count)) for size, count in json.loads(found[-1])]
+
+
+def process_rss_mb(pid: int) -> float | None:
+    """Resident memory (VmRSS) of a process of this machine, in MB; None once it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return None
+    found = [int(line.split()[1]) for line in lines if line.startswith("VmRSS:")]
+    return found[0] / 1024 if found else None
 
 
 def process_cpu_s(pid: int) -> float:

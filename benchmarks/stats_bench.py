@@ -57,7 +57,13 @@ from pathlib import Path
 from sqlalchemy import text
 
 from benchmarks.bench_hall import HALL, prepare, wait_for_opening_hours
-from benchmarks.deployed import ServerProcess, hallq_server, process_cpu_s, server_environment
+from benchmarks.deployed import (
+    ServerProcess,
+    hallq_server,
+    process_cpu_s,
+    process_rss_mb,
+    server_environment,
+)
 from benchmarks.figures import Figures, ms
 from benchmarks.issue_load import issue_offered
 from benchmarks.kiosk_fleet import Kiosks
@@ -358,13 +364,7 @@ def _children_cpu_s(pid: int) -> float:
 
 def _children_rss_mb(pid: int) -> float:
     """VmRSS of the server's child processes (the statistics worker, which answers the reports)."""
-    total = 0
-    for child in _children(pid):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{child}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total / 1024
+    return sum(process_rss_mb(child) or 0.0 for child in _children(pid))
 
 
 def _say(line: str) -> None:
