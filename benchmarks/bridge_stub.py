@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_hall import HALL
+from queue_server.heap import settle_heap
 from queue_server.mqtt.door import WORKERS, open_door
 from queue_server.protocol.client import BrokerAddress
 from queue_server.protocol.messages import HallState, TicketIssueArgs, TicketResult, WindowState
-from queue_server.runtime.heap import settle_heap
 
 
 class StubServices:

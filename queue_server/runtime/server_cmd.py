@@ -176,8 +176,8 @@ def serve(settings: Settings) -> None:
     """
     from queue_server.api import create_app
     from queue_server.cluster.serve import held_halls
+    from queue_server.heap import settle_heap
     from queue_server.runtime.broker import port_is_free
-    from queue_server.runtime.heap import settle_heap
     from queue_server.runtime.http_server import HallqServer
     from queue_server.services import Services
 

@@ -38,8 +38,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from queue_server.heap import settle_heap
 from queue_server.runtime.devices import devices_of, open_screens, start_simulators
-from queue_server.runtime.heap import settle_heap
 from queue_server.runtime.steps import step
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def up(args: argparse.Namespace) -> int:
             step("device simulators", lambda: start_simulators(broker.url, hall, data_dir), started)
         if not args.no_screens:
             step("screens", lambda: open_screens(broker.url, hall, data_dir, args.simulate_devices), started)
-        settle_heap()  # everything is up: keep it out of the collector's pauses (runtime/heap.py)
+        settle_heap()  # everything is up: keep it out of the collector's pauses (queue_server/heap.py)
         print_summary(settings, hall, report, broker, app, data_dir, services)
         wait_for_stop(http)
 

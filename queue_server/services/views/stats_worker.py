@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import gc
 import logging
 import os
 import subprocess
@@ -53,6 +52,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
+from queue_server.heap import settle_heap
 from queue_server.services.engine.lookup import hall_row
 from queue_server.services.engine.tx import Tx
 from queue_server.settings import Settings
@@ -141,9 +141,8 @@ def _freeze_what_stays() -> None:
     of five kinds the slowest took 254-276 ms of CPU, where the costliest kind takes ~120 ms). Frozen
     (``gc.freeze``), they stay where they are and a full collection walks only what came later: 2-3
     ms. What the first report leaves is what the worker keeps (modules, caches); the reports' own
-    cycles are still collected."""
-    gc.collect()
-    gc.freeze()
+    cycles are still collected. The server settles its own heap the same way once started."""
+    settle_heap()
 
 
 class _Pipe:

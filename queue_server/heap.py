@@ -1,4 +1,5 @@
-"""The server process's heap, settled once the server has started.
+"""A long-lived process's heap, settled once it has started (the server; the statistics worker after
+its first report, ``services/views/stats_worker.py``).
 
 CPython's cycle collector now and then walks every container object of its oldest generation. In a
 started server that is ~100,000 objects (modules, SQLAlchemy and pydantic metadata, the app), and

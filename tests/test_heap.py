@@ -12,7 +12,7 @@ from harness.waiting import scaled
 
 SCRIPT = """
 import gc
-from queue_server.runtime.heap import settle_heap
+from queue_server.heap import settle_heap
 
 class Node:
     def __init__(self):
