@@ -11,8 +11,6 @@ from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-import qrcode.image.svg
-
 from queue_server.documents.content import (
     AnyContent,
     NoticeContent,
@@ -20,6 +18,7 @@ from queue_server.documents.content import (
     RejectionContent,
     local_date,
 )
+from queue_server.documents.qr import qr_svg
 from queue_server.domain.masking import mask_name
 
 RECEIPT_NOTE = "本凭证是申请已被受理的书面凭证，请妥善保管，领取结果时出示。"
@@ -165,8 +164,7 @@ def _basis(lines: tuple[str, ...]) -> str:
 
 
 def _qr(payload: str, caption: str) -> str:
-    image = qrcode.make(payload, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
-    svg = image.to_string(encoding="unicode")
+    svg = qr_svg(payload)
     return f'<div class="qr" data-payload="{escape(payload)}">{svg}<div>{escape(caption)}</div></div>'
 
 

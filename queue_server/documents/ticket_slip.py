@@ -12,9 +12,8 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-import qrcode.image.svg
-
 from queue_server.documents.a4 import PRINT_SCRIPT
+from queue_server.documents.qr import qr_svg
 
 _CSS = """
 @page { size: 80mm auto; margin: 4mm; }
@@ -45,7 +44,7 @@ class SlipContent:
 
 def render_slip(slip: SlipContent) -> str:
     issued = slip.issued_at.astimezone(ZoneInfo(slip.zone)).strftime("%Y-%m-%d %H:%M")
-    qr = qrcode.make(slip.citizen_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
+    qr = qr_svg(slip.citizen_url)
     ahead = "" if slip.people_ahead is None else f'<p class="meta">前面还有 {slip.people_ahead} 人</p>'
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
@@ -55,7 +54,7 @@ def render_slip(slip: SlipContent) -> str:
         f'<div class="number" id="slip-number">{escape(slip.number)}</div>'
         f'<div class="matter">{escape(slip.matter_name or slip.service_name)}</div>'
         f'<p class="meta">取号时间 {escape(issued)}</p>{ahead}'
-        f'<div class="qr" data-payload="{escape(slip.citizen_url)}">{qr.to_string(encoding="unicode")}</div>'
+        f'<div class="qr" data-payload="{escape(slip.citizen_url)}">{qr}</div>'
         '<p class="meta">扫码查看排队进度</p><p class="reprint">导办台补打</p>'
         f"</main><script>{PRINT_SCRIPT}</script></body></html>\n"
     )

@@ -23,7 +23,6 @@ from enum import StrEnum
 from functools import lru_cache
 
 import chinese_calendar
-from holidays import country_holidays
 
 _ONE_DAY = timedelta(days=1)
 # How long before a year begins the hall is told that its arrangement is not known yet.
@@ -48,7 +47,13 @@ def knows_year(year: int) -> bool:
 
 @lru_cache(maxsize=64)
 def _statutory(year: int) -> dict[date, str]:
-    """The `holidays` package's statutory days off of `year` with their Chinese names (may be empty)."""
+    """The `holidays` package's statutory days off of `year` with their Chinese names (may be empty).
+
+    Imported here, for the first year `chinese_calendar` does not know: its calendars hold ~9 MB of
+    resident memory, which a process asking only about known years (the statistics worker, any
+    process from January to the two months before the next year) does not pay."""
+    from holidays import country_holidays
+
     return {day: str(name) for day, name in country_holidays("CN", years=year, language="zh_CN").items()}
 
 

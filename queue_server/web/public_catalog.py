@@ -12,9 +12,8 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote
 
-import qrcode.image.svg
-
 from queue_server.documents.a4 import PRINT_SCRIPT
+from queue_server.documents.qr import qr_svg
 from queue_server.halls.catalogue import CaseType
 from queue_server.protocol.messages import DISCLOSURE_LABELS, MatterInfo
 from queue_server.services.catalog_admin.facade import PublicCatalog
@@ -116,8 +115,7 @@ def _materials(matter: MatterInfo) -> str:
 
 def notice_page(public: PublicCatalog, notice: str, list_url: str) -> str:
     """The hall notice for the wall (A4): the notice text and a QR code to the public catalog."""
-    image = qrcode.make(list_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
-    svg = image.to_string(encoding="unicode")
+    svg = qr_svg(list_url)
     text = f'<div class="text notice">{escape(notice)}</div>' if notice else ""
     body = (
         f"<h1>办事公告</h1>{_hall_lines(public)}{text}"

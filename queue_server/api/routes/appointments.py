@@ -12,13 +12,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-import qrcode
-import qrcode.image.svg
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from queue_server.api.deps import HallDep, HallStaff, RequestId, ServicesDep
 from queue_server.api.problems import PROBLEM_RESPONSES
+from queue_server.documents.qr import qr_svg
 from queue_server.errors import BadRequestError
 from queue_server.protocol.messages import AppointmentCheckinArgs, TicketResult
 from queue_server.services.facade import Services
@@ -80,8 +79,7 @@ class BookingView(AppointmentResult):
 
 def _view(result: AppointmentResult) -> BookingView:
     payload = CODE_PREFIX + result.code
-    image = qrcode.make(payload, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
-    return BookingView(**result.model_dump(), qr_payload=payload, qr_svg=image.to_string(encoding="unicode"))
+    return BookingView(**result.model_dump(), qr_payload=payload, qr_svg=qr_svg(payload))
 
 
 def _address(request: Request) -> str | None:
