@@ -176,7 +176,7 @@ def serve(settings: Settings) -> None:
     """
     from queue_server.api import create_app
     from queue_server.cluster.serve import held_halls
-    from queue_server.heap import settle_heap
+    from queue_server.heap import return_large_blocks, settle_heap
     from queue_server.runtime.broker import port_is_free
     from queue_server.runtime.http_server import HallqServer
     from queue_server.services import Services
@@ -188,6 +188,7 @@ def serve(settings: Settings) -> None:
             "pass another --port (or set HALLQ_HTTP_PORT)"
         )
     check_https(settings)
+    return_large_blocks()  # a sign-in's 16 MiB scrypt is given back, not kept (queue_server/heap.py)
     engine = open_database(settings.database_url, db_timeouts(settings))
     try:
         try:

@@ -38,7 +38,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from queue_server.heap import settle_heap
+from queue_server.heap import return_large_blocks, settle_heap
 from queue_server.runtime.devices import devices_of, open_screens, start_simulators
 from queue_server.runtime.steps import step
 
@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
 def up(args: argparse.Namespace) -> int:
     """The boot sequence. Each started part registers its stop; leaving the block stops them in reverse."""
     data_dir: Path = args.data_dir.resolve()
+    return_large_blocks()  # as `hallq server` does (queue_server/heap.py)
     with contextlib.ExitStack() as started:
         settings = step("settings", lambda: up_settings(args, data_dir))
         engine = step("database", lambda: open_database(settings), started, "dispose")

@@ -52,7 +52,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 
-from queue_server.heap import settle_heap
+from queue_server.heap import return_large_blocks, settle_heap
 from queue_server.services.engine.lookup import hall_row
 from queue_server.services.engine.tx import Tx
 from queue_server.settings import Settings
@@ -114,6 +114,7 @@ def _lower_priority() -> None:
 def serve(url: str, requests: Connection, answers: Connection) -> None:
     """The worker's loop: a request in, (ok, answer or error) out, until the server closes the pipe."""
     _lower_priority()
+    return_large_blocks()  # a year report's transient blocks go back when freed (queue_server/heap.py)
     worker = _Worker(url)
     frozen = False
     while True:
