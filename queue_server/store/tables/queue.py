@@ -223,6 +223,13 @@ class Rating(SQLModel, table=True):
     """One rating per visit; a bad one carries its rectification deadline until closed."""
 
     __tablename__ = "rating"
+    __table_args__ = (
+        # Supervision's bad ratings not yet rectified, read at every evaluation: a seek, not the hall's
+        # whole history (services/supervision/snapshot.py). Full, not partial: ``bad`` is compared as
+        # ``bad = 1`` on SQLite and as ``bad`` on PostgreSQL, and only a literal match makes SQLite
+        # use a partial index.
+        Index("ix_rating_unrectified", "hall_id", "bad", "rectified_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     hall_id: int = Field(foreign_key="hall.id", index=True)
@@ -243,6 +250,10 @@ class Case(SQLModel, table=True):
     """A case (办件) a visit turned into; its details, documents and parts are in ``tables/casework.py``."""
 
     __tablename__ = "case_file"
+    __table_args__ = (
+        # Supervision's promised cases still open, due by a horizon: only the open cases are in it.
+        Index("ix_case_file_open", "hall_id", "deadline", **_where("closed_at IS NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     hall_id: int = Field(foreign_key="hall.id", index=True)
