@@ -101,3 +101,22 @@ def test_the_worker_freezes_what_it_holds_after_a_report(served: tuple[Api, Serv
     frozen, collected = worker.run(api.hall.code, services.clock(), services.settings, _collector)
     assert frozen > 50_000  # the imports alone are over 100,000 objects
     assert collected >= 1
+
+
+def _parallel_workers(tx: Tx) -> str:
+    """Run in the worker: what its database session may spend on one query's parallel plan."""
+    return str(tx.session.connection().exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar())
+
+
+def test_the_workers_postgresql_sessions_plan_no_parallel_query(served: tuple[Api, Services]) -> None:
+    """A report's SQL runs in a backend the worker's niceness does not reach: it must not take more
+    backends (every core of an appliance) for a parallel plan. The server's own sessions keep the
+    database's setting."""
+    api, services = served
+    if services.engine.dialect.name != "postgresql":
+        return  # SQLite's reports run in the worker's own (niced) process
+    worker = worker_for(services.settings, services.engine)
+    assert worker is not None
+    assert worker.run(api.hall.code, services.clock(), services.settings, _parallel_workers) == "0"
+    with services.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() != "0"
