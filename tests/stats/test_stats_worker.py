@@ -114,7 +114,7 @@ def test_the_workers_postgresql_sessions_plan_no_parallel_query(served: tuple[Ap
     database's setting."""
     api, services = served
     if services.engine.dialect.name != "postgresql":
-        return  # SQLite's reports run in the worker's own (niced) process
+        pytest.skip("SQLite's reports run in the worker's own (niced) process")
     worker = worker_for(services.settings, services.engine)
     assert worker is not None
     assert worker.run(api.hall.code, services.clock(), services.settings, _parallel_workers) == "0"
