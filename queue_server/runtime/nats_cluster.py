@@ -11,6 +11,13 @@ hallq's clients, given every node's address (``BrokerAddress.alternates``), reco
 - :class:`NatsCluster` runs N nodes on loopback ports of this machine, for trying the city
   topology out (``hallq nats try``) and for tests: start, wait until every node serves MQTT, kill one.
 
+Who may connect (``NatsAccounts``): every client (MQTT, and NATS's own protocol) signs in as
+``CLIENT_USER`` with the cluster's password; each node's routes to the others sign in as
+``ROUTE_USER`` with a password derived from it (a stranger reaching the route port cannot join the
+cluster); the monitoring port listens on the node's loopback address only. No anonymous client is
+accepted. Not yet: one account per device with its own topics (as ``hallq provision`` writes for
+Mosquitto), and TLS.
+
 NATS has no MQTT shared subscriptions (``$share``): several server instances split the halls by
 lease instead (docs/city.md). Nothing here is hall-specific.
 """
@@ -18,9 +25,12 @@ lease instead (docs/city.md). Nothing here is hall-specific.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import http.client
 import json
 import logging
+import secrets
 import shutil
 import signal
 import subprocess
@@ -44,6 +54,33 @@ START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 # MQTT clients are refused until the JetStream meta leader is elected and the MQTT streams exist.
 PROBE_TIMEOUT_S = 2.0
+CLIENT_USER = "hallq"  # every MQTT client of the cluster: servers and devices
+ROUTE_USER = "hallq-route"  # the nodes, to each other
+MONITOR_HOST = "127.0.0.1"  # /healthz, /jsz, /connz: for the machine itself, not the network
+
+
+@dataclass(frozen=True, slots=True)
+class NatsAccounts:
+    """The cluster's password for its clients, and the routes' password derived from it (so one secret,
+    written once to every node, configures both). Never logged: ``repr`` hides it."""
+
+    client_password: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.client_password) < 16 or any(c in self.client_password for c in '"\\ \n'):
+            raise ValueError("the cluster password: at least 16 characters, no quote, backslash or space")
+
+    @property
+    def route_password(self) -> str:
+        return hmac.new(self.client_password.encode(), b"hallq nats routes", hashlib.sha256).hexdigest()
+
+    @classmethod
+    def generate(cls) -> NatsAccounts:
+        return cls(secrets.token_hex(24))
+
+    def client_url(self, host: str, port: int) -> str:
+        """An MQTT client's URL of one node, with the account (``BrokerAddress.parse`` reads it)."""
+        return f"mqtt://{CLIENT_USER}:{self.client_password}@{host}:{port}"
 
 
 def nats_binary() -> str | None:
@@ -78,24 +115,36 @@ class NodeSpec:
 
 
 def node_config(
-    node: NodeSpec, routes: Sequence[str], *, cluster: str = CLUSTER_NAME, replicas: int = MAX_REPLICAS
+    node: NodeSpec,
+    routes: Sequence[str],
+    accounts: NatsAccounts,
+    *,
+    cluster: str = CLUSTER_NAME,
+    replicas: int = MAX_REPLICAS,
 ) -> str:
     """The configuration file of ``node`` in a cluster whose nodes' routes are ``routes`` (its own may
-    be among them: NATS drops the route to itself). ``replicas``: of the MQTT streams and consumers."""
+    be among them: NATS drops the route to itself). ``replicas``: of the MQTT streams and consumers.
+    It holds the cluster's passwords: write it readable by the node's user only."""
     if not 1 <= replicas <= len(routes) or not 1 <= replicas <= MAX_REPLICAS:
         raise ValueError(f"replicas {replicas}: between 1 and {min(len(routes), MAX_REPLICAS)} here")
-    listed = ",\n".join(f"    {route}" for route in routes)
+    route_auth = f"{ROUTE_USER}:{accounts.route_password}@"
+    listed = ",\n".join(f"    {route.replace('://', f'://{route_auth}', 1)}" for route in routes)
     return (
         f"# hallq: NATS node {node.name} of cluster {cluster}\n"
         f"server_name: {node.name}\n"  # JetStream in a cluster needs unique names
         f"listen: {node.host}:{node.ports.client}\n"
-        f"http: {node.host}:{node.ports.monitor}\n"
+        f"http: {MONITOR_HOST}:{node.ports.monitor}\n"
+        # MQTT clients sign in against these users too (their CONNECT's username and password).
+        "authorization {\n"
+        f'  users: [{{user: "{CLIENT_USER}", password: "{accounts.client_password}"}}]\n'
+        "}\n"
         "jetstream {\n"
         f'  store_dir: "{node.store_dir}"\n'
         "}\n"
         "cluster {\n"
         f"  name: {cluster}\n"
         f"  listen: {node.host}:{node.ports.cluster}\n"
+        f'  authorization {{ user: "{ROUTE_USER}", password: "{accounts.route_password}" }}\n'
         f"  routes: [\n{listed}\n  ]\n"
         "}\n"
         "mqtt {\n"
@@ -127,10 +176,17 @@ class NatsNode:
 
     spec: NodeSpec
     config_file: Path
+    accounts: NatsAccounts
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def mqtt_url(self) -> str:
+        """This node's MQTT listener, with the cluster's client account."""
+        return self.accounts.client_url(self.spec.host, self.spec.ports.mqtt)
+
+    @property
+    def mqtt_address(self) -> str:
+        """The same without the account: for a line on a terminal."""
         return f"mqtt://{self.spec.host}:{self.spec.ports.mqtt}"
 
     @property
@@ -174,7 +230,7 @@ class NatsNode:
 
     def monitor(self, path: str) -> Any:
         """A JSON document of the node's monitoring endpoint (``/jsz``, ``/connz?…``)."""
-        conn = http.client.HTTPConnection(self.spec.host, self.spec.ports.monitor, timeout=PROBE_TIMEOUT_S)
+        conn = http.client.HTTPConnection(MONITOR_HOST, self.spec.ports.monitor, timeout=PROBE_TIMEOUT_S)
         try:
             conn.request("GET", path)
             return json.load(conn.getresponse())
@@ -190,9 +246,7 @@ class NatsNode:
 
     def serves_mqtt(self) -> bool:
         """An MQTT client is accepted now (the MQTT streams of the account exist and have a leader)."""
-        link = MqttLink(
-            f"hallq-probe-{uuid.uuid4().hex[:8]}", BrokerAddress(self.spec.host, self.spec.ports.mqtt)
-        )
+        link = MqttLink(f"hallq-probe-{uuid.uuid4().hex[:8]}", BrokerAddress.parse(self.mqtt_url))
         link.start()
         try:
             return link.wait_connected(PROBE_TIMEOUT_S)
@@ -211,18 +265,27 @@ class NatsNode:
 class NatsCluster:
     """N NATS nodes on loopback, each with its own store and MQTT listener, routed to each other."""
 
-    def __init__(self, root: Path, count: int = 3, *, replicas: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        count: int = 3,
+        *,
+        replicas: int | None = None,
+        accounts: NatsAccounts | None = None,
+    ) -> None:
         self.root = root
         self.binary = nats_binary()
+        self.accounts = accounts or NatsAccounts.generate()
         specs = loopback_nodes(count, root)
         routes = [spec.route for spec in specs]
         replicas = min(count, MAX_REPLICAS) if replicas is None else replicas
         self.nodes: list[NatsNode] = []
+        root.mkdir(parents=True, exist_ok=True)
         for spec in specs:
             config = root / f"{spec.name}.conf"
-            config.parent.mkdir(parents=True, exist_ok=True)
-            config.write_text(node_config(spec, routes, replicas=replicas))
-            self.nodes.append(NatsNode(spec, config))
+            config.touch(mode=0o600)
+            config.write_text(node_config(spec, routes, self.accounts, replicas=replicas))
+            self.nodes.append(NatsNode(spec, config, self.accounts))
 
     @property
     def address(self) -> BrokerAddress:
@@ -235,8 +298,12 @@ class NatsCluster:
 
     def rotated(self, first: int) -> BrokerAddress:
         """The same nodes with node ``first`` first: spreads clients over the nodes."""
+        return BrokerAddress.parse(self.rotated_url(first))
+
+    def rotated_url(self, first: int) -> str:
+        """``rotated`` as a broker list with the account (a server's ``HALLQ_BROKER_URL``)."""
         urls = [node.mqtt_url for node in self.nodes]
-        return BrokerAddress.parse(",".join(urls[first:] + urls[:first]))
+        return ",".join(urls[first:] + urls[:first])
 
     def start(self, timeout: float = START_TIMEOUT_S) -> None:
         """Start every node; return once each one accepts MQTT clients. BrokerError when one does not."""

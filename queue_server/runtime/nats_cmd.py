@@ -2,16 +2,21 @@
 
     hallq nats try --nodes 3                              # three nodes on loopback ports, until Ctrl-C
     hallq nats try --nodes 3 --db postgresql+psycopg://… --servers 2   # and two hallq servers on them
-    hallq nats config --name n1 --host 10.0.0.1 --routes 10.0.0.1,10.0.0.2,10.0.0.3 --store /var/lib/nats
+    hallq nats config --name n1 --host 10.0.0.1 --routes 10.0.0.1,10.0.0.2,10.0.0.3 --store /var/lib/nats \
+        --password-file /etc/hallq/nats-password
 
 ``try`` is for trying the city topology out on one machine: it prints each node's MQTT address and
-the broker list every server and device is given. ``config`` prints one node's configuration file for
-a cluster of machines (one node per machine, the same ports on each).
+writes the broker list every server and device is given, with the cluster's account, to a file
+readable by its owner only (``broker-url`` in ``--dir``; a fresh password each run). ``config``
+prints one node's configuration file for a cluster of machines (one node per machine, the same ports
+on each); the cluster's password comes from a file the operator made once and copied to every node
+(the same password goes in the servers' and devices' broker URLs), never from the command line.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
@@ -20,7 +25,15 @@ import sys
 import time
 from pathlib import Path
 
-from queue_server.runtime.nats_cluster import MAX_REPLICAS, NatsCluster, NodePorts, NodeSpec, node_config
+from queue_server.runtime.nats_cluster import (
+    CLIENT_USER,
+    MAX_REPLICAS,
+    NatsAccounts,
+    NatsCluster,
+    NodePorts,
+    NodeSpec,
+    node_config,
+)
 
 DEFAULT_DIR = Path("var") / "nats"
 
@@ -44,6 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     conf.add_argument(
         "--replicas", type=int, help=f"copies of the MQTT state (default: nodes, at most {MAX_REPLICAS})"
     )
+    conf.add_argument(
+        "--password-file",
+        type=Path,
+        required=True,
+        help="the cluster's password (one line, 16+ characters; e.g. `openssl rand -hex 24`), the same "
+        "file on every node",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,11 +78,19 @@ def _config(args: argparse.Namespace) -> int:
     routes = [f"nats-route://{h if ':' in h else f'{h}:{ports.cluster}'}" for h in hosts]
     replicas = args.replicas or min(len(routes), MAX_REPLICAS)
     try:
-        text = node_config(NodeSpec(args.name, args.host, ports, args.store), routes, replicas=replicas)
-    except ValueError as exc:
+        accounts = NatsAccounts(args.password_file.read_text().strip())
+        text = node_config(
+            NodeSpec(args.name, args.host, ports, args.store), routes, accounts, replicas=replicas
+        )
+    except (OSError, ValueError) as exc:
         print(f"hallq nats config: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(text)
+    print(
+        f"hallq nats config: clients sign in as {CLIENT_USER!r} with the password of {args.password_file}; "
+        "the file written from this holds it too: readable by the node's user only (chmod 600)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -74,9 +102,17 @@ def _try(args: argparse.Namespace) -> int:
         cluster.start()
         for node in cluster.nodes:
             print(
-                f"NATS {node.spec.name}: {node.mqtt_url} (monitor http://{node.spec.host}:{node.spec.ports.monitor})"
+                f"NATS {node.spec.name}: {node.mqtt_address} (monitor http://127.0.0.1:{node.spec.ports.monitor})"
             )
-        print(f"broker list (HALLQ_BROKER_URL, --broker): {cluster.url}", flush=True)
+        url_file = args.dir / "broker-url"
+        with contextlib.suppress(FileNotFoundError):
+            url_file.unlink()
+        url_file.touch(mode=0o600)
+        url_file.write_text(cluster.url + "\n")
+        print(
+            f"broker list with the account (HALLQ_BROKER_URL, --broker): in {url_file} (user {CLIENT_USER})",
+            flush=True,
+        )
         if args.db:
             servers = [_start_server(args, cluster.url, i) for i in range(1, args.servers + 1)]
         print("running; Ctrl-C stops everything", flush=True)

@@ -52,7 +52,7 @@ def nats_city(pg_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
     codes = [f"n{uuid.uuid4().hex[:6]}-{i}" for i in range(halls)]
     prepare_halls(pg_url, codes)
     with NatsCluster(tmp_path / "nats") as cluster, ExitStack() as stack:
-        urls = [cluster.rotated(0).url, cluster.rotated(1).url]  # a on n1, b on n2
+        urls = [cluster.rotated_url(0), cluster.rotated_url(1)]  # a on n1, b on n2
         servers = start_servers(pg_url, 0, tmp_path, ["a", "b"], broker_urls=urls)
         for server in servers.values():
             stack.callback(server.stop)

@@ -12,6 +12,7 @@ led before it lets a client whose session lived there in again (docs/city.md).
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 import uuid
@@ -21,7 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -33,6 +36,9 @@ from queue_server.protocol import topics
 from queue_server.protocol.client import DeviceLink, MqttLink, Received
 from queue_server.protocol.messages import Response
 from queue_server.runtime.nats_cluster import (
+    CLIENT_USER,
+    ROUTE_USER,
+    NatsAccounts,
     NatsCluster,
     NatsNode,
     NodePorts,
@@ -52,23 +58,67 @@ REQUEST_TIMEOUT_S, REQUEST_ATTEMPTS = 2.0, 20
 def test_each_node_is_configured_with_the_routes_jetstream_and_mqtt_on_three_replicas(tmp_path: Path) -> None:
     node = NodeSpec("n2", "10.0.0.2", NodePorts(4222, 6222, 1883, 8222), tmp_path / "store")
     routes = [f"nats-route://10.0.0.{i}:6222" for i in (1, 2, 3)]
-    conf = node_config(node, routes)
+    accounts = NatsAccounts("a-password-of-24-chars!!")
+    conf = node_config(node, routes, accounts)
     assert "server_name: n2\n" in conf and "name: hallq\n" in conf
     assert f'store_dir: "{tmp_path / "store"}"' in conf
-    assert all(route in conf for route in routes)
+    route_auth = f"{ROUTE_USER}:{accounts.route_password}@"
+    assert all(f"nats-route://{route_auth}10.0.0.{i}:6222" in conf for i in (1, 2, 3))
+    assert f'authorization {{ user: "{ROUTE_USER}", password: "{accounts.route_password}" }}' in conf
+    assert f'users: [{{user: "{CLIENT_USER}", password: "a-password-of-24-chars!!"}}]' in conf
+    assert "http: 127.0.0.1:8222\n" in conf  # monitoring for the machine itself
     assert "listen: 10.0.0.2:1883\n  stream_replicas: 3\n" in conf
-    assert "stream_replicas: 1" in node_config(node, routes[:1], replicas=1)
+    assert "stream_replicas: 1" in node_config(node, routes[:1], accounts, replicas=1)
     with pytest.raises(ValueError, match="replicas 3"):
-        node_config(node, routes[:2])  # three copies need three nodes
+        node_config(node, routes[:2], accounts)  # three copies need three nodes
+    with pytest.raises(ValueError, match="16 characters"):
+        NatsAccounts("short")
+    assert "a-password" not in repr(accounts)
 
 
-def test_hallq_nats_config_prints_a_machines_node(capsys: pytest.CaptureFixture[str]) -> None:
+def test_hallq_nats_config_prints_a_machines_node(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "nats-password"
     args = ["nats", "config", "--name", "n2", "--host", "10.0.0.2", "--store", "/var/lib/hallq-nats"]
+    args += ["--password-file", str(secret)]
+    assert main([*args, "--routes", "10.0.0.1,10.0.0.2"]) == 2  # no password file: refused
+    secret.write_text("0123456789abcdef0123\n")
     assert main([*args, "--routes", "10.0.0.1,10.0.0.2,10.0.0.3:7222"]) == 0
-    conf = capsys.readouterr().out
-    assert "listen: 10.0.0.2:6222\n" in conf and "nats-route://10.0.0.3:7222" in conf
+    printed = capsys.readouterr()
+    conf = printed.out
+    assert "listen: 10.0.0.2:6222\n" in conf and "@10.0.0.3:7222" in conf
     assert "listen: 10.0.0.2:1883\n  stream_replicas: 3\n" in conf
+    assert 'password: "0123456789abcdef0123"' in conf and "0123456789abcdef0123" not in printed.err
     assert main([*args, "--routes", "10.0.0.1,10.0.0.2", "--replicas", "3"]) == 2  # two copies at most
+
+
+def _connack(node: NatsNode, username: str | None, password: str | None) -> Any:
+    """A raw paho client's CONNACK from ``node`` (no project helper: this checks the node's file)."""
+    answers: queue.Queue[Any] = queue.Queue()
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"auth-{uuid.uuid4().hex[:8]}", reconnect_on_failure=False
+    )
+    if username is not None:
+        client.username_pw_set(username, password)
+    client.on_connect = lambda _c, _u, _f, rc, _p: answers.put(rc)
+    client.connect(node.spec.host, node.spec.ports.mqtt, keepalive=10)
+    client.loop_start()
+    try:
+        return answers.get(timeout=scaled(10))
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def test_a_node_admits_only_the_clusters_account(tmp_path: Path) -> None:
+    if nats_binary() is None:
+        pytest.skip("nats-server not installed (scripts/bootstrap)")
+    with NatsCluster(tmp_path / "nats") as cluster:
+        node = cluster.nodes[0]
+        assert _connack(node, None, None).is_failure  # anonymous
+        assert _connack(node, CLIENT_USER, "not-the-password-at-all").is_failure
+        assert not _connack(node, CLIENT_USER, cluster.accounts.client_password).is_failure
+        assert cluster.accounts.client_password not in node.mqtt_address
+        assert oct(node.config_file.stat().st_mode & 0o777) == oct(0o600)  # it holds the passwords
 
 
 @dataclass(frozen=True)
