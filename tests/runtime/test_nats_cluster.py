@@ -28,13 +28,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from display.sequencer import CallSequencer, Outcome
 from harness.factories import FakeClock, build_hall
 from harness.processes import HallqServer, ServerConfig
 from harness.waiting import eventually, eventually_equal, scaled
 from queue_server.cli import main
 from queue_server.protocol import topics
 from queue_server.protocol.client import DeviceLink, MqttLink, Received
-from queue_server.protocol.messages import Response
+from queue_server.protocol.messages import CallEvent, CallsSinceResult, Response
 from queue_server.runtime.nats_cluster import (
     CLIENT_USER,
     ROUTE_USER,
@@ -163,10 +164,20 @@ def city(tmp_path: Path) -> Iterator[City]:
 
 class Display:
     """A hall display's view: every call on ``…/calls`` (a persistent session: QoS 1 calls published
-    while it reconnects are kept for it) and the newest retained ``…/state``."""
+    while it reconnects are kept for it) through the display's own ``CallSequencer``, and the newest
+    retained ``…/state``.
+
+    A broker may hand a redelivered call over after newer ones (NATS, after the display's node was
+    lost: calls 1, 2, 3, 5, 6, 4 seen): the sequencer holds 5 and 6 behind the gap and asks
+    ``calls.since``, as the display does; the replay is asked here from the test's thread (through
+    ``replays_by``), never from paho's."""
 
     def __init__(self, cluster: NatsCluster, hall: str, first: int) -> None:
-        self.seqs: list[int] = []
+        self.sequencer = CallSequencer()
+        self.shown: list[int] = []
+        self.replays: list[int] = []
+        self.replays_by: DeviceLink | None = None
+        self._lock = threading.Lock()
         self.state_seq = -1
         self.client_id = f"display-{uuid.uuid4().hex[:8]}"
         self.link = MqttLink(self.client_id, cluster.rotated(first), clean_session=False)
@@ -176,14 +187,31 @@ class Display:
         assert self.link.wait_connected(scaled(10)) and self.link.wait_subscribed(scaled(10))
 
     def _on_call(self, msg: Received) -> None:
-        self.seqs.append(int(json.loads(msg.payload)["seq"]))
+        with self._lock:
+            self._take(self.sequencer.on_call(CallEvent.model_validate_json(msg.payload)))
+
+    def _take(self, out: Outcome) -> None:
+        self.shown += [call.seq for call in out.deliver]
+        if out.replay is not None:
+            self.replays.append(out.replay.since)
 
     def _on_state(self, msg: Received) -> None:
         self.state_seq = max(self.state_seq, int(json.loads(msg.payload)["seq"]))
 
     def calls_once(self) -> list[int]:
-        """The calls shown: a QoS 1 repeat (same ``seq``) is shown once, as a display does."""
-        return list(dict.fromkeys(self.seqs))
+        """The calls shown, after asking for any replay the sequencer wants."""
+        with self._lock:
+            wanted, self.replays = self.replays, []
+        for since in wanted:
+            assert self.replays_by is not None, f"calls.since({since}) wanted and no link to ask it"
+            reply = self.replays_by.request(
+                "calls.since", {"seq": since}, timeout=scaled(REQUEST_TIMEOUT_S), attempts=REQUEST_ATTEMPTS
+            )
+            assert reply.ok and reply.result is not None, reply.error
+            with self._lock:
+                self._take(self.sequencer.on_replay(since, CallsSinceResult.model_validate(reply.result)))
+        with self._lock:
+            return list(self.shown)
 
 
 class Hall:
@@ -279,6 +307,7 @@ def test_a_killed_node_loses_no_ticket_and_no_call(city: City, victim: int) -> N
     cluster, code = city.cluster, city.hall
     display = Display(cluster, code, 2)
     hall = Hall(cluster, code, 1)
+    display.replays_by = hall.kiosk  # the display's calls.since, over the kiosk's device link
     held = [SERVER_CLIENT, "kiosk-1", display.client_id][victim]
     dying = cluster.nodes[victim]
     try:
