@@ -23,7 +23,6 @@ because Mosquitto started as root drops to that user before it reads them.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pwd
@@ -31,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from queue_server.files import write_private
 from queue_server.halls.schema import HallFile
 from queue_server.protocol.messages import DeviceKind
 
@@ -50,7 +50,6 @@ from .units import UnitSettings, render_device_unit, render_server_unit
 CREDENTIALS_FILE = "credentials.toml"
 BROKER_DIR = "broker"
 TLS_DIR = "tls"
-FILE_MODE = 0o600
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +215,7 @@ def write_bundle(bundle: Bundle, out_dir: str | Path, *, broker_user: str | None
         target = root.joinpath(*f.path.parts)
         for parent in reversed(target.relative_to(root).parents):
             _mkdir(root / parent)
-        _write_private(target, f.content, owner if f.for_broker else None)
+        write_private(target, f.content, owner if f.for_broker else None)
         written.append(target)
     return written
 
@@ -234,18 +233,3 @@ def _broker_owner(user: str | None) -> tuple[int, int] | None:
 def _mkdir(path: Path) -> None:
     path.mkdir(mode=0o711, parents=True, exist_ok=True)
     path.chmod(0o711)
-
-
-def _write_private(path: Path, content: str, owner: tuple[int, int] | None) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    with os.fdopen(fd, "wb") as fh:
-        os.fchmod(fd, FILE_MODE)  # exactly 0600, whatever the umask
-        if owner is not None:
-            os.fchown(fd, *owner)
-        fh.write(content.encode("utf-8"))
-        fh.flush()
-        os.fsync(fd)
-    tmp.replace(path)

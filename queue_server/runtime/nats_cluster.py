@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from queue_server.files import write_private
 from queue_server.protocol.address import BrokerAddress
 from queue_server.protocol.client import MqttLink
 from queue_server.runtime.broker import HOST, BrokerError, die_with_parent, free_port
@@ -283,8 +284,7 @@ class NatsCluster:
         root.mkdir(parents=True, exist_ok=True)
         for spec in specs:
             config = root / f"{spec.name}.conf"
-            config.touch(mode=0o600)
-            config.write_text(node_config(spec, routes, self.accounts, replicas=replicas))
+            write_private(config, node_config(spec, routes, self.accounts, replicas=replicas))
             self.nodes.append(NatsNode(spec, config, self.accounts))
 
     @property

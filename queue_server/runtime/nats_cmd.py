@@ -16,7 +16,6 @@ on each); the cluster's password comes from a file the operator made once and co
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import secrets
 import signal
@@ -25,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+from queue_server.files import write_private
 from queue_server.runtime.nats_cluster import (
     CLIENT_USER,
     MAX_REPLICAS,
@@ -105,10 +105,7 @@ def _try(args: argparse.Namespace) -> int:
                 f"NATS {node.spec.name}: {node.mqtt_address} (monitor http://127.0.0.1:{node.spec.ports.monitor})"
             )
         url_file = args.dir / "broker-url"
-        with contextlib.suppress(FileNotFoundError):
-            url_file.unlink()
-        url_file.touch(mode=0o600)
-        url_file.write_text(cluster.url + "\n")
+        write_private(url_file, cluster.url + "\n")
         print(
             f"broker list with the account (HALLQ_BROKER_URL, --broker): in {url_file} (user {CLIENT_USER})",
             flush=True,
