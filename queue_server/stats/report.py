@@ -11,6 +11,7 @@ staff (the clerk) and hall.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -87,15 +88,7 @@ def _folder(group: str, ctx: Context) -> Callable[[str], str]:
         return lambda day: day  # already the ISO date (``query.key_text``)
     if group in TIME_GROUPS:
         # Each side read of a year names the same ~300 days again: each day's key is worked out once.
-        keys: dict[str, str] = {}
-
-        def time_fold(day: str) -> str:
-            key = keys.get(day)
-            if key is None:
-                key = keys[day] = time_key(group, date.fromisoformat(day))
-            return key
-
-        return time_fold
+        return functools.cache(lambda day: time_key(group, date.fromisoformat(day)))
     if group == "department":
         return lambda service: str(ctx.names.service_department.get(int(service), 0))
     return lambda key: key
