@@ -256,6 +256,12 @@ def _pause_alerts(pause: WindowPause, rules: AlertRules, now: datetime) -> list[
     return [Alert(AlertKind.WINDOW_PAUSED_TOO_LONG, severity, pause.window, message, window=pause.window)]
 
 
+def case_horizon(rules: AlertRules, calendar: HallCalendar, today: date) -> date:
+    """The last deadline a promised case may have and be raised as due soon (an earlier one than
+    ``today`` is overdue): the snapshot reads no case beyond it."""
+    return calendar.add_working_days(today, rules.case_due_within_working_days)
+
+
 def _case_alerts(case: OpenCase, rules: AlertRules, calendar: HallCalendar, today: date) -> list[Alert]:
     if case.deadline < today:
         overdue = calendar.working_days_between(case.deadline, today)
@@ -264,8 +270,7 @@ def _case_alerts(case: OpenCase, rules: AlertRules, calendar: HallCalendar, toda
         )
         window = case.window or None
         return [Alert(AlertKind.CASE_OVERDUE, Severity.CRITICAL, case.case_number, message, window=window)]
-    horizon = calendar.add_working_days(today, rules.case_due_within_working_days)
-    if case.deadline > horizon:
+    if case.deadline > case_horizon(rules, calendar, today):
         return []
     when = "今日" if case.deadline == today else f"{case.deadline:%Y-%m-%d}"
     message = f"承诺件{case.case_number}将于{when}到期，请抓紧办结。"

@@ -27,6 +27,7 @@ from queue_server.domain.alerts import (
     ServiceLoad,
     SupervisionSnapshot,
     WindowPause,
+    case_horizon,
     paper_of,
 )
 from queue_server.protocol.messages import TicketState, WindowStatus
@@ -72,9 +73,7 @@ def read_snapshot(tx: Tx, rules: AlertRules) -> SupervisionSnapshot:
     return SupervisionSnapshot(
         services=_loads(tx, windows, waiting),
         pauses=_pauses(tx, numbers),
-        open_cases=_open_cases(
-            tx, numbers, tx.calendar.add_working_days(tx.today, rules.case_due_within_working_days)
-        ),
+        open_cases=_open_cases(tx, numbers, case_horizon(rules, tx.calendar, tx.today)),
         ratings=_ratings(tx, numbers),
         idle_windows=_idle(tx, windows, waiting),
         no_show_runs=_no_show_runs(tx, windows, rules.no_show_streak),
