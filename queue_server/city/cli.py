@@ -11,7 +11,6 @@ each hall's generation (``city/generations.py``); the hall keeps its credential 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from queue_server.city.credential import PURPOSE, make_credential
+    from queue_server.files import write_private
     from queue_server.settings import load_settings
 
     name = f"hallq city {args.action}"
@@ -67,9 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         print(credential)
         return 0
-    fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(credential + "\n")
+    write_private(args.out, credential + "\n")
     print(f"wrote the credential of hall {args.hall} to {args.out}")
     return 0
 

@@ -174,6 +174,10 @@ def test_hallq_city_credential_and_revoke_write_the_halls_current_credential(tmp
     assert proof_of(key, second) == Proof("county-a", 1)
     again = city("credential", "--hall", "county-a")
     assert again.stdout.strip() == second  # the current one from now on
+    out.chmod(0o644)  # a file left readable by an earlier hand: written over, it is private again
+    rewritten = city("credential", "--hall", "county-a", "--out", str(out))
+    assert rewritten.returncode == 0, rewritten.stderr
+    assert out.stat().st_mode & 0o777 == 0o600 and out.read_text().strip() == second
 
     unknown = city("revoke", "--hall", "county-z")
     assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
