@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Column, Date, Integer, String, Table, event, insert, update
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, String, Table, event, insert, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -35,6 +35,23 @@ def _table(rollup: Rollup) -> Table:
 
 
 STATS_TABLES: dict[str, Table] = {rollup.table: _table(rollup) for rollup in ROLLUPS}
+
+# A report's extended-hours tickets (``stats/query.py`` ``calls_after``) read the ``call_slot`` rows of
+# the days with a given closing time. Under the primary key (hall, dim, day, slot) PostgreSQL scanned
+# the whole table for it, wide rows of ~90 sums (a year of a large hall: ~25 ms in every report, a third
+# of a year report's database time). This index holds only those rows, by day, with their ``visits``
+# (PostgreSQL: an index-only scan, ~2 ms; SQLite seeks the primary key already). An update of a
+# ``call_slot`` row's visits now writes an index entry too: one row of the seven a call changes.
+CALL_SLOT_WHERE = "dim = 'call_slot'"
+Index(
+    "ix_stats_ticket_call_slot",
+    STATS_TABLES["stats_ticket"].c.hall_id,
+    STATS_TABLES["stats_ticket"].c.service_day,
+    STATS_TABLES["stats_ticket"].c.dim_key,
+    sqlite_where=text(CALL_SLOT_WHERE),
+    postgresql_where=text(CALL_SLOT_WHERE),
+    postgresql_include=["visits"],
+)
 
 
 def _month_table(rollup: Rollup) -> Table:

@@ -5,16 +5,13 @@ ratings through their indexes (migration 0023) instead of walking the hall's his
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from harness.factories import HallFixture
+from harness.statements import captured_statements
 from queue_server.store import tables as t
 
 
@@ -66,25 +63,11 @@ def test_promised_cases_raise_from_the_horizon_and_resolve_when_closed(hall: Hal
     assert sorted(result.resolved) == [key("case_due_soon", "today"), key("case_overdue", "overdue")]
 
 
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def test_the_monitor_seeks_open_cases_and_unrectified_ratings_by_index(hall: HallFixture) -> None:
     if hall.engine.dialect.name != "sqlite":
         pytest.skip("the plan read is SQLite's; PostgreSQL chooses by its statistics")
     _case(hall, "due", hall.clock().date())
-    with _statements(hall.engine) as seen:
+    with captured_statements(hall.engine) as seen:
         hall.services.supervision.evaluate(hall.code)
     plans: dict[str, str] = {}
     with hall.engine.connect() as conn:
