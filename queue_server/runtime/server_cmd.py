@@ -295,7 +295,7 @@ def open_database(url: str, timeouts: DbTimeouts | None = None) -> Engine:
     except SQLAlchemyError:
         raise StartupError(f"database URL not understood: {url!r}") from None
     try:
-        return init_db(url, timeouts)
+        return init_db(url, timeouts, parallel=False)  # a serving process: store/engine.py NO_PARALLEL
     except (SQLAlchemyError, CommandError, OSError, UnavailableError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StartupError(f"database {shown} not usable: {reason}") from None

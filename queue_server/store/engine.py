@@ -60,11 +60,24 @@ class DbTimeouts:
     statement_s: float | None = None
 
 
-def make_engine(url: str, *, timeouts: DbTimeouts | None = None, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for a SQLite file, its directory is created if missing."""
+# A PostgreSQL session that plans no parallel query: a serving process's statements are small, and a
+# parallel plan (supervision's reads of a year-old hall chose one) starts two more backends for a few
+# milliseconds, on an appliance's two cores every core, while the hall's writes wait for one.
+NO_PARALLEL = "-c max_parallel_workers_per_gather=0"
+
+
+def make_engine(
+    url: str, *, timeouts: DbTimeouts | None = None, parallel: bool = True, **kwargs: Any
+) -> Engine:
+    """An engine for ``url``; for a SQLite file, its directory is created if missing. ``parallel=False``:
+    its PostgreSQL sessions plan no parallel query (``NO_PARALLEL``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
+    if not parallel and parsed.get_backend_name() == "postgresql":
+        args = dict(kwargs.pop("connect_args", {}))
+        args["options"] = f"{args.get('options', '')} {NO_PARALLEL}".strip()
+        kwargs["connect_args"] = args
     ping_idle = not kwargs.get("pool_pre_ping", False)  # a caller's own pre_ping pings every checkout
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from queue_server.city.capture import ensure as ensure_city_triggers
 from queue_server.stats.triggers import ensure as ensure_stats_triggers
@@ -47,22 +48,27 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         ensure_city_triggers(conn)  # and the city link's outbox triggers (city/capture.py)
 
 
-def init_db(url: str, timeouts: DbTimeouts | None = None) -> Engine:
+def init_db(url: str, timeouts: DbTimeouts | None = None, *, parallel: bool = True) -> Engine:
     """Create or upgrade the database at ``url`` to the newest schema; return an engine for it.
 
     With ``timeouts`` (PostgreSQL), the migrations wait only on the connect timeout: a long index
     build must not be cancelled by the statement timeout the returned engine's requests run under.
+    ``parallel=False`` (a serving process, ``make_engine``): the returned engine's sessions plan no
+    parallel query; the migrations' still may.
     """
-    if timeouts is None or timeouts.statement_s is None:
+    separate = (timeouts is not None and timeouts.statement_s is not None) or not parallel
+    if not separate or make_url(url).get_backend_name() != "postgresql":
         engine = make_engine(url, timeouts=timeouts)
         upgrade(engine)
         return engine
-    migrating = make_engine(url, timeouts=DbTimeouts(connect_s=timeouts.connect_s))
+    migrating = make_engine(
+        url, timeouts=None if timeouts is None else DbTimeouts(connect_s=timeouts.connect_s)
+    )
     try:
         upgrade(migrating)
     finally:
         migrating.dispose()
-    return make_engine(url, timeouts=timeouts)
+    return make_engine(url, timeouts=timeouts, parallel=parallel)
 
 
 def _revision(message: str) -> None:

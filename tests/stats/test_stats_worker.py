@@ -15,10 +15,13 @@ import pytest
 from harness.factories import HallFixture
 from queue_server.api import create_app
 from queue_server.errors import BadRequestError
+from queue_server.runtime.server_cmd import open_database
 from queue_server.services import Services
 from queue_server.services.engine.tx import Tx
 from queue_server.services.views import stats
 from queue_server.services.views.stats_worker import NICE, worker_for
+from queue_server.store import init_db
+from queue_server.store.engine import DbTimeouts
 from tests.api.conftest import Api
 from tests.stats.test_fixed_day import DAY, HOURS, TOTAL, _play_the_day
 
@@ -110,13 +113,30 @@ def _parallel_workers(tx: Tx) -> str:
 
 def test_the_workers_postgresql_sessions_plan_no_parallel_query(served: tuple[Api, Services]) -> None:
     """A report's SQL runs in a backend the worker's niceness does not reach: it must not take more
-    backends (every core of an appliance) for a parallel plan. The server's own sessions keep the
-    database's setting."""
+    backends (every core of an appliance) for a parallel plan."""
     api, services = served
     if services.engine.dialect.name != "postgresql":
         pytest.skip("SQLite's reports run in the worker's own (niced) process")
     worker = worker_for(services.settings, services.engine)
     assert worker is not None
     assert worker.run(api.hall.code, services.clock(), services.settings, _parallel_workers) == "0"
-    with services.engine.connect() as conn:
-        assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() != "0"
+
+
+def test_hallq_servers_postgresql_sessions_plan_no_parallel_query(pg_url: str) -> None:
+    """The engine ``hallq server`` serves with (``open_database``): no parallel plan, the statement
+    timeout of its settings; the migrations before it and other tools keep the database's setting (a
+    rebuild's sums, an index build)."""
+    show = "SHOW max_parallel_workers_per_gather"
+    serving = open_database(pg_url, DbTimeouts(connect_s=5, statement_s=7))
+    try:
+        with serving.connect() as conn:
+            assert conn.exec_driver_sql(show).scalar() == "0"
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "7s"
+    finally:
+        serving.dispose()
+    tool = init_db(pg_url)
+    try:
+        with tool.connect() as conn:
+            assert conn.exec_driver_sql(show).scalar() != "0"
+    finally:
+        tool.dispose()

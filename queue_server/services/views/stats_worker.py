@@ -71,7 +71,7 @@ class _Worker:
     """In the worker process: its engines (a reader for reports, a writer for sealing months)."""
 
     def __init__(self, url: str) -> None:
-        self.writer = make_engine(url, pool_size=1, max_overflow=1, **_one_core(url))
+        self.writer = make_engine(url, pool_size=1, max_overflow=1, parallel=False)
         checkpointer = checkpointer_of(self.writer)
         if checkpointer is not None:
             checkpointer.stop()  # the server's own checkpoints the WAL
@@ -100,15 +100,6 @@ class _Worker:
         if as_json and isinstance(answer, BaseModel):
             return answer.model_dump_json(by_alias=True).encode()
         return answer
-
-
-def _one_core(url: str) -> dict[str, Any]:
-    """On PostgreSQL, the worker's sessions plan no parallel query. Its niceness does not reach the
-    database backend that runs a report's SQL, and a parallel plan would add two more backends at
-    normal priority: on a two-core appliance, every core, while the hall's writes wait for one."""
-    if make_url(url).get_backend_name() != "postgresql":
-        return {}
-    return {"connect_args": {"options": "-c max_parallel_workers_per_gather=0"}}
 
 
 def _lower_priority() -> None:
