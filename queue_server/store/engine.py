@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,7 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     if not parallel and parsed.get_backend_name() == "postgresql":
-        args = dict(kwargs.pop("connect_args", {}))
-        args["options"] = f"{args.get('options', '')} {NO_PARALLEL}".strip()
-        kwargs["connect_args"] = args
+        kwargs["connect_args"] = with_session_option(kwargs.pop("connect_args", {}), NO_PARALLEL)
     ping_idle = not kwargs.get("pool_pre_ping", False)  # a caller's own pre_ping pings every checkout
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -92,6 +91,14 @@ def make_engine(
     if ping_idle:
         ping_when_idle(engine, PING_IDLE_S)
     return engine
+
+
+def with_session_option(connect_args: Mapping[str, Any], option: str) -> dict[str, Any]:
+    """``connect_args`` with one more ``-c name=value`` in libpq's ``options``: a setting of every
+    session the engine opens."""
+    args = dict(connect_args)
+    args["options"] = f"{args.get('options', '')} {option}".strip()
+    return args
 
 
 def ping_when_idle(engine: Engine, idle_s: float) -> None:

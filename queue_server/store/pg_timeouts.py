@@ -30,7 +30,7 @@ from sqlalchemy.engine import ExceptionContext, make_url
 
 from queue_server.errors import DatabaseUnavailableError
 
-from .engine import DbTimeouts
+from .engine import DbTimeouts, with_session_option
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,7 @@ def timeout_connect_args(connect_args: Mapping[str, Any], timeouts: DbTimeouts) 
     if timeouts.connect_s is not None:
         args.setdefault("connect_timeout", max(MIN_CONNECT_TIMEOUT_S, math.ceil(timeouts.connect_s)))
     if timeouts.statement_s is not None:
-        option = f"-c statement_timeout={int(timeouts.statement_s * 1000)}"
-        args["options"] = f"{args.get('options', '')} {option}".strip()
+        args = with_session_option(args, f"-c statement_timeout={int(timeouts.statement_s * 1000)}")
     return args
 
 
