@@ -28,6 +28,7 @@ from queue_server.files import write_private
 from queue_server.runtime.nats_cluster import (
     CLIENT_USER,
     MAX_REPLICAS,
+    MONITOR_HOST,
     NatsAccounts,
     NatsCluster,
     NodePorts,
@@ -102,7 +103,7 @@ def _try(args: argparse.Namespace) -> int:
         cluster.start()
         for node in cluster.nodes:
             print(
-                f"NATS {node.spec.name}: {node.mqtt_address} (monitor http://127.0.0.1:{node.spec.ports.monitor})"
+                f"NATS {node.spec.name}: {node.mqtt_address} (monitor http://{MONITOR_HOST}:{node.spec.ports.monitor})"
             )
         url_file = args.dir / "broker-url"
         write_private(url_file, cluster.url + "\n")

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from queue_server.stats.months import MARKERS, month_keys, month_table
-from queue_server.stats.rollups import ROLLUPS, Rollup
+from queue_server.stats.rollups import ROLLUPS, TICKETS, Rollup
 from queue_server.store.tables import _meta  # noqa: F401  (naming convention first)
 from queue_server.store.tables.catalog import Hall
 
@@ -43,11 +43,12 @@ STATS_TABLES: dict[str, Table] = {rollup.table: _table(rollup) for rollup in ROL
 # (PostgreSQL: an index-only scan, ~2 ms; SQLite seeks the primary key already). An update of a
 # ``call_slot`` row's visits now writes an index entry too: one row of the seven a call changes.
 CALL_SLOT_WHERE = "dim = 'call_slot'"
+_tickets = STATS_TABLES[TICKETS.table]
 Index(
     "ix_stats_ticket_call_slot",
-    STATS_TABLES["stats_ticket"].c.hall_id,
-    STATS_TABLES["stats_ticket"].c.service_day,
-    STATS_TABLES["stats_ticket"].c.dim_key,
+    _tickets.c.hall_id,
+    _tickets.c.service_day,
+    _tickets.c.dim_key,
     sqlite_where=text(CALL_SLOT_WHERE),
     postgresql_where=text(CALL_SLOT_WHERE),
     postgresql_include=["visits"],
